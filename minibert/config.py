@@ -1,0 +1,124 @@
+"""Run configuration: frozen dataclasses at the edges (CLI, presets, run folders).
+
+Layers take plain keyword arguments; these dataclasses only gather them so a
+run can be described by one JSON file (`config.json` in the run folder) and
+rebuilt from it.
+"""
+
+import dataclasses
+import json
+
+DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The backbone and masked-LM head shape."""
+
+    vocabulary_size: int = 30_000
+    sequence_length: int = 256
+    hidden_dim: int = 128
+    num_layers: int = 1
+    num_heads: int = 8
+    intermediate_dim: int = 128
+    dropout: float = 0.1
+    activation: str = "relu"
+    normalize_first: bool = False
+    layer_norm_epsilon: float = 1e-6
+    # Tie the MLM output projection to the token embedding (BERT does; the
+    # notebook did not).
+    tie_weights: bool = False
+
+    def backbone_kwargs(self) -> dict:
+        """Keyword arguments for `minibert.models.Backbone`."""
+        kwargs = dataclasses.asdict(self)
+        kwargs.pop("tie_weights")
+        return kwargs
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainConfig:
+    """Masked-language-model pretraining."""
+
+    epochs: int = 5
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    mask_rate: float = 0.15
+    # Masks drawn once for the whole run, as the notebook did. The default
+    # draws fresh masks every epoch (RoBERTa's dynamic masking), which gives
+    # the model new prediction targets each pass over the same text.
+    static_masking: bool = False
+    include_validation_text: bool = False
+    fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
+
+
+@dataclasses.dataclass(frozen=True)
+class FinetuneConfig:
+    """Classifier training: stage 1 backbone frozen, stage 2 unfrozen."""
+
+    frozen_epochs: int = 5
+    unfrozen_epochs: int = 5
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    # The unfrozen stage moves pretrained weights: a lower rate keeps it from
+    # erasing what pretraining learned.
+    unfrozen_learning_rate: float = 1e-4
+    pooling: str = "max"
+    hidden_units: int = 64
+    dropout: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Everything `python -m minibert train` needs besides the data."""
+
+    model: ModelConfig = ModelConfig()
+    pretrain: PretrainConfig = PretrainConfig()
+    finetune: FinetuneConfig = FinetuneConfig()
+    seed: int = 42
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "RunConfig":
+        pretrain = dict(values["pretrain"])
+        pretrain["fill_mask_sentences"] = tuple(pretrain["fill_mask_sentences"])
+        return cls(
+            model=ModelConfig(**values["model"]),
+            pretrain=PretrainConfig(**pretrain),
+            finetune=FinetuneConfig(**values["finetune"]),
+            seed=values["seed"],
+        )
+
+
+PRESETS = {
+    # The keras.io notebook this project grew from, as it was: 1 post-LN layer,
+    # 128 dim, 8 heads, FF 128, 256 tokens, 30k words, static masking, Adam 1e-3
+    # in every stage, 5 + 5 + 5 epochs.
+    "notebook": RunConfig(
+        model=ModelConfig(),
+        pretrain=PretrainConfig(static_masking=True),
+        finetune=FinetuneConfig(unfrozen_learning_rate=1e-3),
+    ),
+    # Seconds on a CPU: for smoke tests and trying the CLI.
+    "tiny": RunConfig(
+        model=ModelConfig(
+            vocabulary_size=200,
+            sequence_length=32,
+            hidden_dim=16,
+            num_layers=2,
+            num_heads=2,
+            intermediate_dim=32,
+        ),
+        pretrain=PretrainConfig(epochs=1, batch_size=8),
+        finetune=FinetuneConfig(frozen_epochs=1, unfrozen_epochs=1, batch_size=8),
+    ),
+}
+
+
+def get_preset(name: str) -> RunConfig:
+    """The named preset; a clear error lists the known names."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose one of {sorted(PRESETS)}")
+    return PRESETS[name]
