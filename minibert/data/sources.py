@@ -1,0 +1,388 @@
+"""Load a text classification data set into pandas, with one clear error per wrong input.
+
+Every source ends as the same `TextClassificationData`: train and validation frames with columns
+exactly `["text", "label"]` (labels int64 in `0..K-1`), an unlabeled frame for pretraining, and the
+label names. The sources:
+
+- `"imdb"`: tensorflow-datasets `imdb_reviews`, or with `data_dir` a local IMDb folder (`imdb.py`).
+- `"amazon-polarity"`: the Hugging Face hub parquet files, or a local copy of them or of the
+  original CSVs (`amazon.py`).
+- a path to a folder: an extracted `aclImdb/` tree, or `train.*` with optional `test.*` and
+  `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.jsonl`, `.json` lines).
+- a path to one `.parquet`, `.csv`, `.jsonl` or `.json` (lines) file.
+
+This module holds what the sources share: the public types, the dispatch, reading table files,
+cleaning, label encoding, and the seeded stratified selection used both to carve a validation
+split and to cap the number of rows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+NAMED_DATASETS = ("imdb", "amazon-polarity")
+TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
+
+
+class DataSourceError(ValueError):
+    """A data set could not be loaded; the message is one line naming the source and the fix."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value.
+class TextClassificationData:
+    """A labelled text data set, cleaned and split, ready for the tokenizer.
+
+    Rows keep the order of the source (sampled rows too); shuffling is the input pipeline's job.
+    """
+
+    name: str  # "imdb", "amazon-polarity", or the file/folder name
+    train: pd.DataFrame  # columns ["text", "label"]; text str, label int64 in 0..K-1; RangeIndex
+    validation: pd.DataFrame  # same columns; the source's test split, or carved from train
+    unlabeled: pd.DataFrame  # column ["text"]; 0 rows when the source has none
+    label_names: tuple[str, ...]  # label_names[i] is the name of label i
+    validation_is_test: bool  # True when validation is the source's own test split
+    dropped_rows: int = 0  # rows dropped in cleaning (missing/empty text, missing label)
+
+    def pretraining_text(self, include_validation: bool = False) -> list[str]:
+        """Train text + unlabeled text (+ validation text only when asked: `--mlm-include-test`).
+
+        Pretraining never reads evaluation text by default; the keras-io notebook did, and
+        `include_validation=True` reproduces it.
+        """
+        frames = [self.train, self.unlabeled] + ([self.validation] if include_validation else [])
+        return [text for frame in frames for text in frame["text"].tolist()]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RawSplits:
+    """A source as read, before cleaning: labels are still the source's own values."""
+
+    name: str
+    train: pd.DataFrame  # columns ["text", "label"]
+    test: pd.DataFrame | None = None  # columns ["text", "label"]
+    unlabeled: pd.DataFrame | None = None  # column ["text"]
+    label_names: tuple[str, ...] | None = None  # names the source gives integer labels 0..K-1
+    default_max_train_rows: int | None = None  # caps for sources too large to use whole
+    default_max_validation_rows: int | None = None
+
+
+def load_dataset(
+    dataset: str,
+    *,
+    data_dir: str | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    label_names: Sequence[str] | None = None,
+    validation_size: float = 0.2,
+    max_train_rows: int | None = None,
+    max_validation_rows: int | None = None,
+    seed: int = 42,
+    cache_dir: str | None = None,
+) -> TextClassificationData:
+    """Load `dataset` as a cleaned, split `TextClassificationData`.
+
+    Args:
+        dataset: `"imdb"`, `"amazon-polarity"`, or a path to a folder or a table file.
+        data_dir: a local copy of `"imdb"` or `"amazon-polarity"`, for machines without internet.
+        text_column: the text column of table files.
+        label_column: the label column of table files.
+        label_names: names of labels `0..K-1`, overriding the names the source gives.
+        validation_size: when the source has no test split, the share of train (< 1) or the
+            number of train rows (>= 1) carved off, stratified by label, as validation.
+        max_train_rows: sample this many training rows (after splitting). Amazon: 40,000.
+        max_validation_rows: sample this many validation rows. Amazon: 10,000.
+        seed: seeds the validation split and the sampling.
+        cache_dir: where downloads are kept (tensorflow-datasets' `data_dir` for IMDb).
+
+    Raises:
+        DataSourceError: one line naming the wrong input and the fix.
+    """
+    raw = _read_source(dataset, data_dir, text_column, label_column, cache_dir)
+    if max_train_rows is None:
+        max_train_rows = raw.default_max_train_rows
+    if max_validation_rows is None:
+        max_validation_rows = raw.default_max_validation_rows
+    return _assemble(raw, label_names, validation_size, max_train_rows, max_validation_rows, seed)
+
+
+def _read_source(dataset, data_dir, text_column, label_column, cache_dir) -> RawSplits:
+    """Dispatch `dataset` (and `data_dir`) to the reader of that source."""
+    # Imported here, not at the top: both modules import DataSourceError and the readers below.
+    from minibert.data import amazon, imdb
+
+    if data_dir is not None and dataset not in NAMED_DATASETS:
+        raise DataSourceError(
+            f"--data-dir is only for {' or '.join(map(repr, NAMED_DATASETS))}, not {dataset!r}; "
+            "pass the path itself as the dataset"
+        )
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise DataSourceError(
+            f"data dir {str(data_dir)!r} for {dataset!r} is not a folder; "
+            "pass --data-dir PATH to an existing folder"
+        )
+    if dataset == "imdb" and data_dir is None:
+        return imdb.read_imdb_from_tfds(cache_dir)
+    if dataset == "amazon-polarity":
+        if data_dir is None:
+            return amazon.download_amazon_polarity(cache_dir)
+        return amazon.read_amazon_polarity_folder(Path(data_dir))
+
+    path = Path(data_dir if dataset == "imdb" else dataset)
+    if path.is_dir():
+        name = "imdb" if dataset == "imdb" else path.resolve().name
+        tree = imdb.find_aclimdb_tree(path)
+        if tree is not None:
+            return imdb.read_aclimdb_tree(tree, name)
+        raw = read_split_folder(path, name, text_column, label_column)
+        if "imdb" in name.lower():
+            raw = dataclasses.replace(raw, label_names=imdb.LABEL_NAMES)
+        return raw
+    if path.is_file():
+        return RawSplits(path.name, train=read_text_table(path, text_column, label_column))
+    raise DataSourceError(
+        f"unknown dataset {dataset!r}: not {' or '.join(map(repr, NAMED_DATASETS))}, and no such "
+        "file or folder; pass one of those names, a folder (aclImdb/ or train/test/unsup files), "
+        f"or a {'/'.join(TABLE_SUFFIXES)} file"
+    )
+
+
+def read_split_folder(folder: Path, name: str, text_column: str, label_column: str) -> RawSplits:
+    """Read `train.*` (required), `test.*` and `unsup.*` or `unlabeled.*` (optional) files."""
+    train_path = _find_table(folder, ("train",))
+    if train_path is None:
+        raise DataSourceError(
+            f"no train{'/'.join(TABLE_SUFFIXES)} file and no aclImdb/ tree (train/pos, train/neg) "
+            f"in {folder}; pass a folder holding one of them"
+        )
+    test_path = _find_table(folder, ("test",))
+    unlabeled_path = _find_table(folder, ("unsup", "unlabeled"))
+    return RawSplits(
+        name,
+        train=read_text_table(train_path, text_column, label_column),
+        test=None if test_path is None else read_text_table(test_path, text_column, label_column),
+        unlabeled=None if unlabeled_path is None else read_text_table(unlabeled_path, text_column),
+    )
+
+
+def _find_table(folder: Path, stems: Sequence[str]) -> Path | None:
+    """The first `<stem><suffix>` file in `folder`, parquet before csv before json lines."""
+    for stem in stems:
+        for suffix in TABLE_SUFFIXES:
+            if (folder / f"{stem}{suffix}").is_file():
+                return folder / f"{stem}{suffix}"
+    return None
+
+
+def read_text_table(path: Path, text_column: str, label_column: str | None = None) -> pd.DataFrame:
+    """Read `path` as columns `["text", "label"]`, or `["text"]` when there is no label column."""
+    table = read_table(path)
+    require_column(table, text_column, "text", path.name, "pass --text-column")
+    if label_column is None:
+        return pd.DataFrame({"text": table[text_column]})
+    require_column(table, label_column, "label", path.name, "pass --label-column")
+    return pd.DataFrame({"text": table[text_column], "label": table[label_column]})
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a `.parquet`, `.csv`, `.jsonl` or `.json` (one object per line) file."""
+    suffix = path.suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise DataSourceError(
+            f"cannot read {path.name}: unsupported file type {suffix!r}; "
+            f"pass a {'/'.join(TABLE_SUFFIXES)} file"
+        )
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path, engine="pyarrow")
+        if suffix == ".csv":
+            return pd.read_csv(path)
+        # dtype=False keeps JSON's own types (a review "007" stays text) and parses no dates.
+        return pd.read_json(path, lines=True, dtype=False)
+    except (OSError, ValueError) as error:  # parser, arrow and empty-file errors: ValueErrors
+        raise DataSourceError(
+            f"could not read {path}: {short_reason(error)}; "
+            "check the file (.json and .jsonl files are read as one JSON object per line)"
+        ) from error
+
+
+def require_column(table: pd.DataFrame, column: str, role: str, origin: str, fix: str) -> None:
+    """Raise a DataSourceError naming the missing column, the columns there are, and the fix."""
+    if column not in table.columns:
+        raise DataSourceError(
+            f"{role} column {column!r} not found in {origin}; "
+            f"columns are {[str(name) for name in table.columns]}; {fix}"
+        )
+
+
+def short_reason(error: BaseException) -> str:
+    """The first line of an exception's message, short enough for a one-line error."""
+    lines = str(error).strip().splitlines()
+    reason = lines[0] if lines else type(error).__name__
+    return reason if len(reason) <= 200 else reason[:197] + "..."
+
+
+def _assemble(
+    raw: RawSplits,
+    label_names: Sequence[str] | None,
+    validation_size: float,
+    max_train_rows: int | None,
+    max_validation_rows: int | None,
+    seed: int,
+) -> TextClassificationData:
+    """Clean, encode, split and sample a source into the `TextClassificationData` callers get."""
+    train, dropped = _clean(raw.train, labelled=True)
+    if train.empty:
+        raise DataSourceError(
+            f"{raw.name!r} has no training rows with text and a label ({dropped} dropped in "
+            "cleaning); check the file and --text-column / --label-column"
+        )
+    test, dropped_test = (None, 0) if raw.test is None else _clean(raw.test, labelled=True)
+    unlabeled, dropped_unlabeled = _clean(
+        raw.unlabeled if raw.unlabeled is not None else pd.DataFrame({"text": []}), labelled=False
+    )
+    labelled = [train] + ([test] if test is not None else [])
+    codes, names = _encode_labels([frame["label"] for frame in labelled], raw.label_names)
+    names = _override_label_names(names, label_names)
+    for split, frame, split_codes in zip(("train", "test"), labelled, codes):
+        _require_two_classes(raw.name, split, frame["label"], split_codes)
+        frame["label"] = split_codes
+
+    if test is None:
+        validation_rows = _validation_row_count(validation_size, len(train))
+        in_validation = np.zeros(len(train), dtype=bool)
+        in_validation[stratified_positions(train["label"].to_numpy(), validation_rows, seed)] = True
+        train, test = train[~in_validation], train[in_validation]
+    return TextClassificationData(
+        name=raw.name,
+        train=_sample(train, max_train_rows, "max_train_rows", seed),
+        validation=_sample(test, max_validation_rows, "max_validation_rows", seed),
+        unlabeled=unlabeled,
+        label_names=names,
+        validation_is_test=raw.test is not None,
+        dropped_rows=dropped + dropped_test + dropped_unlabeled,
+    )
+
+
+def _clean(frame: pd.DataFrame, labelled: bool) -> tuple[pd.DataFrame, int]:
+    """Coerce text to str and drop rows without text (or without a label); count the drops."""
+    text = _coerce_text(frame["text"])
+    keep = text.notna() & text.str.strip().ne("")
+    if labelled:
+        keep &= frame["label"].notna()
+    cleaned = pd.DataFrame({"text": text[keep].astype("str")})
+    if labelled:
+        cleaned["label"] = frame["label"][keep]
+    return cleaned.reset_index(drop=True), int((~keep).sum())
+
+
+def _coerce_text(text: pd.Series) -> pd.Series:
+    """Numbers become their str, bytes (tensorflow-datasets) are decoded as UTF-8."""
+    if isinstance(text.dtype, pd.StringDtype):  # parquet and CSV text: already str, no loop
+        return text
+    return text.map(_value_to_text).astype("str")
+
+
+def _value_to_text(value) -> str | None:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _encode_labels(labels: list[pd.Series], source_names) -> tuple[list[np.ndarray], tuple]:
+    """Map label values (jointly over the splits) to 0..K-1 in sorted order; name each class.
+
+    Integer-valued labels (1/2, -1/1, 0.0/1.0) sort as numbers and are named str(value) unless
+    the source names them; any other labels sort and are named as strings.
+    """
+    integers = [_as_integers(split) for split in labels]
+    are_integers = all(split is not None for split in integers)
+    keys = integers if are_integers else [split.astype("str") for split in labels]
+    values = sorted(set().union(*(split.unique().tolist() for split in keys)))
+    codes = [pd.Categorical(split, categories=values).codes.astype("int64") for split in keys]
+    if are_integers and source_names and values == list(range(len(source_names))):
+        return codes, tuple(source_names)
+    return codes, tuple(str(value) for value in values)
+
+
+def _as_integers(labels: pd.Series) -> pd.Series | None:
+    """`labels` as int64 when every value is a whole number, else None."""
+    if pd.api.types.is_bool_dtype(labels):
+        return labels.astype("int64")
+    numbers = pd.to_numeric(labels, errors="coerce")
+    if numbers.isna().any() or not (numbers == numbers.round()).all():
+        return None
+    return numbers.astype("int64")
+
+
+def _override_label_names(names: tuple[str, ...], label_names) -> tuple[str, ...]:
+    """The caller's `label_names` in place of the source's, when there is one per class."""
+    if label_names is None:
+        return names
+    given = [label_names] if isinstance(label_names, str) else [str(name) for name in label_names]
+    if len(given) != len(names):
+        raise DataSourceError(
+            f"label_names {given} has {len(given)} names but the data has {len(names)} classes "
+            f"{list(names)}; pass {len(names)} names to --label-names"
+        )
+    return tuple(given)
+
+
+def _require_two_classes(name: str, split: str, labels: pd.Series, codes: np.ndarray) -> None:
+    if len(np.unique(codes)) < 2:
+        raise DataSourceError(
+            f"the {split} split of {name!r} has a single class (label {labels.iloc[0]}); "
+            "a classifier needs at least two: check --label-column"
+        )
+
+
+def _validation_row_count(validation_size: float, train_rows: int) -> int:
+    """`validation_size` < 1 is a share of the training rows, >= 1 a row count."""
+    if validation_size <= 0 or (validation_size >= 1 and validation_size != int(validation_size)):
+        raise DataSourceError(
+            f"validation_size {validation_size!r} must be a share in (0, 1) or a whole number of "
+            "rows; pass e.g. --validation-size 0.2"
+        )
+    if validation_size < 1:
+        rows = max(1, round(train_rows * validation_size))
+    else:
+        rows = int(validation_size)
+    if rows >= train_rows:
+        raise DataSourceError(
+            f"validation_size {validation_size!r} leaves no training rows out of {train_rows}; "
+            "pass a smaller --validation-size"
+        )
+    return rows
+
+
+def _sample(frame: pd.DataFrame, max_rows: int | None, argument: str, seed: int) -> pd.DataFrame:
+    """At most `max_rows` rows of `frame`, stratified by label and seeded."""
+    if max_rows is not None and max_rows < 1:
+        raise DataSourceError(f"{argument} must be at least 1, got {max_rows!r}")
+    if max_rows is None or max_rows >= len(frame):
+        return frame.reset_index(drop=True)
+    positions = stratified_positions(frame["label"].to_numpy(), max_rows, seed)
+    return frame.iloc[positions].reset_index(drop=True)
+
+
+def stratified_positions(labels: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Sorted positions of `rows` rows, each class drawn in proportion to its share, seeded."""
+    _, class_of_row, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    exact = counts * rows / len(labels)
+    per_class = np.floor(exact).astype(np.int64)
+    # Largest remainder: the rows lost rounding down go to the classes nearest their next row,
+    # so the total is exactly `rows` (25,000 reviews at 0.2 -> 2,500 of each class).
+    shortfall = rows - int(per_class.sum())
+    per_class[np.argsort(per_class - exact, kind="stable")[:shortfall]] += 1
+    generator = np.random.default_rng(seed)
+    chosen = [
+        generator.choice(np.flatnonzero(class_of_row == index), size=count, replace=False)
+        for index, count in enumerate(per_class)
+    ]
+    return np.sort(np.concatenate(chosen))

@@ -1,0 +1,103 @@
+"""The word tokenizer: TextVectorization with the notebook's standardization.
+
+Token ids are laid out so that special tokens come first:
+
+    0 padding ""   1 "[UNK]"   2 "[mask]"   3 "[cls]"   4 "[sep]"   5.. words
+
+Keeping them first means "is this a real word?" is one comparison
+(`token_id >= NUM_SPECIAL_TOKENS`), which the masking relies on.
+"""
+
+import re
+import string
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PADDING_TOKEN = ""
+UNKNOWN_TOKEN = "[UNK]"
+MASK_TOKEN = "[mask]"
+CLS_TOKEN = "[cls]"
+SEP_TOKEN = "[sep]"
+SPECIAL_TOKENS = (PADDING_TOKEN, UNKNOWN_TOKEN, MASK_TOKEN, CLS_TOKEN, SEP_TOKEN)
+PADDING_ID, UNKNOWN_ID, MASK_ID, CLS_ID, SEP_ID = range(len(SPECIAL_TOKENS))
+NUM_SPECIAL_TOKENS = len(SPECIAL_TOKENS)
+
+# The notebook's punctuation set: string.punctuation less '"' and the square
+# brackets, so that "[mask]" survives standardization as one token.
+STRIPPED_PUNCTUATION = "".join(c for c in string.punctuation if c not in '"[]')
+
+
+@keras.saving.register_keras_serializable(package="minibert")
+def standardize_text(text):
+    """Lowercase, turn `<br />` into a space, strip the notebook's punctuation.
+
+    Example:
+    >>> standardize_text(tf.constant("Great<br />film, really!")).numpy()
+    b'great film really'
+    """
+    text = tf.strings.lower(text)
+    text = tf.strings.regex_replace(text, "<br />", " ")
+    return tf.strings.regex_replace(text, f"[{re.escape(STRIPPED_PUNCTUATION)}]", "")
+
+
+def new_vectorizer(sequence_length: int, vocabulary=None, name="vectorizer"):
+    """A TextVectorization layer with minibert's standardization."""
+    if sequence_length < 2:
+        raise ValueError(f"sequence_length must be at least 2, got {sequence_length}")
+    return keras.layers.TextVectorization(
+        standardize=standardize_text,
+        output_mode="int",
+        output_sequence_length=sequence_length,
+        vocabulary=None if vocabulary is None else list(vocabulary),
+        name=name,
+    )
+
+
+def build_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_size=1024):
+    """Adapts a vectorizer on `texts` and puts the special tokens first.
+
+    Args:
+        texts: the pretraining text (never evaluation text: the vocabulary
+            would leak which words the validation reviews use).
+        vocabulary_size: total ids including the special tokens.
+        sequence_length: every output is padded or cut to this many tokens.
+
+    Example:
+    >>> vectorizer = build_vectorizer(["a good film", "a bad film"], 10, 4)
+    >>> vectorizer.get_vocabulary()[:6]
+    ['', '[UNK]', '[mask]', '[cls]', '[sep]', 'film']
+    """
+    if vocabulary_size <= NUM_SPECIAL_TOKENS:
+        raise ValueError(
+            f"vocabulary_size must exceed the {NUM_SPECIAL_TOKENS} special tokens "
+            f"{list(SPECIAL_TOKENS)}, got {vocabulary_size}"
+        )
+    counter = new_vectorizer(sequence_length)
+    counter.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size))
+    # get_vocabulary() is ["", "[UNK]", most frequent words...].
+    words = [w for w in counter.get_vocabulary()[2:] if w not in SPECIAL_TOKENS]
+    vocabulary = list(SPECIAL_TOKENS) + words[: vocabulary_size - NUM_SPECIAL_TOKENS]
+    return new_vectorizer(sequence_length, vocabulary)
+
+
+def save_vocabulary(vectorizer, path) -> None:
+    """One token per line, id = line number (line 0 is the empty padding token)."""
+    with open(path, "w", encoding="utf-8") as file:
+        file.write("\n".join(vectorizer.get_vocabulary()) + "\n")
+
+
+def load_vocabulary(path) -> list[str]:
+    with open(path, encoding="utf-8") as file:
+        return file.read().split("\n")[:-1]
+
+
+def vectorize(vectorizer, texts, batch_size=1024) -> np.ndarray:
+    """Token ids for a list of texts, as an int32 array (texts, sequence_length)."""
+    dataset = tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size)
+    dataset = dataset.map(vectorizer, num_parallel_calls=tf.data.AUTOTUNE)
+    batches = [batch.numpy() for batch in dataset]
+    if not batches:
+        return np.zeros((0, vectorizer._output_sequence_length), "int32")
+    return np.concatenate(batches).astype("int32")
