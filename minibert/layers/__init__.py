@@ -1,0 +1,8 @@
+"""minibert's layers, one public class per file."""
+
+from minibert.layers.masked_lm_head import MaskedLMHead
+from minibert.layers.sequence_pooling import SequencePooling
+from minibert.layers.token_and_position_embedding import TokenAndPositionEmbedding
+from minibert.layers.transformer_encoder import TransformerEncoder
+
+__all__ = ["MaskedLMHead", "SequencePooling", "TokenAndPositionEmbedding", "TransformerEncoder"]

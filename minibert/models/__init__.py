@@ -1,0 +1,8 @@
+"""minibert's models: a backbone and the heads that receive it."""
+
+from minibert.models.backbone import Backbone
+from minibert.models.classifier import Classifier
+from minibert.models.end_to_end import EndToEndClassifier
+from minibert.models.masked_lm import MaskedLanguageModel
+
+__all__ = ["Backbone", "Classifier", "EndToEndClassifier", "MaskedLanguageModel"]

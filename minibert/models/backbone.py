@@ -1,0 +1,127 @@
+"""The encoder stack: token ids in, one vector per token out."""
+
+import keras
+from keras import ops
+
+from minibert.data.tokenizer import PADDING_ID
+from minibert.layers import TokenAndPositionEmbedding, TransformerEncoder
+
+
+@keras.saving.register_keras_serializable(package="minibert")
+class Backbone(keras.Model):
+    """Embeddings and a stack of Transformer encoder blocks.
+
+    A functional model built in `__init__` (KerasHub's pattern): it is built
+    as soon as it exists, so heads can reuse its layers, and a saved model
+    reloads from its config alone. Heads receive the backbone object; nothing
+    looks layers up by generated names.
+
+    Args:
+        vocabulary_size: number of token ids (special tokens included).
+        sequence_length: longest input, the size of the position table.
+        hidden_dim: width of every token vector.
+        num_layers: encoder blocks.
+        num_heads: attention heads per block.
+        intermediate_dim: feed-forward hidden width.
+        dropout: dropout in the embeddings and the blocks.
+        activation: feed-forward activation.
+        normalize_first: pre-LN blocks (and a final LayerNormalization).
+        layer_norm_epsilon: epsilon of every LayerNormalization.
+
+    Call arguments:
+        token_ids: int tensor (batch, tokens); id 0 is padding and is masked
+            out of attention.
+
+    Returns:
+        float tensor (batch, tokens, hidden_dim).
+
+    Example:
+    >>> backbone = Backbone(vocabulary_size=50, sequence_length=8, hidden_dim=16,
+    ...                     num_layers=2, num_heads=2, intermediate_dim=32)
+    >>> backbone(keras.ops.ones((2, 8), "int32")).shape
+    (2, 8, 16)
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        sequence_length,
+        hidden_dim,
+        num_layers,
+        num_heads,
+        intermediate_dim,
+        dropout=0.1,
+        activation="relu",
+        normalize_first=False,
+        layer_norm_epsilon=1e-6,
+        **kwargs,
+    ):
+        # === Layers ===
+        self.embedding = TokenAndPositionEmbedding(
+            vocabulary_size, sequence_length, hidden_dim, name="embedding"
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.encoder_layers = [
+            TransformerEncoder(
+                num_heads=num_heads,
+                intermediate_dim=intermediate_dim,
+                dropout=dropout,
+                activation=activation,
+                normalize_first=normalize_first,
+                layer_norm_epsilon=layer_norm_epsilon,
+                name=f"encoder_{index}",
+            )
+            for index in range(num_layers)
+        ]
+        self.final_norm = (
+            keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="final_norm")
+            if normalize_first
+            else None
+        )
+
+        # === Functional model ===
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        padding_mask = ops.not_equal(token_ids, PADDING_ID)  # (batch, tokens)
+        x = self.embedding_dropout(self.embedding(token_ids))  # (batch, tokens, hidden)
+        for encoder in self.encoder_layers:
+            x = encoder(x, padding_mask=padding_mask)
+        if self.final_norm is not None:
+            x = self.final_norm(x)
+        super().__init__(inputs=token_ids, outputs=x, **kwargs)
+
+        # === Config ===
+        self.vocabulary_size = vocabulary_size
+        self.sequence_length = sequence_length
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.dropout = dropout
+        self.activation = activation
+        self.normalize_first = normalize_first
+        self.layer_norm_epsilon = layer_norm_epsilon
+
+    @property
+    def token_embedding(self):
+        """The token embedding layer, for heads that tie their output to it."""
+        return self.embedding.token_embedding
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vocabulary_size": self.vocabulary_size,
+            "sequence_length": self.sequence_length,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "dropout": self.dropout,
+            "activation": self.activation,
+            "normalize_first": self.normalize_first,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
