@@ -1,0 +1,45 @@
+"""minibert: a small BERT trained from scratch with Keras 3.
+
+Importing the package registers every serializable class, so saved models
+load with plain `keras.models.load_model(path)`.
+
+Example:
+>>> import keras, minibert  # doctest: +SKIP
+>>> model = keras.models.load_model("saved_models/<run>/end_to_end.keras")  # doctest: +SKIP
+>>> model.predict_labels(["A wonderful film."])  # doctest: +SKIP
+[('positive', 0.93)]
+"""
+
+from minibert.config import FinetuneConfig, ModelConfig, PretrainConfig, RunConfig, get_preset
+from minibert.data.masking import mask_tokens
+from minibert.data.tokenizer import build_vectorizer, standardize_text
+from minibert.fill_mask import FillMaskCallback, fill_mask
+from minibert.layers import MaskedLMHead, SequencePooling, TokenAndPositionEmbedding, TransformerEncoder
+from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.training import finetune, pretrain, run
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Backbone",
+    "Classifier",
+    "EndToEndClassifier",
+    "FillMaskCallback",
+    "FinetuneConfig",
+    "MaskedLMHead",
+    "MaskedLanguageModel",
+    "ModelConfig",
+    "PretrainConfig",
+    "RunConfig",
+    "SequencePooling",
+    "TokenAndPositionEmbedding",
+    "TransformerEncoder",
+    "build_vectorizer",
+    "fill_mask",
+    "finetune",
+    "get_preset",
+    "mask_tokens",
+    "pretrain",
+    "run",
+    "standardize_text",
+]

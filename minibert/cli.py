@@ -1,0 +1,230 @@
+"""`python -m minibert`: train, predict, evaluate, fill-mask."""
+
+import argparse
+import dataclasses
+import datetime
+import os
+import sys
+
+from minibert.config import PRESETS, RunConfig, get_preset
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
+    return value
+
+
+def _add_data_arguments(parser):
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--dataset", default="imdb",
+        help="imdb (tensorflow-datasets), amazon-polarity (hub parquet), or a PATH: an "
+        "aclImdb/ folder, a folder of train/test/unsup parquet|csv|jsonl files, or one "
+        "csv/parquet/jsonl file (default: imdb)",
+    )
+    data.add_argument("--data-dir", help="local copy of imdb or amazon-polarity, for offline machines")
+    data.add_argument("--text-column", default="text")
+    data.add_argument("--label-column", default="label")
+    data.add_argument("--label-names", nargs="+", help="names of labels 0..K-1")
+    data.add_argument(
+        "--validation-size", type=float, default=0.2,
+        help="held out of train when the data has no test split: a fraction (< 1) or a "
+        "row count (default 0.2: 5,000 of IMDb's 25,000)",
+    )
+    data.add_argument("--max-train-rows", type=int, help="sample this many training rows")
+    data.add_argument("--max-validation-rows", type=int, help="sample this many validation rows")
+    data.add_argument("--cache-dir", help="where downloads are kept")
+
+
+def _load_data(args):
+    from minibert.data.sources import load_dataset
+
+    return load_dataset(
+        args.dataset,
+        data_dir=args.data_dir,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        label_names=args.label_names,
+        validation_size=args.validation_size,
+        max_train_rows=args.max_train_rows,
+        max_validation_rows=args.max_validation_rows,
+        seed=getattr(args, "seed", 42),
+        cache_dir=args.cache_dir,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m minibert", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser(
+        "train", help="pretrain a masked LM, then fine-tune a classifier (frozen, unfrozen)"
+    )
+    _add_data_arguments(train)
+    train.add_argument("--preset", default="notebook", choices=sorted(PRESETS))
+    train.add_argument("--output", help="run folder (default: saved_models/<dataset>-<preset>-<time>)")
+    train.add_argument("--overwrite", action="store_true", help="reuse a non-empty run folder")
+    train.add_argument("--seed", type=int, default=42)
+    model = train.add_argument_group("model (default: the preset's)")
+    model.add_argument("--max-length", type=int, dest="sequence_length")
+    model.add_argument("--vocabulary-size", type=int)
+    model.add_argument("--hidden-dim", type=int)
+    model.add_argument("--num-layers", type=int)
+    model.add_argument("--num-heads", type=int)
+    model.add_argument("--intermediate-dim", type=int)
+    model.add_argument("--dropout", type=float)
+    model.add_argument(
+        "--normalize-first", action=argparse.BooleanOptionalAction, default=None,
+        help="pre-LN encoder blocks (default: post-LN, as the notebook)",
+    )
+    model.add_argument(
+        "--tie-weights", action=argparse.BooleanOptionalAction, default=None,
+        help="tie the masked-LM output projection to the token embedding",
+    )
+    pretraining = train.add_argument_group("pretraining")
+    pretraining.add_argument("--mlm-epochs", type=_positive_int)
+    pretraining.add_argument("--mlm-learning-rate", type=float)
+    pretraining.add_argument("--mask-rate", type=float)
+    pretraining.add_argument(
+        "--static-masking", action=argparse.BooleanOptionalAction, default=None,
+        help="mask once, as the notebook did (default: the preset's)",
+    )
+    pretraining.add_argument(
+        "--mlm-include-test", action="store_true", default=None,
+        help="also pretrain on the validation/test text (the notebook did; it leaks)",
+    )
+    pretraining.add_argument(
+        "--fill-mask-sentence", action="append", dest="fill_mask_sentences",
+        help="a sentence with [mask] whose top-5 fill-ins print after every epoch (repeatable)",
+    )
+    finetuning = train.add_argument_group("fine-tuning")
+    finetuning.add_argument("--frozen-epochs", type=_positive_int)
+    finetuning.add_argument("--unfrozen-epochs", type=_positive_int)
+    finetuning.add_argument("--learning-rate", type=float, help="classifier, backbone frozen")
+    finetuning.add_argument("--unfrozen-learning-rate", type=float, help="classifier, backbone unfrozen")
+    finetuning.add_argument("--pooling", choices=["max", "mean", "first"])
+    train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
+
+    predict = commands.add_parser("predict", help="label and confidence for each text")
+    predict.add_argument("run", help="a run folder")
+    predict.add_argument("texts", nargs="+")
+
+    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a run on a data set")
+    evaluate.add_argument("run", help="a run folder")
+    _add_data_arguments(evaluate)
+    evaluate.add_argument(
+        "--split", choices=["validation", "train", "all"], default="validation",
+        help="which part of the data set (default: validation, the test split when it has one)",
+    )
+
+    fill = commands.add_parser("fill-mask", help="top-k words for each [mask]")
+    fill.add_argument("run", help="a run folder")
+    fill.add_argument("texts", nargs="+", help='sentences with [mask], e.g. "this [mask] was great"')
+    fill.add_argument("--top-k", type=int, default=5)
+    return parser
+
+
+def _override(section, values: dict):
+    """`section` with the values the user gave (flags left out are None)."""
+    return dataclasses.replace(section, **{k: v for k, v in values.items() if v is not None})
+
+
+def config_from_args(args) -> RunConfig:
+    """The preset, with every flag the user gave laid over it."""
+    preset = get_preset(args.preset)
+    model_fields = [field.name for field in dataclasses.fields(preset.model)]
+    model = _override(preset.model, {name: getattr(args, name) for name in model_fields
+                                     if name not in ("activation", "layer_norm_epsilon")})
+    pretrain = _override(preset.pretrain, {
+        "epochs": args.mlm_epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.mlm_learning_rate,
+        "mask_rate": args.mask_rate,
+        "static_masking": args.static_masking,
+        "include_validation_text": args.mlm_include_test,
+        "fill_mask_sentences": tuple(args.fill_mask_sentences or ()) or None,
+    })
+    finetune = _override(preset.finetune, {
+        "frozen_epochs": args.frozen_epochs,
+        "unfrozen_epochs": args.unfrozen_epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+        "unfrozen_learning_rate": args.unfrozen_learning_rate,
+        "pooling": args.pooling,
+    })
+    return RunConfig(model=model, pretrain=pretrain, finetune=finetune, seed=args.seed)
+
+
+def _default_output(args, data_name) -> str:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join("saved_models", f"{data_name}-{args.preset}-{stamp}")
+
+
+def command_train(args):
+    from minibert.training import run
+
+    config = config_from_args(args)
+    data = _load_data(args)
+    run(data, config, args.output or _default_output(args, data.name), overwrite=args.overwrite)
+
+
+def command_predict(args):
+    from minibert import run_folder
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    for text, (label, confidence) in zip(args.texts, model.predict_labels(args.texts)):
+        print(f"{label}\t{confidence:.4f}\t{text}")
+
+
+def command_evaluate(args):
+    import pandas as pd
+
+    from minibert import run_folder
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    data = _load_data(args)
+    frame = {
+        "validation": data.validation,
+        "train": data.train,
+        "all": pd.concat([data.train, data.validation], ignore_index=True),
+    }[args.split]
+    results = model.evaluate(frame, return_dict=True, verbose=0)
+    figures = ", ".join(f"{name} {value:.4f}" for name, value in results.items())
+    print(f"{data.name} {args.split} ({len(frame)} rows): {figures}")
+
+
+def command_fill_mask(args):
+    from minibert import run_folder
+    from minibert.data.tokenizer import load_vocabulary, new_vectorizer
+    from minibert.fill_mask import fill_mask, format_fill_mask
+
+    masked_lm = run_folder.load_run_model(args.run, run_folder.MLM_FILE)
+    config = run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
+    vocabulary = load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE))
+    vectorizer = new_vectorizer(config["model"]["sequence_length"], vocabulary)
+    for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
+        print(format_fill_mask(text, predictions))
+
+
+COMMANDS = {
+    "train": command_train,
+    "predict": command_predict,
+    "evaluate": command_evaluate,
+    "fill-mask": command_fill_mask,
+}
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    # Input problems end in one line naming the problem and the fix, not a traceback.
+    try:
+        COMMANDS[args.command](args)
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,94 @@
+"""The run folder: everything needed to reuse a run, written so nothing is lost.
+
+    saved_models/<run>/
+      config.json      the RunConfig (and the data it ran on)
+      vocabulary.txt   one token per line, id = line number
+      mlm.keras  classifier.keras  end_to_end.keras
+      history.csv      one row per epoch of every stage
+      metrics.json     validation figures and wall times
+"""
+
+import json
+import os
+import tempfile
+
+import keras
+import pandas as pd
+
+CONFIG_FILE = "config.json"
+VOCABULARY_FILE = "vocabulary.txt"
+MLM_FILE = "mlm.keras"
+CLASSIFIER_FILE = "classifier.keras"
+END_TO_END_FILE = "end_to_end.keras"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+
+
+def prepare_run_folder(path, overwrite=False) -> str:
+    """Creates the run folder; an existing non-empty one needs `overwrite`."""
+    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+        raise FileExistsError(
+            f"run folder {path} already exists and is not empty; "
+            "choose another --output or pass --overwrite"
+        )
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def _atomic_write(path, write):
+    """Writes through a temporary file in the same folder, then renames it.
+
+    A crash mid-write leaves the previous file (or none), never a truncated one.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    suffix = os.path.splitext(path)[1]  # Keras checks the .keras extension
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def save_model(model, path) -> None:
+    _atomic_write(path, model.save)
+
+
+def write_text(path, text) -> None:
+    def write(temporary):
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+
+    _atomic_write(path, write)
+
+
+def write_json(path, values) -> None:
+    write_text(path, json.dumps(values, indent=2) + "\n")
+
+
+def read_json(path) -> dict:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)
+
+
+def write_history(path, histories: dict) -> None:
+    """`histories` maps a stage name to a Keras `History.history` dict."""
+    frames = []
+    for stage, history in histories.items():
+        frame = pd.DataFrame(history)
+        frame.insert(0, "epoch", range(1, len(frame) + 1))
+        frame.insert(0, "stage", stage)
+        frames.append(frame)
+    write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
+
+
+def load_run_model(run, file_name):
+    """Loads one model of a run folder with a clear error when it is missing."""
+    path = os.path.join(run, file_name)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"{path} not found; is {run} a run folder written by `python -m minibert train`?"
+        )
+    return keras.models.load_model(path)

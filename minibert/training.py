@@ -1,0 +1,206 @@
+"""The recipes: pretrain a masked LM, fine-tune a classifier, or both in a run."""
+
+import dataclasses
+import os
+import time
+
+import keras
+import numpy as np
+
+from minibert import run_folder
+from minibert.config import RunConfig
+from minibert.data.pipeline import classification_dataset, mlm_dataset
+from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
+from minibert.fill_mask import FillMaskCallback
+from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `seconds` (wall time of the epoch) to the logs, so history.csv has it."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["seconds"] = time.perf_counter() - self._start
+
+
+def compile_masked_lm(masked_lm, learning_rate):
+    masked_lm.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        # Mean over the chosen slots only: "sum_over_batch_size" would also
+        # divide by the unused (weight 0) slots and understate the loss.
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, reduction="mean_with_sample_weight"
+        ),
+        # Weighted: unused prediction slots (weight 0) count for nothing.
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
+
+
+def compile_classifier(classifier, learning_rate):
+    classifier.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=classifier.loss_name(),
+        metrics=["accuracy"],
+    )
+
+
+def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto"):
+    """Trains a MaskedLanguageModel over `backbone` on `texts`.
+
+    Returns the model and its `History.history`.
+    """
+    pretrain_config = config.pretrain
+    masked_lm = MaskedLanguageModel(backbone, tie_weights=config.model.tie_weights)
+    compile_masked_lm(masked_lm, pretrain_config.learning_rate)
+    dataset = mlm_dataset(
+        vectorize(vectorizer, texts),
+        batch_size=pretrain_config.batch_size,
+        vocabulary_size=backbone.vocabulary_size,
+        mask_rate=pretrain_config.mask_rate,
+        static_masking=pretrain_config.static_masking,
+        seed=config.seed,
+    )
+    callbacks = [EpochTimer()]
+    if pretrain_config.fill_mask_sentences:
+        callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
+    history = masked_lm.fit(
+        dataset, epochs=pretrain_config.epochs, callbacks=callbacks, verbose=verbose,
+        shuffle=False,  # the tf.data pipeline shuffles
+    )
+    return masked_lm, history.history
+
+
+def finetune(backbone, train, validation, num_classes, config: RunConfig, verbose="auto"):
+    """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
+
+    Args:
+        train, validation: `(token_ids, labels)` pairs of arrays.
+
+    Returns:
+        The classifier and `{"frozen": history, "unfrozen": history}`.
+    """
+    finetune_config = config.finetune
+    classifier = Classifier(
+        backbone,
+        num_classes=num_classes,
+        pooling=finetune_config.pooling,
+        hidden_units=finetune_config.hidden_units,
+        dropout=finetune_config.dropout,
+    )
+    train_dataset = classification_dataset(
+        *train, batch_size=finetune_config.batch_size, shuffle=True, seed=config.seed
+    )
+    validation_dataset = classification_dataset(
+        *validation, batch_size=finetune_config.batch_size, shuffle=False
+    )
+    histories = {}
+    stages = [
+        ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
+        ("unfrozen", True, finetune_config.unfrozen_epochs, finetune_config.unfrozen_learning_rate),
+    ]
+    for stage, backbone_trainable, epochs, learning_rate in stages:
+        if epochs <= 0:
+            continue
+        backbone.trainable = backbone_trainable
+        compile_classifier(classifier, learning_rate)  # trainable changes need a recompile
+        history = classifier.fit(
+            train_dataset,
+            validation_data=validation_dataset,
+            epochs=epochs,
+            callbacks=[EpochTimer()],
+            verbose=verbose,
+            shuffle=False,  # the tf.data pipeline shuffles
+        )
+        histories[stage] = history.history
+    # The backbone keeps the last stage's trainable state, so a saved
+    # classifier's optimizer state matches the variables it trains.
+    return classifier, histories
+
+
+def _stage_summary(history) -> dict:
+    summary = {key: float(values[-1]) for key, values in history.items() if key != "seconds"}
+    summary["seconds"] = float(np.sum(history["seconds"]))
+    summary["seconds_per_epoch"] = float(np.mean(history["seconds"]))
+    return summary
+
+
+def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print) -> dict:
+    """The whole recipe into the run folder `output`; returns its metrics.
+
+    Args:
+        data: a `minibert.data.sources.TextClassificationData`.
+        config: the run configuration.
+        output: the run folder (created; an existing non-empty one needs
+            `overwrite=True`).
+    """
+    run_folder.prepare_run_folder(output, overwrite=overwrite)
+    keras.utils.set_random_seed(config.seed)
+    texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
+    print_fn(
+        f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"
+        f"{' (the test split)' if data.validation_is_test else ''}, "
+        f"{len(data.unlabeled)} unlabeled; {len(texts)} texts for pretraining"
+        + (f"; {data.dropped_rows} rows dropped in cleaning" if data.dropped_rows else "")
+    )
+    start = time.perf_counter()
+    vectorizer = build_vectorizer(
+        texts, config.model.vocabulary_size, config.model.sequence_length
+    )
+    # A small corpus can have fewer words than asked for: size the model to
+    # the vocabulary it really has, and record that in config.json.
+    model_config = dataclasses.replace(
+        config.model, vocabulary_size=vectorizer.vocabulary_size()
+    )
+    config = dataclasses.replace(config, model=model_config)
+    save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
+    config_values = dataclasses.asdict(config)
+    config_values["data"] = {"name": data.name, "label_names": list(data.label_names)}
+    run_folder.write_json(os.path.join(output, run_folder.CONFIG_FILE), config_values)
+    vectorizer_seconds = time.perf_counter() - start
+    print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({vectorizer_seconds:.0f} s)")
+
+    backbone = Backbone(**model_config.backbone_kwargs(), name="backbone")
+    histories = {}
+    if config.pretrain.epochs > 0:
+        print_fn(f"stage mlm: {config.pretrain.epochs} epochs of masked-LM pretraining")
+        masked_lm, histories["mlm"] = pretrain(backbone, vectorizer, texts, config, verbose)
+        run_folder.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
+
+    train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
+    validation = (
+        vectorize(vectorizer, data.validation["text"]),
+        data.validation["label"].to_numpy(),
+    )
+    print_fn("stage classifier: backbone frozen, then unfrozen")
+    classifier, classifier_histories = finetune(
+        backbone, train, validation, len(data.label_names), config, verbose
+    )
+    histories.update(classifier_histories)
+    run_folder.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
+
+    end_to_end = EndToEndClassifier(vectorizer, classifier, data.label_names, name="end_to_end")
+    run_folder.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
+
+    run_folder.write_history(os.path.join(output, run_folder.HISTORY_FILE), histories)
+    metrics = {
+        "stages": {stage: _stage_summary(history) for stage, history in histories.items()},
+        "vectorizer_seconds": vectorizer_seconds,
+        "total_seconds": time.perf_counter() - start,
+        "rows": {
+            "train": len(data.train),
+            "validation": len(data.validation),
+            "unlabeled": len(data.unlabeled),
+            "pretraining_texts": len(texts),
+            "dropped": data.dropped_rows,
+        },
+        "validation_is_test": data.validation_is_test,
+    }
+    run_folder.write_json(os.path.join(output, run_folder.METRICS_FILE), metrics)
+    for stage, summary in metrics["stages"].items():
+        figures = ", ".join(f"{k} {v:.4f}" for k, v in summary.items() if "seconds" not in k)
+        print_fn(f"{stage}: {figures}; {summary['seconds']:.0f} s")
+    print_fn(f"saved to {output}")
+    return metrics
