@@ -1,0 +1,40 @@
+"""Shared fixtures: a tiny generated review corpus and a tiny run configuration."""
+
+import os
+import random
+
+# Quiet TensorFlow's start-up logs in every test process (and the subprocesses
+# the CLI tests start, which inherit the environment).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pandas as pd
+import pytest
+
+POSITIVE_WORDS = "good great wonderful superb lovely fun brilliant".split()
+NEGATIVE_WORDS = "bad awful boring terrible dull poor worst".split()
+FILLER_WORDS = "the movie film was plot actor story and it a this i watched".split()
+
+
+def make_reviews(num_rows=200, seed=0) -> pd.DataFrame:
+    """Reviews whose label is given away by three sentiment words among filler."""
+    rng = random.Random(seed)
+    rows = []
+    for index in range(num_rows):
+        label = index % 2
+        words = rng.choices(FILLER_WORDS, k=12)
+        words += rng.choices(POSITIVE_WORDS if label else NEGATIVE_WORDS, k=3)
+        rng.shuffle(words)
+        rows.append((" ".join(words), label))
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
+@pytest.fixture
+def reviews() -> pd.DataFrame:
+    return make_reviews()
+
+
+@pytest.fixture
+def reviews_csv(tmp_path) -> str:
+    path = tmp_path / "reviews.csv"
+    make_reviews().to_csv(path, index=False)
+    return str(path)

@@ -1,0 +1,74 @@
+import numpy as np
+
+from minibert.data.pipeline import classification_dataset, mlm_dataset
+from minibert.data.tokenizer import NUM_SPECIAL_TOKENS
+
+VOCABULARY_SIZE = 100
+
+
+def token_ids(num_sequences=64, num_tokens=20):
+    rng = np.random.default_rng(0)
+    ids = rng.integers(NUM_SPECIAL_TOKENS, VOCABULARY_SIZE, size=(num_sequences, num_tokens))
+    ids[:, 15:] = 0
+    return ids.astype("int32")
+
+
+def epoch(dataset):
+    """Each batch's masked ids, as one array (rows in the epoch's order)."""
+    return np.concatenate([inputs["token_ids"].numpy() for inputs, _, _ in dataset])
+
+
+def masks_by_row(dataset, ids):
+    """The masked version of each original row, so orders do not matter."""
+    inputs = epoch(dataset)
+    originals = [tuple(row) for row in ids]
+    rows = {}
+    for row in inputs:
+        # Unmasked tokens identify the original row (ids are random, so unique).
+        match = max(range(len(ids)), key=lambda i: (ids[i] == row).sum())
+        rows[originals[match]] = tuple(row)
+    return rows
+
+
+def make(ids, **kwargs):
+    return mlm_dataset(ids, batch_size=16, vocabulary_size=VOCABULARY_SIZE, seed=1, **kwargs)
+
+
+def test_dynamic_masking_draws_new_masks_every_epoch():
+    ids = token_ids()
+    dataset = make(ids)
+    assert masks_by_row(dataset, ids) != masks_by_row(dataset, ids)
+
+
+def test_static_masking_keeps_each_sequences_mask_across_epochs():
+    ids = token_ids()
+    dataset = make(ids, static_masking=True)
+    first, second = epoch(dataset), epoch(dataset)
+    assert masks_by_row(dataset, ids) == masks_by_row(dataset, ids)
+    assert not (first == second).all()  # but the order is reshuffled
+
+
+def test_same_seed_gives_the_same_batches():
+    ids = token_ids()
+    assert (epoch(make(ids)) == epoch(make(ids))).all()
+
+
+def test_mlm_batches_carry_positions_labels_and_weights():
+    inputs, labels, weights = next(iter(make(token_ids())))
+    assert inputs["token_ids"].shape == (16, 20)
+    assert inputs["mask_positions"].shape == (16, 3)  # ceil(0.15 x 20)
+    assert labels.shape == weights.shape == (16, 3)
+
+
+def test_empty_sequences_are_left_out_of_pretraining():
+    ids = token_ids(32)
+    ids[:8] = 0
+    assert sum(len(labels) for _, labels, _ in make(ids)) == 24
+
+
+def test_classification_batches_pair_ids_with_labels_in_order_without_shuffle():
+    ids, labels = token_ids(10), np.arange(10)
+    batches = list(classification_dataset(ids, labels, batch_size=4, shuffle=False))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    assert np.concatenate([b[1] for b in batches]).tolist() == list(range(10))
+    assert (batches[0][0].numpy() == ids[:4]).all()

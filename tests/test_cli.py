@@ -1,0 +1,139 @@
+"""`python -m minibert` end to end, in subprocesses, on a tiny generated corpus."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_reviews
+
+PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
+
+
+def minibert(*arguments, check=True):
+    result = subprocess.run(
+        [sys.executable, "-m", "minibert", *arguments], capture_output=True, text=True
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"minibert {arguments} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    csv = folder / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = folder / "run"
+    result = minibert(
+        "train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
+        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great",
+    )
+    return {"run": run, "csv": csv, "stdout": result.stdout}
+
+
+def test_train_writes_a_complete_run_folder(trained_run):
+    names = set(os.listdir(trained_run["run"]))
+    assert {
+        "config.json", "vocabulary.txt", "mlm.keras", "classifier.keras",
+        "end_to_end.keras", "history.csv", "metrics.json",
+    } <= names
+    assert not [name for name in names if name.startswith(".tmp")]
+
+
+def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
+    assert trained_run["stdout"].count("'the [mask] was great' [mask 1]:") == 2
+
+
+def test_history_has_every_epoch_of_every_stage(trained_run):
+    history = pd.read_csv(trained_run["run"] / "history.csv")
+    assert history.groupby("stage").size().to_dict() == {"mlm": 2, "frozen": 1, "unfrozen": 1}
+    assert history.loc[history.stage == "unfrozen", "val_accuracy"].between(0, 1).all()
+
+
+def test_metrics_and_config_describe_the_run(trained_run):
+    metrics = json.loads((trained_run["run"] / "metrics.json").read_text())
+    assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
+    assert metrics["rows"]["train"] + metrics["rows"]["validation"] == 240
+    assert metrics["stages"]["frozen"]["seconds"] > 0
+    config = json.loads((trained_run["run"] / "config.json").read_text())
+    assert config["model"]["num_layers"] == 2
+    assert config["pretrain"]["fill_mask_sentences"] == ["the [mask] was great"]
+    assert config["data"]["label_names"] == ["0", "1"]
+
+
+def test_predict_prints_a_label_and_confidence_per_text(trained_run):
+    lines = minibert("predict", str(trained_run["run"]), *PREDICT_TEXTS).stdout.splitlines()
+    assert len(lines) == 2
+    for line, text in zip(lines, PREDICT_TEXTS):
+        label, confidence, echoed = line.split("\t")
+        assert label in {"0", "1"} and 0.5 <= float(confidence) <= 1 and echoed == text
+
+
+def test_evaluate_reports_accuracy_on_the_validation_split(trained_run):
+    stdout = minibert("evaluate", str(trained_run["run"]), "--dataset", str(trained_run["csv"])).stdout
+    assert "validation (48 rows)" in stdout and "accuracy" in stdout
+
+
+def test_fill_mask_prints_five_words_per_mask(trained_run):
+    stdout = minibert("fill-mask", str(trained_run["run"]), "a [mask] film [mask]").stdout
+    lines = stdout.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[1].startswith("'a [mask] film [mask]' [mask 2]:") and lines[1].count("(") == 5
+
+
+def test_fill_mask_without_a_mask_says_so_in_one_line(trained_run):
+    result = minibert("fill-mask", str(trained_run["run"]), "no mask here", check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("error: no [mask] in 'no mask here'")
+
+
+def test_end_to_end_model_reloads_in_a_fresh_process_without_custom_objects(trained_run):
+    script = (
+        "import json, sys, keras, minibert\n"
+        "model = keras.models.load_model(sys.argv[1])\n"
+        "print(json.dumps(model.predict(json.loads(sys.argv[2]), verbose=0).tolist()))\n"
+    )
+    path = str(trained_run["run"] / "end_to_end.keras")
+    result = subprocess.run(
+        [sys.executable, "-c", script, path, json.dumps(PREDICT_TEXTS)],
+        capture_output=True, text=True, check=True,
+    )
+    fresh = np.array(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    # The same numbers from the separately saved classifier and vocabulary.
+    import keras
+
+    import minibert  # noqa: F401  (registers the classes)
+    from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
+
+    classifier = keras.models.load_model(trained_run["run"] / "classifier.keras")
+    vectorizer = new_vectorizer(32, load_vocabulary(trained_run["run"] / "vocabulary.txt"))
+    expected = classifier.predict(vectorize(vectorizer, PREDICT_TEXTS), verbose=0)
+    np.testing.assert_allclose(fresh, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_an_existing_run_folder_is_not_overwritten(trained_run):
+    result = minibert(
+        "train", "--dataset", str(trained_run["csv"]), "--preset", "tiny",
+        "--output", str(trained_run["run"]), check=False,
+    )
+    assert result.returncode == 2
+    assert "already exists" in result.stderr and "--overwrite" in result.stderr
+
+
+def test_a_missing_dataset_stops_with_one_line(tmp_path):
+    result = minibert("train", "--dataset", str(tmp_path / "nope.csv"), "--preset", "tiny", check=False)
+    assert result.returncode == 2
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and "nope.csv" in error_lines[0]
+
+
+def test_predict_on_a_folder_that_is_not_a_run_says_so(tmp_path):
+    result = minibert("predict", str(tmp_path), "text", check=False)
+    assert result.returncode == 2
+    assert "end_to_end.keras not found" in result.stderr

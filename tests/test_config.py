@@ -1,0 +1,54 @@
+import dataclasses
+import json
+
+import pytest
+
+from minibert.cli import build_parser, config_from_args
+from minibert.config import RunConfig, get_preset
+
+
+def test_notebook_preset_is_the_notebooks_configuration():
+    config = get_preset("notebook")
+    assert dataclasses.asdict(config.model) == {
+        "vocabulary_size": 30_000, "sequence_length": 256, "hidden_dim": 128, "num_layers": 1,
+        "num_heads": 8, "intermediate_dim": 128, "dropout": 0.1, "activation": "relu",
+        "normalize_first": False, "layer_norm_epsilon": 1e-6, "tie_weights": False,
+    }
+    assert (config.pretrain.epochs, config.pretrain.batch_size, config.pretrain.learning_rate) == (5, 32, 1e-3)
+    assert config.pretrain.static_masking
+    assert (config.finetune.frozen_epochs, config.finetune.unfrozen_epochs) == (5, 5)
+    assert config.finetune.learning_rate == config.finetune.unfrozen_learning_rate == 1e-3
+    assert config.finetune.pooling == "max" and config.finetune.hidden_units == 64
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown preset 'huge'.*notebook"):
+        get_preset("huge")
+
+
+def test_run_config_round_trips_through_json():
+    config = get_preset("tiny")
+    assert RunConfig.from_dict(json.loads(config.to_json())) == config
+
+
+def test_flags_override_only_what_they_name():
+    args = build_parser().parse_args([
+        "train", "--preset", "notebook", "--num-layers", "3", "--mlm-epochs", "0",
+        "--batch-size", "16", "--no-static-masking", "--fill-mask-sentence", "a [mask]",
+        "--unfrozen-learning-rate", "5e-5",
+    ])
+    config = config_from_args(args)
+    notebook = get_preset("notebook")
+    assert config.model == dataclasses.replace(notebook.model, num_layers=3)
+    assert config.pretrain == dataclasses.replace(
+        notebook.pretrain, epochs=0, batch_size=16, static_masking=False,
+        fill_mask_sentences=("a [mask]",),
+    )
+    assert config.finetune == dataclasses.replace(
+        notebook.finetune, batch_size=16, unfrozen_learning_rate=5e-5
+    )
+
+
+def test_negative_epochs_are_refused_by_the_parser():
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "--mlm-epochs", "-1"])
