@@ -3,7 +3,10 @@
     saved_models/<run>/
       config.json      the RunConfig (and the data it ran on)
       vocabulary.txt   one token per line, id = line number
-      mlm.keras  classifier.keras  end_to_end.keras
+      mlm.keras        the masked language model
+      classifier_frozen.keras  the classifier after the frozen stage
+      classifier.keras the classifier after the last stage
+      end_to_end.keras raw strings in, probabilities out
       history.csv      one row per epoch of every stage
       metrics.json     validation figures and wall times
 """
@@ -19,6 +22,7 @@ CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.txt"
 MLM_FILE = "mlm.keras"
 CLASSIFIER_FILE = "classifier.keras"
+CLASSIFIER_FROZEN_FILE = "classifier_frozen.keras"
 END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"

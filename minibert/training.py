@@ -73,11 +73,15 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto"):
     return masked_lm, history.history
 
 
-def finetune(backbone, train, validation, num_classes, config: RunConfig, verbose="auto"):
+def finetune(
+    backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None
+):
     """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
 
     Args:
         train, validation: `(token_ids, labels)` pairs of arrays.
+        on_stage_end: optional `function(stage_name, classifier)` called after
+            each stage, e.g. to save it.
 
     Returns:
         The classifier and `{"frozen": history, "unfrozen": history}`.
@@ -115,6 +119,8 @@ def finetune(backbone, train, validation, num_classes, config: RunConfig, verbos
             shuffle=False,  # the tf.data pipeline shuffles
         )
         histories[stage] = history.history
+        if on_stage_end is not None:
+            on_stage_end(stage, classifier)
     # The backbone keeps the last stage's trainable state, so a saved
     # classifier's optimizer state matches the variables it trains.
     return classifier, histories
@@ -175,8 +181,14 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         data.validation["label"].to_numpy(),
     )
     print_fn("stage classifier: backbone frozen, then unfrozen")
+
+    def save_frozen_stage(stage, classifier):
+        if stage == "frozen":
+            path = os.path.join(output, run_folder.CLASSIFIER_FROZEN_FILE)
+            run_folder.save_model(classifier, path)
+
     classifier, classifier_histories = finetune(
-        backbone, train, validation, len(data.label_names), config, verbose
+        backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage
     )
     histories.update(classifier_histories)
     run_folder.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))

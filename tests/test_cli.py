@@ -39,7 +39,7 @@ def trained_run(tmp_path_factory):
 def test_train_writes_a_complete_run_folder(trained_run):
     names = set(os.listdir(trained_run["run"]))
     assert {
-        "config.json", "vocabulary.txt", "mlm.keras", "classifier.keras",
+        "config.json", "vocabulary.txt", "mlm.keras", "classifier_frozen.keras", "classifier.keras",
         "end_to_end.keras", "history.csv", "metrics.json",
     } <= names
     assert not [name for name in names if name.startswith(".tmp")]

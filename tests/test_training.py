@@ -9,6 +9,7 @@ import pytest
 
 from minibert.config import get_preset
 from minibert.data.sources import TextClassificationData
+from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
 from minibert.training import run
 
 from conftest import make_reviews
@@ -43,15 +44,25 @@ def tiny_config(mlm_epochs=1, frozen_epochs=1, unfrozen_epochs=1, learning_rate=
     )
 
 
-def test_recipe_learns_an_easy_sentiment_task(tmp_path):
+def test_recipe_learns_an_easy_sentiment_task_and_saves_each_stage(tmp_path):
+    data = tiny_data()
     metrics = run(
-        tiny_data(),
+        data,
         tiny_config(mlm_epochs=3, frozen_epochs=2, unfrozen_epochs=6, learning_rate=3e-3),
         str(tmp_path / "run"),
         verbose=0,
     )
     assert np.isfinite(metrics["stages"]["mlm"]["loss"])
     assert metrics["stages"]["unfrozen"]["val_accuracy"] >= 0.9
+
+    vocabulary = load_vocabulary(tmp_path / "run" / "vocabulary.txt")
+    validation_ids = vectorize(new_vectorizer(32, vocabulary), data.validation["text"])
+    for file_name, stage in [("classifier_frozen.keras", "frozen"), ("classifier.keras", "unfrozen")]:
+        classifier = keras.models.load_model(tmp_path / "run" / file_name)
+        results = classifier.evaluate(
+            validation_ids, data.validation["label"].to_numpy(), return_dict=True, verbose=0
+        )
+        assert results["accuracy"] == pytest.approx(metrics["stages"][stage]["val_accuracy"])
 
 
 def test_pretraining_lowers_the_masked_lm_loss(tmp_path):

@@ -99,5 +99,5 @@ def vectorize(vectorizer, texts, batch_size=1024) -> np.ndarray:
     dataset = dataset.map(vectorizer, num_parallel_calls=tf.data.AUTOTUNE)
     batches = [batch.numpy() for batch in dataset]
     if not batches:
-        return np.zeros((0, vectorizer._output_sequence_length), "int32")
+        return np.zeros((0, vectorizer.get_config()["output_sequence_length"]), "int32")
     return np.concatenate(batches).astype("int32")

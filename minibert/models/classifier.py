@@ -5,6 +5,7 @@ from keras import ops
 
 from minibert.data.tokenizer import PADDING_ID
 from minibert.layers import SequencePooling
+from minibert.models.serialization import with_deserialized
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -81,6 +82,4 @@ class Classifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+        return cls(**with_deserialized(config, "backbone"))

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 import pandas as pd
 
+from minibert.models.serialization import with_deserialized
+
 
 def as_text_array(texts) -> np.ndarray:
     """A 1-D object array of str from a list, Series, array or single string.
@@ -115,7 +117,4 @@ class EndToEndClassifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["vectorizer"] = keras.saving.deserialize_keras_object(config["vectorizer"])
-        config["classifier"] = keras.saving.deserialize_keras_object(config["classifier"])
-        return cls(**config)
+        return cls(**with_deserialized(config, "vectorizer", "classifier"))

@@ -3,6 +3,7 @@
 import keras
 
 from minibert.layers import MaskedLMHead
+from minibert.models.serialization import with_deserialized
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -66,6 +67,4 @@ class MaskedLanguageModel(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
-        return cls(**config)
+        return cls(**with_deserialized(config, "backbone"))
