@@ -106,6 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     finetuning.add_argument("--unfrozen-learning-rate", type=float, help="classifier, backbone unfrozen")
     finetuning.add_argument("--pooling", choices=["max", "mean", "first"])
     train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
+    speed = train.add_argument_group("speed")
+    speed.add_argument(
+        "--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
+        help="Keras dtype policy (default: the preset's)",
+    )
+    speed.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
+                       dest="jit_compile", help="XLA-compile the training steps")
+    speed.add_argument(
+        "--dynamic-padding", action=argparse.BooleanOptionalAction, default=None,
+        help="batch reviews of similar length and cut batches to their longest one",
+    )
 
     predict = commands.add_parser("predict", help="label and confidence for each text")
     predict.add_argument("run", help="a run folder")
@@ -118,6 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--split", choices=["validation", "train", "all"], default="validation",
         help="which part of the data set (default: validation, the test split when it has one)",
     )
+
+    bench = commands.add_parser(
+        "bench", help="time the notebook's training step against the fast path, side by side"
+    )
+    _add_data_arguments(bench)
+    bench.add_argument("--preset", default="notebook", choices=sorted(PRESETS),
+                       help="the model size to time (default: the notebook's)")
+    bench.add_argument("--batch-size", type=int, default=32)
+    bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
+    bench.add_argument("--output", default="bench.json", help="where the JSON results go")
 
     fill = commands.add_parser("fill-mask", help="top-k words for each [mask]")
     fill.add_argument("run", help="a run folder")
@@ -145,6 +166,7 @@ def config_from_args(args) -> RunConfig:
         "static_masking": args.static_masking,
         "include_validation_text": args.mlm_include_test,
         "fill_mask_sentences": tuple(args.fill_mask_sentences or ()) or None,
+        "dynamic_padding": args.dynamic_padding,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,
@@ -154,7 +176,10 @@ def config_from_args(args) -> RunConfig:
         "unfrozen_learning_rate": args.unfrozen_learning_rate,
         "pooling": args.pooling,
     })
-    return RunConfig(model=model, pretrain=pretrain, finetune=finetune, seed=args.seed)
+    return _override(
+        dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
+        {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile},
+    )
 
 
 def _default_output(args, data_name) -> str:
@@ -208,7 +233,20 @@ def command_fill_mask(args):
         print(format_fill_mask(text, predictions))
 
 
+def command_bench(args):
+    from minibert import run_folder
+    from minibert.bench import run_bench
+
+    results = run_bench(
+        _load_data(args), get_preset(args.preset).model, batch_size=args.batch_size,
+        steps=args.steps,
+    )
+    run_folder.write_json(args.output, results)
+    print(f"results written to {args.output}")
+
+
 COMMANDS = {
+    "bench": command_bench,
     "train": command_train,
     "predict": command_predict,
     "evaluate": command_evaluate,

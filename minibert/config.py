@@ -49,6 +49,9 @@ class PretrainConfig:
     # the model new prediction targets each pass over the same text.
     static_masking: bool = False
     include_validation_text: bool = False
+    # Group reviews of similar length and cut each batch to its longest one
+    # (needs dynamic masking): most reviews are shorter than the maximum.
+    dynamic_padding: bool = False
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
 
 
@@ -76,6 +79,11 @@ class RunConfig:
     pretrain: PretrainConfig = PretrainConfig()
     finetune: FinetuneConfig = FinetuneConfig()
     seed: int = 42
+    # A Keras dtype policy: "float32", "mixed_bfloat16" (CPUs with AVX512-BF16
+    # or AMX, TPUs) or "mixed_float16" (NVIDIA GPUs). Losses and logits stay float32.
+    precision: str = "float32"
+    # XLA-compile the training steps.
+    jit_compile: bool = False
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2)
@@ -89,6 +97,8 @@ class RunConfig:
             pretrain=PretrainConfig(**pretrain),
             finetune=FinetuneConfig(**values["finetune"]),
             seed=values["seed"],
+            precision=values["precision"],
+            jit_compile=values["jit_compile"],
         )
 
 

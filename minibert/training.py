@@ -26,8 +26,9 @@ class EpochTimer(keras.callbacks.Callback):
             logs["seconds"] = time.perf_counter() - self._start
 
 
-def compile_masked_lm(masked_lm, learning_rate):
+def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
     masked_lm.compile(
+        jit_compile=jit_compile,
         optimizer=keras.optimizers.Adam(learning_rate),
         # Mean over the chosen slots only: "sum_over_batch_size" would also
         # divide by the unused (weight 0) slots and understate the loss.
@@ -39,8 +40,9 @@ def compile_masked_lm(masked_lm, learning_rate):
     )
 
 
-def compile_classifier(classifier, learning_rate):
+def compile_classifier(classifier, learning_rate, jit_compile=False):
     classifier.compile(
+        jit_compile=jit_compile,
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=classifier.loss_name(),
         metrics=["accuracy"],
@@ -54,13 +56,14 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto"):
     """
     pretrain_config = config.pretrain
     masked_lm = MaskedLanguageModel(backbone, tie_weights=config.model.tie_weights)
-    compile_masked_lm(masked_lm, pretrain_config.learning_rate)
+    compile_masked_lm(masked_lm, pretrain_config.learning_rate, config.jit_compile)
     dataset = mlm_dataset(
         vectorize(vectorizer, texts),
         batch_size=pretrain_config.batch_size,
         vocabulary_size=backbone.vocabulary_size,
         mask_rate=pretrain_config.mask_rate,
         static_masking=pretrain_config.static_masking,
+        dynamic_padding=pretrain_config.dynamic_padding,
         seed=config.seed,
     )
     callbacks = [EpochTimer()]
@@ -109,7 +112,8 @@ def finetune(
         if epochs <= 0:
             continue
         backbone.trainable = backbone_trainable
-        compile_classifier(classifier, learning_rate)  # trainable changes need a recompile
+        # A change of trainable needs a recompile.
+        compile_classifier(classifier, learning_rate, config.jit_compile)
         history = classifier.fit(
             train_dataset,
             validation_data=validation_dataset,
@@ -143,6 +147,15 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
             `overwrite=True`).
     """
     run_folder.prepare_run_folder(output, overwrite=overwrite)
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(config.precision)
+    try:
+        return _run(data, config, output, verbose, print_fn)
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     keras.utils.set_random_seed(config.seed)
     texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
     print_fn(

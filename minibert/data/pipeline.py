@@ -12,6 +12,43 @@ from minibert.data.masking import mask_tokens, max_predictions_for
 
 # Static masking masks this many sequences at a time before caching them.
 _STATIC_MASKING_CHUNK = 1024
+# Dynamic padding: batches are cut to a multiple of this many tokens, so a
+# jit-compiled step sees at most sequence_length / 32 shapes.
+PAD_TO_MULTIPLE = 32
+# ... and sequences of similar length are batched together within groups of
+# this many batches, which keeps the epoch's order random at a coarse grain.
+_LENGTH_GROUP_BATCHES = 64
+
+
+def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int):
+    """A callable that yields one epoch of batches cut to their longest sequence.
+
+    Most reviews are shorter than the maximum length, yet a batch padded to
+    the maximum pays attention and feed-forward work for every pad. Each
+    epoch shuffles the sequences, sorts them by length within groups of
+    `_LENGTH_GROUP_BATCHES` batches, cuts the batches to their longest member
+    (rounded up to `PAD_TO_MULTIPLE`) and shuffles the batch order (the
+    "group by length" sampler of fairseq and Hugging Face). Epoch e of a seed
+    is always the same.
+    """
+    lengths = (token_ids != 0).sum(axis=1)
+    epochs = iter(range(1 << 62))
+
+    def epoch():
+        rng = np.random.default_rng([seed, next(epochs)])
+        order = rng.permutation(len(token_ids))
+        group = batch_size * _LENGTH_GROUP_BATCHES
+        batches = []
+        for start in range(0, len(order), group):
+            members = order[start : start + group]
+            members = members[np.argsort(lengths[members], kind="stable")]
+            batches += [members[i : i + batch_size] for i in range(0, len(members), batch_size)]
+        for index in rng.permutation(len(batches)):
+            rows = np.sort(batches[index])
+            width = -(-lengths[rows].max() // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
+            yield token_ids[rows, : min(width, token_ids.shape[1])]
+
+    return epoch
 
 
 def mlm_dataset(
@@ -21,16 +58,23 @@ def mlm_dataset(
     vocabulary_size: int,
     mask_rate: float = 0.15,
     static_masking: bool = False,
+    dynamic_padding: bool = False,
     seed: int = 42,
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
 
     Dynamic masking (the default) draws new masks every epoch; static masking
     draws them once and reshuffles the masked sequences each epoch, as the
-    notebook did. Both are deterministic for a seed.
+    notebook did. Both are deterministic for a seed. `dynamic_padding` groups
+    sequences by length and cuts each batch to its longest one (see
+    `length_grouped_batches`); it needs dynamic masking.
     """
+    if static_masking and dynamic_padding:
+        raise ValueError("dynamic_padding needs dynamic masking; drop static_masking")
     token_ids = token_ids[(token_ids != 0).any(axis=1)]  # nothing to predict in empty rows
-    max_predictions = max_predictions_for(token_ids.shape[1], mask_rate)
+    # Fixed padding: P slots for the full length. Dynamic padding: P follows
+    # each batch's length (mask_tokens' default).
+    max_predictions = None if dynamic_padding else max_predictions_for(token_ids.shape[1], mask_rate)
 
     def mask(ids, random_seed):
         return mask_tokens(
@@ -51,8 +95,18 @@ def mlm_dataset(
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(token_ids)))
         dataset = dataset.batch(batch_size)
     else:
+        if dynamic_padding:
+            batches = tf.data.Dataset.from_generator(
+                length_grouped_batches(token_ids, batch_size, seed),
+                output_signature=tf.TensorSpec((None, None), tf.int32),
+            )
+            num_batches = -(-len(token_ids) // batch_size)  # ceil: the last group's remainder
+            # From a generator the length is unknown; stating it gives progress bars an end.
+            batches = batches.apply(tf.data.experimental.assert_cardinality(num_batches))
+        else:
+            batches = dataset.shuffle(**shuffle).batch(batch_size)
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        dataset = tf.data.Dataset.zip(dataset.shuffle(**shuffle).batch(batch_size), random_seeds)
+        dataset = tf.data.Dataset.zip(batches, random_seeds)
         dataset = dataset.map(mask, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from minibert.data.pipeline import classification_dataset, mlm_dataset
 from minibert.data.tokenizer import NUM_SPECIAL_TOKENS
@@ -72,3 +73,35 @@ def test_classification_batches_pair_ids_with_labels_in_order_without_shuffle():
     assert [len(b[1]) for b in batches] == [4, 4, 2]
     assert np.concatenate([b[1] for b in batches]).tolist() == list(range(10))
     assert (batches[0][0].numpy() == ids[:4]).all()
+
+
+def varied_lengths(num_sequences=300, num_tokens=128):
+    rng = np.random.default_rng(3)
+    ids = rng.integers(NUM_SPECIAL_TOKENS, VOCABULARY_SIZE, size=(num_sequences, num_tokens))
+    lengths = rng.integers(1, num_tokens + 1, size=num_sequences)
+    ids[np.arange(num_tokens)[None, :] >= lengths[:, None]] = 0
+    return ids.astype("int32")
+
+
+def test_dynamic_padding_cuts_batches_to_their_longest_sequence_in_steps_of_32():
+    ids = varied_lengths()
+    batches = [inputs["token_ids"].numpy() for inputs, _, _ in make(ids, dynamic_padding=True)]
+    widths = {batch.shape[1] for batch in batches}
+    assert widths <= {32, 64, 96, 128} and len(widths) > 1
+    for batch in batches:
+        longest = (batch != 0).sum(axis=1).max()
+        assert batch.shape[1] - 32 < longest <= batch.shape[1]
+    padded = sum(batch.size for batch in batches)
+    assert padded < 0.75 * ids.size  # the point: far fewer pads than padding to 128
+
+
+def test_dynamic_padding_keeps_every_sequence_once_per_epoch():
+    ids = varied_lengths()
+    dataset = make(ids, dynamic_padding=True)
+    assert dataset.cardinality().numpy() == len(list(dataset)) == 19  # ceil(300 / 16)
+    assert sum(len(labels) for _, labels, _ in dataset) == 300
+
+
+def test_dynamic_padding_needs_dynamic_masking():
+    with pytest.raises(ValueError, match="dynamic masking"):
+        make(token_ids(), dynamic_padding=True, static_masking=True)

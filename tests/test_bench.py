@@ -1,0 +1,67 @@
+"""`python -m minibert bench` on a tiny model: the table's parts are there and sound."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from minibert.bench import NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, _step_seconds, run_bench
+from minibert.config import get_preset
+from minibert.data.pipeline import mlm_dataset
+from minibert.data.sources import TextClassificationData
+
+from conftest import make_reviews
+
+
+def test_notebook_targets_sit_at_the_masked_positions():
+    rng = np.random.default_rng(0)
+    ids = rng.integers(5, 50, size=(8, 20)).astype("int32")
+    ids[:, 12:] = 0
+    dataset = mlm_dataset(ids, batch_size=8, vocabulary_size=50, static_masking=True)
+    (inputs, labels, weights), = list(dataset)
+    one_batch = tf.data.Dataset.from_tensors((inputs, labels, weights))
+    (token_ids, dense_labels, dense_weights), = list(_notebook_dense_batches(one_batch))
+    positions = inputs["mask_positions"].numpy()
+    np.testing.assert_array_equal(token_ids.numpy(), inputs["token_ids"].numpy())
+    gathered_weights = np.take_along_axis(dense_weights.numpy(), positions, axis=1)
+    np.testing.assert_array_equal(gathered_weights, weights.numpy())
+    chosen = weights.numpy() > 0
+    gathered_labels = np.take_along_axis(dense_labels.numpy(), positions, axis=1)
+    np.testing.assert_array_equal(gathered_labels[chosen], labels.numpy()[chosen])
+    assert dense_weights.numpy().sum() == weights.numpy().sum()  # nothing else carries a loss
+
+
+def test_steps_that_compiled_a_new_shape_are_left_out():
+    times = np.cumsum([0, 5.0, 0.1, 0.1, 2.0, 0.1, 0.1])  # warm-up, then one compile
+    seconds, left_out = _step_seconds(times, warmup_steps=1)
+    assert seconds == pytest.approx(0.1) and left_out == 1
+
+
+def test_fast_path_setup_holds_every_lever():
+    fast = PRETRAINING_SETUPS[-1]
+    assert not fast.dense_softmax and not fast.static_masking
+    assert fast.tie_weights and fast.jit_compile and fast.dynamic_padding
+    assert NOTEBOOK == PRETRAINING_SETUPS[0] and NOTEBOOK.dense_softmax
+
+
+def test_bench_times_pretraining_finetuning_inference_and_the_baseline():
+    reviews = make_reviews(400)
+    data = TextClassificationData(
+        name="generated", train=reviews[:300].reset_index(drop=True),
+        validation=reviews[300:].reset_index(drop=True), unlabeled=reviews[["text"]][:0],
+        label_names=("negative", "positive"), validation_is_test=False,
+    )
+    model = dataclasses.replace(get_preset("tiny").model, num_layers=1)
+    lines = []
+    results = run_bench(
+        data, model, batch_size=8, steps=3, warmup_steps=1,
+        setups=(NOTEBOOK, PRETRAINING_SETUPS[-1]), num_texts=256, print_fn=lines.append,
+    )
+    assert [row["name"] for row in results["pretraining"]] == [NOTEBOOK.name, PRETRAINING_SETUPS[-1].name]
+    for row in results["pretraining"] + results["finetuning"]:
+        assert row["seconds_per_step"] > 0 and row["peak_memory_mib"] > 100
+    assert results["pretraining"][0]["speed_up"] == 1.0
+    assert all(row["reviews_per_second"] > 0 for row in results["inference"])
+    assert results["tfidf_baseline"]["validation_accuracy"] >= 0.9  # the words give labels away
+    assert any("TF-IDF" in line for line in lines)
