@@ -8,6 +8,7 @@ notebook named them the other way round). A folder of train/unsup parquet files,
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,8 @@ from minibert.data.sources import DataSourceError, RawSplits, short_reason
 
 LABEL_NAMES = ("negative", "positive")
 TFDS_NAME = "imdb_reviews"
+# Where tensorflow-datasets downloads aclImdb_v1.tar.gz from.
+DOWNLOAD_HOST = "ai.stanford.edu"
 # Sub-folders of aclImdb/train and aclImdb/test, and the label their reviews get.
 TREE_LABELS = {"neg": 0, "pos": 1}
 
@@ -25,6 +28,9 @@ def read_imdb_from_tfds(cache_dir: str | None = None) -> RawSplits:
     try:
         import tensorflow_datasets as tfds  # imported here: only this source needs it
 
+        reason = _unreachable_reason(tfds, cache_dir)
+        if reason is not None:
+            raise ConnectionError(reason)
         train, test, unsupervised = tfds.load(
             TFDS_NAME,
             split=["train", "test", "unsupervised"],
@@ -48,6 +54,24 @@ def read_imdb_from_tfds(cache_dir: str | None = None) -> RawSplits:
         unlabeled=unsupervised[["text"]],
         label_names=LABEL_NAMES,
     )
+
+
+def _unreachable_reason(tfds, cache_dir) -> str | None:
+    """Why `imdb_reviews` cannot be had now, or None when it is prepared or reachable.
+
+    Offline, tensorflow-datasets retries the download for minutes before it
+    gives up; one connection attempt answers in seconds.
+    """
+    try:
+        if tfds.builder(TFDS_NAME, data_dir=cache_dir).is_prepared():
+            return None
+    except Exception:  # let tfds.load itself say what is wrong
+        return None
+    try:
+        socket.create_connection((DOWNLOAD_HOST, 443), timeout=10).close()
+    except OSError as error:
+        return f"{DOWNLOAD_HOST} is unreachable ({error})"
+    return None
 
 
 def _to_frame(tfds, dataset) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minibert.data import amazon
+from minibert.data import amazon, imdb
 from minibert.data.sources import DataSourceError, TextClassificationData, load_dataset
 
 
@@ -287,6 +287,7 @@ def test_tfds_failure_is_one_line_naming_imdb_and_data_dir(monkeypatch):
         raise ConnectionError("Failed to resolve 'ai.stanford.edu'\nmore detail")
 
     monkeypatch.setattr(tfds, "load", offline)
+    monkeypatch.setattr(imdb, "_unreachable_reason", lambda tfds, cache_dir: None)
 
     with pytest.raises(DataSourceError) as raised:
         load_dataset("imdb")
@@ -296,6 +297,31 @@ def test_tfds_failure_is_one_line_naming_imdb_and_data_dir(monkeypatch):
     assert message.startswith("could not load 'imdb' through tensorflow-datasets (imdb_reviews)")
     assert "Failed to resolve" in message
     assert "--data-dir PATH" in message
+
+
+def test_offline_imdb_fails_in_seconds_naming_the_host_and_data_dir(monkeypatch):
+    tfds = pytest.importorskip("tensorflow_datasets")
+
+    class NotPrepared:
+        def is_prepared(self):
+            return False
+
+    def no_network(address, timeout):
+        raise OSError("Name or service not known")
+
+    def must_not_download(*args, **kwargs):
+        raise AssertionError("tfds.load called although the host is unreachable")
+
+    monkeypatch.setattr(tfds, "builder", lambda name, data_dir: NotPrepared())
+    monkeypatch.setattr(imdb.socket, "create_connection", no_network)
+    monkeypatch.setattr(tfds, "load", must_not_download)
+
+    with pytest.raises(DataSourceError) as raised:
+        load_dataset("imdb")
+
+    message = str(raised.value)
+    assert "ai.stanford.edu is unreachable (Name or service not known)" in message
+    assert "--data-dir PATH" in message and "\n" not in message
 
 
 def test_tfds_splits_become_frames_with_decoded_text(monkeypatch):
@@ -315,6 +341,7 @@ def test_tfds_splits_become_frames_with_decoded_text(monkeypatch):
         ]
 
     monkeypatch.setattr(tfds, "load", fake_load)
+    monkeypatch.setattr(imdb, "_unreachable_reason", lambda tfds, cache_dir: None)
 
     data = load_dataset("imdb")
 
