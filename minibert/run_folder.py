@@ -50,6 +50,11 @@ def _atomic_write(path, write):
     os.close(handle)
     try:
         write(temporary)
+        # mkstemp makes the file private (0600); give it the permissions any
+        # new file would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

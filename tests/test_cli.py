@@ -43,6 +43,11 @@ def test_train_writes_a_complete_run_folder(trained_run):
         "end_to_end.keras", "history.csv", "metrics.json",
     } <= names
     assert not [name for name in names if name.startswith(".tmp")]
+    # Written through a private temporary file, but readable like any new file.
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in names:
+        assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
