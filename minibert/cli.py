@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the model size to time (default: the notebook's)")
     bench.add_argument("--batch-size", type=int, default=32)
     bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
-    bench.add_argument("--output", default="bench.json", help="where the JSON results go")
+    bench.add_argument("--output", default=os.path.join("saved_models", "bench.json"),
+                       help="where the JSON results go (default: saved_models/bench.json)")
 
     fill = commands.add_parser("fill-mask", help="top-k words for each [mask]")
     fill.add_argument("run", help="a run folder")
@@ -241,6 +242,7 @@ def command_bench(args):
         _load_data(args), get_preset(args.preset).model, batch_size=args.batch_size,
         steps=args.steps,
     )
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     run_folder.write_json(args.output, results)
     print(f"results written to {args.output}")
 
