@@ -227,9 +227,9 @@ def command_fill_mask(args):
     from minibert.fill_mask import fill_mask, format_fill_mask
 
     masked_lm = run_folder.load_run_model(args.run, run_folder.MLM_FILE)
-    config = run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
+    config = RunConfig.from_dict(run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE)))
     vocabulary = load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE))
-    vectorizer = new_vectorizer(config["model"]["sequence_length"], vocabulary)
+    vectorizer = new_vectorizer(config.model.sequence_length, vocabulary)
     for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
         print(format_fill_mask(text, predictions))
 

@@ -6,7 +6,6 @@ rebuilt from it.
 """
 
 import dataclasses
-import json
 
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
@@ -85,11 +84,9 @@ class RunConfig:
     # XLA-compile the training steps.
     jit_compile: bool = False
 
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2)
-
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
+        """Rebuilds a config from `dataclasses.asdict` output, e.g. a run's config.json."""
         pretrain = dict(values["pretrain"])
         pretrain["fill_mask_sentences"] = tuple(pretrain["fill_mask_sentences"])
         return cls(
