@@ -91,7 +91,7 @@ def _notebook_dense_batches(dataset):
     return dataset.map(densify)
 
 
-def _notebook_masked_lm(backbone):
+def _notebook_masked_lm(backbone, jit_compile):
     """The notebook's model: Dense(vocabulary, softmax) over every position."""
     token_ids = keras.Input(shape=(None,), dtype="int32")
     probabilities = keras.layers.Dense(
@@ -101,8 +101,20 @@ def _notebook_masked_lm(backbone):
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(),
+        # Explicit: "auto" would turn XLA on for the baseline on a GPU.
+        jit_compile=jit_compile,
     )
     return model
+
+
+def _timed_fit(model, dataset, steps, warmup_steps):
+    """Trains warm-up + timed steps; returns `_step_seconds` of the timed ones."""
+    timer = StepTimer()
+    model.fit(
+        dataset.repeat(), steps_per_epoch=warmup_steps + steps, epochs=1,
+        callbacks=[timer], verbose=0, shuffle=False,
+    )
+    return _step_seconds(timer.times, warmup_steps)
 
 
 def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, warmup_steps):
@@ -119,18 +131,12 @@ def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, w
         static_masking=setup.static_masking, dynamic_padding=setup.dynamic_padding,
     )
     if setup.dense_softmax:
-        model = _notebook_masked_lm(backbone)
+        model = _notebook_masked_lm(backbone, setup.jit_compile)
         dataset = _notebook_dense_batches(dataset)
     else:
         model = MaskedLanguageModel(backbone, tie_weights=setup.tie_weights)
-        compile_masked_lm(model, 1e-3)
-    model.jit_compile = setup.jit_compile
-    timer = StepTimer()
-    model.fit(
-        dataset.repeat(), steps_per_epoch=warmup_steps + steps, epochs=1,
-        callbacks=[timer], verbose=0, shuffle=False,
-    )
-    seconds, compiling_steps = _step_seconds(timer.times, warmup_steps)
+        compile_masked_lm(model, 1e-3, setup.jit_compile)
+    seconds, compiling_steps = _timed_fit(model, dataset, steps, warmup_steps)
     return {"seconds_per_step": seconds, "compiling_steps_left_out": compiling_steps,
             "peak_memory_mib": _peak_memory_mib()}
 
@@ -144,15 +150,9 @@ def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, s
     keras.mixed_precision.set_global_policy(setup.precision)
     keras.utils.set_random_seed(0)
     classifier = Classifier(Backbone(**model_kwargs))
-    compile_classifier(classifier, 1e-4)
-    classifier.jit_compile = setup.jit_compile
+    compile_classifier(classifier, 1e-4, setup.jit_compile)
     dataset = classification_dataset(token_ids, labels, batch_size=batch_size, shuffle=True)
-    timer = StepTimer()
-    classifier.fit(
-        dataset.repeat(), steps_per_epoch=warmup_steps + steps, epochs=1,
-        callbacks=[timer], verbose=0, shuffle=False,
-    )
-    seconds, _ = _step_seconds(timer.times, warmup_steps)
+    seconds, _ = _timed_fit(classifier, dataset, steps, warmup_steps)
     return {"seconds_per_step": seconds, "peak_memory_mib": _peak_memory_mib()}
 
 
