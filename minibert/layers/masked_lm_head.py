@@ -79,18 +79,32 @@ class MaskedLMHead(keras.layers.Layer):
         self.built = True
 
     def call(self, sequence, mask_positions):
-        # (batch, predictions, hidden): only the chosen positions go on.
+        return self.project(self.features(sequence, mask_positions))
+
+    def features(self, sequence, mask_positions):
+        """What the projection sees: (batch, predictions, hidden) at the chosen positions."""
         x = ops.take_along_axis(
             sequence, ops.expand_dims(ops.cast(mask_positions, "int32"), axis=-1), axis=1
         )
         if self.transform:
             x = self.transform_norm(self.transform_dense(x))
+        return x
+
+    def output_embeddings(self):
+        """The output projection as (vocabulary, hidden): one row per word."""
+        if self.token_embedding is None:
+            return ops.transpose(self.output_kernel)
+        return self.token_embedding.embeddings
+
+    def project(self, features):
+        """float32 logits (batch, predictions, vocabulary) over the whole vocabulary."""
         if self.token_embedding is None:
             kernel = self.output_kernel
         else:
             kernel = ops.transpose(self.token_embedding.embeddings)  # (hidden, vocabulary)
-        logits = ops.matmul(x, ops.cast(kernel, x.dtype)) + ops.cast(self.output_bias, x.dtype)
-        return ops.cast(logits, "float32")  # (batch, predictions, vocabulary)
+        logits = ops.matmul(features, ops.cast(kernel, features.dtype))
+        logits += ops.cast(self.output_bias, features.dtype)
+        return ops.cast(logits, "float32")
 
     def compute_output_shape(self, sequence_shape, mask_positions_shape):
         return (sequence_shape[0], mask_positions_shape[1], self.vocabulary_size)

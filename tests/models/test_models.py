@@ -135,7 +135,7 @@ def test_tied_masked_lm_trains_the_backbone_token_embedding_it_projects_with():
 
 @pytest.mark.parametrize("tie_weights", [False, True], ids=["untied", "tied"])
 def test_masked_lm_reloads_from_keras_file_with_identical_logits(tmp_path, tie_weights):
-    mlm = MaskedLanguageModel(_backbone(), tie_weights=tie_weights, transform=True)
+    mlm = MaskedLanguageModel(_backbone(), tie_weights=tie_weights, transform=True, num_sampled=10, seed=1)
     _train_mlm_one_step(mlm)  # so the reloaded weights are not the initial ones by chance
     path = os.fspath(tmp_path / "mlm.keras")
     mlm.save(path)
@@ -144,11 +144,33 @@ def test_masked_lm_reloads_from_keras_file_with_identical_logits(tmp_path, tie_w
     assert isinstance(reloaded, MaskedLanguageModel)
     assert isinstance(reloaded.backbone, Backbone)
     assert reloaded.tie_weights == tie_weights
+    assert (reloaded.num_sampled, reloaded.seed) == (10, 1)
     if tie_weights:
         assert reloaded.head.token_embedding is reloaded.backbone.token_embedding
     np.testing.assert_allclose(
         np.array(reloaded(_mlm_inputs())), np.array(mlm(_mlm_inputs())), atol=1e-6
     )
+
+
+def test_sampled_masked_lm_trains_on_sampled_words_and_validates_on_all_of_them():
+    from minibert.training import compile_masked_lm
+
+    backbone = _backbone()
+    mlm = MaskedLanguageModel(backbone, tie_weights=True, num_sampled=10, seed=0)
+    # Training hands the loss the gathered features, never the vocabulary's logits.
+    features = mlm(_mlm_inputs(), training=True)["features"]
+    assert tuple(features.shape) == (2, 2, HIDDEN)
+    assert tuple(mlm(_mlm_inputs()).shape) == (2, 2, VOCABULARY)
+
+    compile_masked_lm(mlm, 1e-2)
+    weights = np.ones((2, 2), "float32")
+    data = (_mlm_inputs(), _mlm_labels(), weights)
+    full_loss_before = mlm.evaluate(*data, verbose=0, return_dict=True)["loss"]
+    history = mlm.fit(*data, validation_data=data, epochs=20, verbose=0).history
+    assert "accuracy" not in history  # the full softmax is not computed in training
+    assert history["loss"][-1] < history["loss"][0]
+    assert history["val_loss"][-1] < full_loss_before  # the full-softmax loss falls too
+    assert history["val_accuracy"][-1] > 0
 
 
 # === Classifier ===
