@@ -20,7 +20,13 @@ PAD_TO_MULTIPLE = 32
 _LENGTH_GROUP_BATCHES = 64
 
 
-def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int):
+def _padded_width(lengths, sequence_length):
+    """The batch's longest length rounded up to `PAD_TO_MULTIPLE`, at most the full length."""
+    longest = max(int(lengths.max()), 1)  # a batch of empty texts still has one column
+    return min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, sequence_length)
+
+
+def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, labels=None):
     """A callable that yields one epoch of batches cut to their longest sequence.
 
     Most reviews are shorter than the maximum length, yet a batch padded to
@@ -29,7 +35,7 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int):
     `_LENGTH_GROUP_BATCHES` batches, cuts the batches to their longest member
     (rounded up to `PAD_TO_MULTIPLE`) and shuffles the batch order (the
     "group by length" sampler of fairseq and Hugging Face). Epoch e of a seed
-    is always the same.
+    is always the same. With `labels`, it yields `(token_ids, labels)` pairs.
     """
     lengths = (token_ids != 0).sum(axis=1)
     epochs = iter(range(1 << 62))
@@ -45,8 +51,8 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int):
             batches += [members[i : i + batch_size] for i in range(0, len(members), batch_size)]
         for index in rng.permutation(len(batches)):
             rows = np.sort(batches[index])
-            width = -(-lengths[rows].max() // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE
-            yield token_ids[rows, : min(width, token_ids.shape[1])]
+            ids = token_ids[rows, : _padded_width(lengths[rows], token_ids.shape[1])]
+            yield ids if labels is None else (ids, labels[rows])
 
     return epoch
 
@@ -117,10 +123,38 @@ def classification_dataset(
     *,
     batch_size: int,
     shuffle: bool,
+    dynamic_padding: bool = False,
     seed: int = 42,
 ) -> tf.data.Dataset:
-    """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`."""
-    dataset = tf.data.Dataset.from_tensor_slices((token_ids, np.asarray(labels)))
+    """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`.
+
+    `dynamic_padding` cuts each batch to its longest review; shuffled, it
+    also groups reviews of similar length (`length_grouped_batches`).
+    """
+    labels = np.asarray(labels)
+    num_batches = -(-len(token_ids) // batch_size)
+    if dynamic_padding and shuffle:
+        dataset = tf.data.Dataset.from_generator(
+            length_grouped_batches(token_ids, batch_size, seed, labels),
+            output_signature=(
+                tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), labels.dtype)
+            ),
+        )
+        # From a generator the length is unknown; stating it gives progress bars an end.
+        return dataset.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(
+            tf.data.AUTOTUNE
+        )
+    dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
     if shuffle:
         dataset = dataset.shuffle(len(token_ids), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size)
+    if dynamic_padding:
+        dataset = dataset.map(_cut_to_longest)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _cut_to_longest(token_ids, labels):
+    """Drops the columns past the batch's longest review (rounded up to PAD_TO_MULTIPLE)."""
+    longest = tf.maximum(tf.reduce_max(tf.reduce_sum(tf.cast(token_ids != 0, tf.int32), axis=1)), 1)
+    width = tf.minimum(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, tf.shape(token_ids)[1])
+    return token_ids[:, :width], labels

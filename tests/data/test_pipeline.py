@@ -111,3 +111,22 @@ def test_dynamic_padding_keeps_every_sequence_once_per_epoch():
 def test_dynamic_padding_needs_dynamic_masking():
     with pytest.raises(ValueError, match="dynamic masking"):
         make(token_ids(), dynamic_padding=True, static_masking=True)
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
+def test_classification_dynamic_padding_keeps_each_review_with_its_label(shuffle):
+    ids = varied_lengths()
+    labels = np.arange(len(ids))  # a label that names its row
+    dataset = classification_dataset(ids, labels, batch_size=16, shuffle=shuffle, dynamic_padding=True)
+    assert dataset.cardinality().numpy() == 19
+    seen = []
+    for batch_ids, batch_labels in dataset:
+        batch_ids, batch_labels = batch_ids.numpy(), batch_labels.numpy()
+        assert batch_ids.shape[1] % 32 == 0 and batch_ids.shape[1] - 32 < (batch_ids != 0).sum(axis=1).max()
+        for row, label in zip(batch_ids, batch_labels):
+            np.testing.assert_array_equal(row, ids[label, : len(row)])
+            assert not ids[label, len(row):].any()  # only padding was cut
+        seen += batch_labels.tolist()
+    assert sorted(seen) == list(range(len(ids)))
+    if not shuffle:
+        assert seen == list(range(len(ids)))
