@@ -6,7 +6,7 @@ import datetime
 import os
 import sys
 
-from minibert.config import PRESETS, RunConfig, get_preset
+from minibert.config import PRESETS, SCHEDULES, RunConfig, get_preset
 
 
 def _positive_int(text):
@@ -63,7 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="pretrain a masked LM, then fine-tune a classifier (frozen, unfrozen)"
     )
     _add_data_arguments(train)
-    train.add_argument("--preset", default="notebook", choices=sorted(PRESETS))
+    train.add_argument(
+        "--preset", default="imdb", choices=sorted(PRESETS),
+        help="imdb: the accuracy recipe (default); notebook: the keras.io notebook's; tiny: a smoke test",
+    )
     train.add_argument("--output", help="run folder (default: saved_models/<dataset>-<preset>-<time>)")
     train.add_argument("--overwrite", action="store_true", help="reuse a non-empty run folder")
     train.add_argument("--seed", type=int, default=42)
@@ -92,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="mask once, as the notebook did (default: the preset's)",
     )
     pretraining.add_argument(
+        "--mlm-schedule", choices=SCHEDULES,
+        help="constant, or cosine: 10%% linear warmup, then cosine decay to 0",
+    )
+    pretraining.add_argument(
+        "--num-sampled", type=int,
+        help="train the masked-LM head on a sampled softmax over this many words (0: all words)",
+    )
+    pretraining.add_argument(
         "--mlm-include-test", action="store_true", default=None,
         help="also pretrain on the validation/test text (the notebook did; it leaks)",
     )
@@ -105,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     finetuning.add_argument("--learning-rate", type=float, help="classifier, backbone frozen")
     finetuning.add_argument("--unfrozen-learning-rate", type=float, help="classifier, backbone unfrozen")
     finetuning.add_argument("--pooling", choices=["max", "mean", "first"])
+    finetuning.add_argument("--schedule", choices=SCHEDULES, help="of each fine-tuning stage")
+    finetuning.add_argument(
+        "--train-embeddings", action=argparse.BooleanOptionalAction, default=None,
+        help="the unfrozen stage also trains the token and position embeddings",
+    )
     train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
     speed = train.add_argument_group("speed")
     speed.add_argument(
@@ -168,6 +184,8 @@ def config_from_args(args) -> RunConfig:
         "include_validation_text": args.mlm_include_test,
         "fill_mask_sentences": tuple(args.fill_mask_sentences or ()) or None,
         "dynamic_padding": args.dynamic_padding,
+        "num_sampled": args.num_sampled,
+        "schedule": args.mlm_schedule,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,
@@ -176,6 +194,9 @@ def config_from_args(args) -> RunConfig:
         "learning_rate": args.learning_rate,
         "unfrozen_learning_rate": args.unfrozen_learning_rate,
         "pooling": args.pooling,
+        "schedule": args.schedule,
+        "dynamic_padding": args.dynamic_padding,
+        "train_embeddings": args.train_embeddings,
     })
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),

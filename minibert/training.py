@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from minibert import run_folder
-from minibert.config import RunConfig
+from minibert.config import SCHEDULES, RunConfig
 from minibert.data.pipeline import classification_dataset, mlm_dataset
 from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
 from minibert.fill_mask import FillMaskCallback
@@ -26,6 +26,30 @@ class EpochTimer(keras.callbacks.Callback):
             logs["seconds"] = time.perf_counter() - self._start
 
 
+# The share of steps the "cosine" schedule warms up over.
+WARMUP_FRACTION = 0.1
+
+
+def learning_rate_schedule(learning_rate, schedule, total_steps):
+    """The learning rate `compile` takes: a float, or warmup + cosine decay.
+
+    A linear warmup keeps Adam's first, poorly estimated steps from
+    disturbing the weights; the decay to 0 lets the last epoch settle (as in
+    BERT's and RoBERTa's recipes, which decay linearly).
+    """
+    if schedule == "constant":
+        return learning_rate
+    if schedule != "cosine":
+        raise ValueError(f"unknown schedule {schedule!r}; choose one of {list(SCHEDULES)}")
+    warmup_steps = int(WARMUP_FRACTION * total_steps)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0,
+        decay_steps=max(total_steps - warmup_steps, 1),
+        warmup_target=learning_rate,
+        warmup_steps=warmup_steps,
+    )
+
+
 def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
     masked_lm.compile(
         jit_compile=jit_compile,
@@ -35,8 +59,7 @@ def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
         loss=keras.losses.SparseCategoricalCrossentropy(
             from_logits=True, reduction="mean_with_sample_weight"
         ),
-        # Weighted: unused prediction slots (weight 0) count for nothing.
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        # The model tracks its own masked-word accuracy (see MaskedLanguageModel).
     )
 
 
@@ -49,14 +72,24 @@ def compile_classifier(classifier, learning_rate, jit_compile=False):
     )
 
 
-def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto"):
+# Held-out reviews the masked LM is scored on after each epoch.
+MLM_VALIDATION_TEXTS = 1000
+
+
+def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None):
     """Trains a MaskedLanguageModel over `backbone` on `texts`.
+
+    `validation_texts`, when given, are masked once and scored after every
+    epoch with the full softmax (`val_loss`, `val_accuracy`): the masked-word
+    accuracy on text the model never trained on, whatever the training loss.
 
     Returns the model and its `History.history`.
     """
     pretrain_config = config.pretrain
-    masked_lm = MaskedLanguageModel(backbone, tie_weights=config.model.tie_weights)
-    compile_masked_lm(masked_lm, pretrain_config.learning_rate, config.jit_compile)
+    masked_lm = MaskedLanguageModel(
+        backbone, tie_weights=config.model.tie_weights, num_sampled=pretrain_config.num_sampled,
+        seed=config.seed,
+    )
     dataset = mlm_dataset(
         vectorize(vectorizer, texts),
         batch_size=pretrain_config.batch_size,
@@ -66,12 +99,27 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto"):
         dynamic_padding=pretrain_config.dynamic_padding,
         seed=config.seed,
     )
+    learning_rate = learning_rate_schedule(
+        pretrain_config.learning_rate, pretrain_config.schedule,
+        int(dataset.cardinality()) * pretrain_config.epochs,
+    )
+    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
+    validation = None
+    if validation_texts is not None and len(validation_texts):
+        validation = mlm_dataset(
+            vectorize(vectorizer, validation_texts),
+            batch_size=pretrain_config.batch_size,
+            vocabulary_size=backbone.vocabulary_size,
+            mask_rate=pretrain_config.mask_rate,
+            static_masking=True,  # the same masks every epoch: comparable scores
+            seed=config.seed,
+        )
     history = masked_lm.fit(
-        dataset, epochs=pretrain_config.epochs, callbacks=callbacks, verbose=verbose,
-        shuffle=False,  # the tf.data pipeline shuffles
+        dataset, validation_data=validation, epochs=pretrain_config.epochs, callbacks=callbacks,
+        verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
     )
     return masked_lm, history.history
 
@@ -97,12 +145,11 @@ def finetune(
         hidden_units=finetune_config.hidden_units,
         dropout=finetune_config.dropout,
     )
-    train_dataset = classification_dataset(
-        *train, batch_size=finetune_config.batch_size, shuffle=True, seed=config.seed
+    batching = dict(
+        batch_size=finetune_config.batch_size, dynamic_padding=finetune_config.dynamic_padding
     )
-    validation_dataset = classification_dataset(
-        *validation, batch_size=finetune_config.batch_size, shuffle=False
-    )
+    train_dataset = classification_dataset(*train, shuffle=True, seed=config.seed, **batching)
+    validation_dataset = classification_dataset(*validation, shuffle=False, **batching)
     histories = {}
     stages = [
         ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
@@ -111,8 +158,13 @@ def finetune(
     for stage, backbone_trainable, epochs, learning_rate in stages:
         if epochs <= 0:
             continue
-        backbone.trainable = backbone_trainable
+        backbone.trainable = backbone_trainable  # recursive: sets every sublayer
+        if backbone_trainable and not finetune_config.train_embeddings:
+            backbone.embedding.trainable = False
         # A change of trainable needs a recompile.
+        learning_rate = learning_rate_schedule(
+            learning_rate, finetune_config.schedule, int(train_dataset.cardinality()) * epochs
+        )
         compile_classifier(classifier, learning_rate, config.jit_compile)
         history = classifier.fit(
             train_dataset,
@@ -185,7 +237,13 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     histories = {}
     if config.pretrain.epochs > 0:
         print_fn(f"stage mlm: {config.pretrain.epochs} epochs of masked-LM pretraining")
-        masked_lm, histories["mlm"] = pretrain(backbone, vectorizer, texts, config, verbose)
+        # Text pretraining never reads: the validation reviews, unless asked to.
+        validation_texts = None
+        if not config.pretrain.include_validation_text:
+            validation_texts = data.validation["text"][:MLM_VALIDATION_TEXTS].tolist()
+        masked_lm, histories["mlm"] = pretrain(
+            backbone, vectorizer, texts, config, verbose, validation_texts
+        )
         run_folder.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
 
     train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())

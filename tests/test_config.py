@@ -15,7 +15,11 @@ def test_notebook_preset_is_the_notebooks_configuration():
         "normalize_first": False, "layer_norm_epsilon": 1e-6, "tie_weights": False,
     }
     assert (config.pretrain.epochs, config.pretrain.batch_size, config.pretrain.learning_rate) == (5, 32, 1e-3)
-    assert config.pretrain.static_masking
+    assert config.pretrain.static_masking and not config.pretrain.dynamic_padding
+    assert config.pretrain.num_sampled == 0  # the full softmax
+    assert not config.finetune.dynamic_padding
+    assert config.pretrain.schedule == config.finetune.schedule == "constant"
+    assert config.precision == "float32" and not config.jit_compile
     assert (config.finetune.frozen_epochs, config.finetune.unfrozen_epochs) == (5, 5)
     assert config.finetune.learning_rate == config.finetune.unfrozen_learning_rate == 1e-3
     assert config.finetune.pooling == "max" and config.finetune.hidden_units == 64

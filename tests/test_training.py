@@ -10,7 +10,7 @@ import pytest
 from minibert.config import get_preset
 from minibert.data.sources import TextClassificationData
 from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
-from minibert.training import run
+from minibert.training import learning_rate_schedule, run
 
 from conftest import make_reviews
 
@@ -73,6 +73,27 @@ def test_pretraining_lowers_the_masked_lm_loss(tmp_path):
     assert mlm_loss[-1] < mlm_loss[0] - 0.3
 
 
+def test_sampled_pretraining_lowers_the_full_softmax_loss_on_held_out_reviews(tmp_path):
+    config = tiny_config(mlm_epochs=4, frozen_epochs=0, unfrozen_epochs=0)
+    config = dataclasses.replace(config, pretrain=dataclasses.replace(config.pretrain, num_sampled=8))
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    mlm = pd.read_csv(tmp_path / "run" / "history.csv").query("stage == 'mlm'")
+    # Sampled training computes no full-softmax accuracy; validation does.
+    assert "accuracy" not in mlm.columns
+    assert mlm["val_loss"].iloc[-1] < mlm["val_loss"].iloc[0] - 0.1
+    assert mlm["val_accuracy"].iloc[-1] > 0
+
+
+def test_cosine_schedule_warms_up_then_decays_to_zero():
+    schedule = learning_rate_schedule(1e-3, "cosine", total_steps=100)
+    rates = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
+    assert rates[0] == 0 and rates[1] == pytest.approx(5e-4) and rates[2] == pytest.approx(1e-3)
+    assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0, abs=1e-9)
+    assert learning_rate_schedule(1e-3, "constant", total_steps=100) == 1e-3
+    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
+        learning_rate_schedule(1e-3, "linear", total_steps=100)
+
+
 def test_mlm_pretraining_never_reads_validation_text_unless_asked(tmp_path):
     data = tiny_data()
     data = dataclasses.replace(
@@ -106,6 +127,19 @@ def test_the_unfrozen_stage_moves_the_backbone(tmp_path):
     classifier = keras.models.load_model(tmp_path / "run" / "classifier.keras")
     embedding = lambda model: model.backbone.token_embedding.embeddings.numpy()  # noqa: E731
     assert not np.array_equal(embedding(masked_lm), embedding(classifier))
+
+
+def test_unfrozen_stage_can_leave_the_embeddings_as_pretrained(tmp_path):
+    config = tiny_config(mlm_epochs=1, frozen_epochs=0, unfrozen_epochs=1)
+    config = dataclasses.replace(
+        config, finetune=dataclasses.replace(config.finetune, train_embeddings=False)
+    )
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    masked_lm = keras.models.load_model(tmp_path / "run" / "mlm.keras")
+    classifier = keras.models.load_model(tmp_path / "run" / "classifier.keras")
+    for pretrained, fine_tuned in zip(masked_lm.backbone.weights, classifier.backbone.weights):
+        same = np.array_equal(pretrained.numpy(), fine_tuned.numpy())
+        assert same == ("embedding" in pretrained.path), pretrained.path
 
 
 def test_more_classes_than_two_train_a_softmax_classifier(tmp_path):
