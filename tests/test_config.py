@@ -56,3 +56,11 @@ def test_flags_override_only_what_they_name():
 def test_negative_epochs_are_refused_by_the_parser():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--mlm-epochs", "-1"])
+
+
+def test_train_defaults_to_the_accuracy_recipe_on_the_fast_path():
+    config = config_from_args(build_parser().parse_args(["train"]))
+    assert config == get_preset("imdb")
+    assert config.pretrain.num_sampled > 0 and config.model.tie_weights
+    assert config.pretrain.dynamic_padding and config.finetune.dynamic_padding
+    assert not config.pretrain.static_masking

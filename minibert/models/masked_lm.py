@@ -90,7 +90,7 @@ class MaskedLanguageModel(keras.Model):
             y_pred["features"], y, self.head.output_embeddings(), self.head.output_bias, sampled_ids
         )  # (batch, predictions)
         # Mean over the chosen slots, as the full-softmax loss is compiled.
-        weights = ops.cast(sample_weight, "float32")
+        weights = ops.ones_like(losses) if sample_weight is None else ops.cast(sample_weight, "float32")
         loss = ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
         if self.losses:
             loss += ops.sum(self.losses)

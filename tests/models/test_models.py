@@ -164,9 +164,12 @@ def test_sampled_masked_lm_trains_on_sampled_words_and_validates_on_all_of_them(
 
     compile_masked_lm(mlm, 1e-2)
     weights = np.ones((2, 2), "float32")
-    data = (_mlm_inputs(), _mlm_labels(), weights)
-    full_loss_before = mlm.evaluate(*data, verbose=0, return_dict=True)["loss"]
-    history = mlm.fit(*data, validation_data=data, epochs=20, verbose=0).history
+    inputs, labels = _mlm_inputs(), _mlm_labels()
+    full_loss_before = mlm.evaluate(inputs, labels, sample_weight=weights, verbose=0, return_dict=True)["loss"]
+    history = mlm.fit(
+        inputs, labels, sample_weight=weights, validation_data=(inputs, labels, weights), epochs=20,
+        verbose=0,
+    ).history
     assert "accuracy" not in history  # the full softmax is not computed in training
     assert history["loss"][-1] < history["loss"][0]
     assert history["val_loss"][-1] < full_loss_before  # the full-softmax loss falls too
