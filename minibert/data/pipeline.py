@@ -57,6 +57,20 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
     return epoch
 
 
+def _length_grouped_dataset(token_ids, batch_size, seed, labels=None) -> tf.data.Dataset:
+    """`length_grouped_batches` as a tf.data.Dataset of known length."""
+    ids_spec = tf.TensorSpec((None, None), tf.int32)
+    dataset = tf.data.Dataset.from_generator(
+        length_grouped_batches(token_ids, batch_size, seed, labels),
+        output_signature=ids_spec if labels is None else (
+            ids_spec, tf.TensorSpec((None,), labels.dtype)
+        ),
+    )
+    num_batches = -(-len(token_ids) // batch_size)  # ceil: the last group's remainder
+    # From a generator the length is unknown; stating it gives progress bars an end.
+    return dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
+
+
 def mlm_dataset(
     token_ids: np.ndarray,
     *,
@@ -102,13 +116,7 @@ def mlm_dataset(
         dataset = dataset.batch(batch_size)
     else:
         if dynamic_padding:
-            batches = tf.data.Dataset.from_generator(
-                length_grouped_batches(token_ids, batch_size, seed),
-                output_signature=tf.TensorSpec((None, None), tf.int32),
-            )
-            num_batches = -(-len(token_ids) // batch_size)  # ceil: the last group's remainder
-            # From a generator the length is unknown; stating it gives progress bars an end.
-            batches = batches.apply(tf.data.experimental.assert_cardinality(num_batches))
+            batches = _length_grouped_dataset(token_ids, batch_size, seed)
         else:
             batches = dataset.shuffle(**shuffle).batch(batch_size)
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
@@ -132,16 +140,8 @@ def classification_dataset(
     also groups reviews of similar length (`length_grouped_batches`).
     """
     labels = np.asarray(labels)
-    num_batches = -(-len(token_ids) // batch_size)
     if dynamic_padding and shuffle:
-        dataset = tf.data.Dataset.from_generator(
-            length_grouped_batches(token_ids, batch_size, seed, labels),
-            output_signature=(
-                tf.TensorSpec((None, None), tf.int32), tf.TensorSpec((None,), labels.dtype)
-            ),
-        )
-        # From a generator the length is unknown; stating it gives progress bars an end.
-        return dataset.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(
+        return _length_grouped_dataset(token_ids, batch_size, seed, labels).prefetch(
             tf.data.AUTOTUNE
         )
     dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
