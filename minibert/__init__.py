@@ -15,7 +15,9 @@ from minibert.data.masking import mask_tokens
 from minibert.data.tokenizer import build_vectorizer, standardize_text
 from minibert.fill_mask import FillMaskCallback, fill_mask
 from minibert.layers import MaskedLMHead, SequencePooling, TokenAndPositionEmbedding, TransformerEncoder
+from minibert.metrics import classification_report
 from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
 from minibert.training import finetune, pretrain, run
 
 __version__ = "0.1.0"
@@ -34,10 +36,14 @@ __all__ = [
     "SequencePooling",
     "TokenAndPositionEmbedding",
     "TransformerEncoder",
+    "WarmupLinearDecay",
     "build_vectorizer",
+    "classification_report",
     "fill_mask",
     "finetune",
     "get_preset",
+    "learning_rate_schedule",
+    "make_optimizer",
     "mask_tokens",
     "pretrain",
     "run",

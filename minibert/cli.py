@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretraining.add_argument(
         "--mlm-schedule", choices=SCHEDULES,
-        help="constant, or cosine: 10%% linear warmup, then cosine decay to 0",
+        help="constant, or cosine / linear: 10%% linear warmup, then a decay to 0",
     )
     pretraining.add_argument(
         "--num-sampled", type=int,
@@ -118,8 +118,23 @@ def build_parser() -> argparse.ArgumentParser:
     finetuning.add_argument("--pooling", choices=["max", "mean", "first"])
     finetuning.add_argument("--schedule", choices=SCHEDULES, help="of each fine-tuning stage")
     finetuning.add_argument(
+        "--warmup-fraction", type=float, help="share of a stage's steps spent warming up (default 0.1)"
+    )
+    finetuning.add_argument(
         "--train-embeddings", action=argparse.BooleanOptionalAction, default=None,
         help="the unfrozen stage also trains the token and position embeddings",
+    )
+    finetuning.add_argument(
+        "--trainable-layers", type=_positive_int,
+        help="the unfrozen stage trains only the top N encoder layers (0: the head alone); "
+        "default: the whole backbone",
+    )
+    finetuning.add_argument(
+        "--weight-decay", type=float, help="AdamW's decoupled weight decay (default 0: Adam)"
+    )
+    finetuning.add_argument("--clip-norm", type=float, help="clip each gradient to this norm")
+    finetuning.add_argument(
+        "--classifier-dropout", type=float, help="dropout before the classifier's output layer"
     )
     train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
     speed = train.add_argument_group("speed")
@@ -197,6 +212,11 @@ def config_from_args(args) -> RunConfig:
         "schedule": args.schedule,
         "dynamic_padding": args.dynamic_padding,
         "train_embeddings": args.train_embeddings,
+        "trainable_layers": args.trainable_layers,
+        "warmup_fraction": args.warmup_fraction,
+        "weight_decay": args.weight_decay,
+        "clip_norm": args.clip_norm,
+        "dropout": args.classifier_dropout,
     })
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
@@ -226,9 +246,11 @@ def command_predict(args):
 
 
 def command_evaluate(args):
+    import keras
     import pandas as pd
 
     from minibert import run_folder
+    from minibert.metrics import classification_report, format_report
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
     data = _load_data(args)
@@ -237,9 +259,13 @@ def command_evaluate(args):
         "train": data.train,
         "all": pd.concat([data.train, data.validation], ignore_index=True),
     }[args.split]
-    results = model.evaluate(frame, return_dict=True, verbose=0)
-    figures = ", ".join(f"{name} {value:.4f}" for name, value in results.items())
-    print(f"{data.name} {args.split} ({len(frame)} rows): {figures}")
+    probabilities = model.predict(frame["text"], batch_size=256, verbose=0)
+    labels = frame["label"].to_numpy()
+    # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
+    targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
+    loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
+    report = classification_report(labels, probabilities, model.label_names)
+    print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
 
 
 def command_fill_mask(args):

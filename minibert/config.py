@@ -7,8 +7,8 @@ rebuilt from it.
 
 import dataclasses
 
-# Learning-rate schedules (minibert.training.learning_rate_schedule).
-SCHEDULES = ("constant", "cosine")
+# Learning-rate schedules (minibert.optimization.learning_rate_schedule).
+SCHEDULES = ("constant", "cosine", "linear")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
 
@@ -56,8 +56,9 @@ class PretrainConfig:
     # Train the masked-LM head on a sampled softmax over this many words
     # (minibert.sampled_softmax); 0 trains on the full vocabulary.
     num_sampled: int = 2048
-    # "constant", or "cosine": a linear warmup over the first 10% of steps,
-    # then a cosine decay to 0 (minibert.training.learning_rate_schedule).
+    # "constant", or "cosine" / "linear": a linear warmup over the first 10%
+    # of steps, then a cosine or linear decay to 0
+    # (minibert.optimization.learning_rate_schedule).
     schedule: str = "constant"
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
 
@@ -75,13 +76,24 @@ class FinetuneConfig:
     unfrozen_learning_rate: float = 1e-4
     pooling: str = "max"
     hidden_units: int = 64
+    # Dropout before the classifier's output layer.
     dropout: float = 0.0
     # Whether the unfrozen stage also trains the token and position
     # embeddings, 3.8M of the notebook model's 4.0M weights. Keeping them
     # as pretrained is a regularizer to try when that stage overfits.
     train_embeddings: bool = True
-    # Each stage's schedule, as PretrainConfig.schedule.
+    # How much of the backbone the unfrozen stage trains: None, all of it;
+    # N, only the top N encoder blocks (embeddings and lower blocks stay as
+    # pretrained); 0, none (the head alone, as in the frozen stage).
+    trainable_layers: int | None = None
+    # Each stage's schedule, as PretrainConfig.schedule, and its warmup share.
     schedule: str = "constant"
+    warmup_fraction: float = 0.1
+    # AdamW's decoupled weight decay (0: plain Adam); biases and
+    # LayerNormalization weights are never decayed.
+    weight_decay: float = 0.0
+    # Clip each gradient to this norm (None: no clipping).
+    clip_norm: float | None = None
     # Cut each batch to its longest review (see PretrainConfig.dynamic_padding).
     dynamic_padding: bool = True
 
@@ -99,6 +111,15 @@ class RunConfig:
     precision: str = "float32"
     # XLA-compile the training steps.
     jit_compile: bool = False
+
+    def __post_init__(self):
+        # Caught here, before the vocabulary and pretraining, not an hour in.
+        trainable_layers = self.finetune.trainable_layers
+        if trainable_layers is not None and not 0 <= trainable_layers <= self.model.num_layers:
+            raise ValueError(
+                f"trainable_layers={trainable_layers}, but the model has "
+                f"{self.model.num_layers} encoder layers; pass 0 to {self.model.num_layers}"
+            )
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":

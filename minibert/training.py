@@ -8,11 +8,13 @@ import keras
 import numpy as np
 
 from minibert import run_folder
-from minibert.config import SCHEDULES, RunConfig
+from minibert.config import RunConfig
 from minibert.data.pipeline import classification_dataset, mlm_dataset
 from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
 from minibert.fill_mask import FillMaskCallback
+from minibert.metrics import classification_report, format_report
 from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.optimization import learning_rate_schedule, make_optimizer
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -26,34 +28,10 @@ class EpochTimer(keras.callbacks.Callback):
             logs["seconds"] = time.perf_counter() - self._start
 
 
-# The share of steps the "cosine" schedule warms up over.
-WARMUP_FRACTION = 0.1
-
-
-def learning_rate_schedule(learning_rate, schedule, total_steps):
-    """The learning rate `compile` takes: a float, or warmup + cosine decay.
-
-    A linear warmup keeps Adam's first, poorly estimated steps from
-    disturbing the weights; the decay to 0 lets the last epoch settle (as in
-    BERT's and RoBERTa's recipes, which decay linearly).
-    """
-    if schedule == "constant":
-        return learning_rate
-    if schedule != "cosine":
-        raise ValueError(f"unknown schedule {schedule!r}; choose one of {list(SCHEDULES)}")
-    warmup_steps = int(WARMUP_FRACTION * total_steps)
-    return keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0,
-        decay_steps=max(total_steps - warmup_steps, 1),
-        warmup_target=learning_rate,
-        warmup_steps=warmup_steps,
-    )
-
-
 def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
     masked_lm.compile(
         jit_compile=jit_compile,
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=make_optimizer(learning_rate),
         # Mean over the chosen slots only: "sum_over_batch_size" would also
         # divide by the unused (weight 0) slots and understate the loss.
         loss=keras.losses.SparseCategoricalCrossentropy(
@@ -63,10 +41,10 @@ def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
     )
 
 
-def compile_classifier(classifier, learning_rate, jit_compile=False):
+def compile_classifier(classifier, learning_rate, jit_compile=False, weight_decay=0.0, clip_norm=None):
     classifier.compile(
         jit_compile=jit_compile,
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=make_optimizer(learning_rate, weight_decay, clip_norm),
         loss=classifier.loss_name(),
         metrics=["accuracy"],
     )
@@ -158,14 +136,21 @@ def finetune(
     for stage, backbone_trainable, epochs, learning_rate in stages:
         if epochs <= 0:
             continue
-        backbone.trainable = backbone_trainable  # recursive: sets every sublayer
-        if backbone_trainable and not finetune_config.train_embeddings:
-            backbone.embedding.trainable = False
+        if backbone_trainable:
+            backbone.set_trainable_layers(
+                finetune_config.trainable_layers, embeddings=finetune_config.train_embeddings
+            )
+        else:
+            backbone.trainable = False  # recursive: sets every sublayer
         # A change of trainable needs a recompile.
         learning_rate = learning_rate_schedule(
-            learning_rate, finetune_config.schedule, int(train_dataset.cardinality()) * epochs
+            learning_rate, finetune_config.schedule, int(train_dataset.cardinality()) * epochs,
+            finetune_config.warmup_fraction,
         )
-        compile_classifier(classifier, learning_rate, config.jit_compile)
+        compile_classifier(
+            classifier, learning_rate, config.jit_compile,
+            finetune_config.weight_decay, finetune_config.clip_norm,
+        )
         history = classifier.fit(
             train_dataset,
             validation_data=validation_dataset,
@@ -175,11 +160,24 @@ def finetune(
             shuffle=False,  # the tf.data pipeline shuffles
         )
         histories[stage] = history.history
+        # What the stage trained, to compare freezing strategies by.
+        trainable_parameters = sum(int(np.prod(w.shape)) for w in classifier.trainable_weights)
+        histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs
         if on_stage_end is not None:
             on_stage_end(stage, classifier)
     # The backbone keeps the last stage's trainable state, so a saved
     # classifier's optimizer state matches the variables it trains.
     return classifier, histories
+
+
+def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
+    """`minibert.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
+    dataset = classification_dataset(
+        *validation, batch_size=config.finetune.batch_size, shuffle=False,
+        dynamic_padding=config.finetune.dynamic_padding,
+    )
+    probabilities = classifier.predict(dataset, verbose=0)
+    return classification_report(validation[1], probabilities, label_names)
 
 
 def _stage_summary(history) -> dict:
@@ -268,8 +266,10 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     run_folder.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
 
     run_folder.write_history(os.path.join(output, run_folder.HISTORY_FILE), histories)
+    report = validation_report(classifier, validation, data.label_names, config)
     metrics = {
         "stages": {stage: _stage_summary(history) for stage, history in histories.items()},
+        "validation": report,
         "vectorizer_seconds": vectorizer_seconds,
         "total_seconds": time.perf_counter() - start,
         "rows": {
@@ -283,7 +283,11 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     }
     run_folder.write_json(os.path.join(output, run_folder.METRICS_FILE), metrics)
     for stage, summary in metrics["stages"].items():
-        figures = ", ".join(f"{k} {v:.4f}" for k, v in summary.items() if "seconds" not in k)
+        figures = ", ".join(
+            f"{k} {v:,.0f}" if k == "trainable_parameters" else f"{k} {v:.4f}"
+            for k, v in summary.items() if "seconds" not in k
+        )
         print_fn(f"{stage}: {figures}; {summary['seconds']:.0f} s")
+    print_fn(f"validation ({len(validation[1])} rows): {format_report(report)}")
     print_fn(f"saved to {output}")
     return metrics

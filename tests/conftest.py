@@ -28,6 +28,28 @@ def make_reviews(num_rows=200, seed=0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["text", "label"])
 
 
+TOPIC_WORDS = {
+    "business": "market shares profit bank trade".split(),
+    "science": "space research climate study planet".split(),
+    "sports": "match goal season team coach".split(),
+    "world": "election minister war border summit".split(),
+}
+NEWS_FILLER_WORDS = "the a report said on in today after new of".split()
+
+
+def make_news(num_rows=320, seed=0) -> pd.DataFrame:
+    """Headlines whose topic (a string label, 4 classes) is given away by three topic words."""
+    rng = random.Random(seed)
+    topics = sorted(TOPIC_WORDS)
+    rows = []
+    for index in range(num_rows):
+        topic = topics[index % len(topics)]
+        words = rng.choices(NEWS_FILLER_WORDS, k=8) + rng.choices(TOPIC_WORDS[topic], k=3)
+        rng.shuffle(words)
+        rows.append((" ".join(words), topic))
+    return pd.DataFrame(rows, columns=["headline", "topic"])
+
+
 @pytest.fixture
 def reviews() -> pd.DataFrame:
     return make_reviews()

@@ -65,6 +65,12 @@ def test_metrics_and_config_describe_the_run(trained_run):
     assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
     assert metrics["rows"]["train"] + metrics["rows"]["validation"] == 240
     assert metrics["stages"]["frozen"]["seconds"] > 0
+    # The report scores the final classifier: the last epoch's validation accuracy.
+    report = metrics["validation"]
+    assert report["accuracy"] == pytest.approx(metrics["stages"]["unfrozen"]["val_accuracy"], abs=1e-6)
+    assert sum(map(sum, report["confusion_matrix"])) == metrics["rows"]["validation"]
+    assert {"precision", "recall", "f1"} <= set(report)
+    assert metrics["stages"]["unfrozen"]["trainable_parameters"] > metrics["stages"]["frozen"]["trainable_parameters"]
     config = json.loads((trained_run["run"] / "config.json").read_text())
     assert config["model"]["num_layers"] == 2
     assert config["pretrain"]["fill_mask_sentences"] == ["the [mask] was great"]
@@ -81,7 +87,11 @@ def test_predict_prints_a_label_and_confidence_per_text(trained_run):
 
 def test_evaluate_reports_accuracy_on_the_validation_split(trained_run):
     stdout = minibert("evaluate", str(trained_run["run"]), "--dataset", str(trained_run["csv"])).stdout
-    assert "validation (48 rows)" in stdout and "accuracy" in stdout
+    assert "validation (48 rows): loss" in stdout
+    assert all(f" {name} " in stdout for name in ("accuracy", "precision", "recall", "f1"))
+    # The confusion matrix: a header and one row per true label, counting all 48 rows.
+    rows = [line.split() for line in stdout.splitlines() if line.split()[:1] in (["0"], ["1"])]
+    assert len(rows) == 2 and sum(int(count) for row in rows for count in row[1:]) == 48
 
 
 def test_fill_mask_prints_five_words_per_mask(trained_run):

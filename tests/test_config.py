@@ -53,6 +53,24 @@ def test_flags_override_only_what_they_name():
     )
 
 
+def test_fine_tuning_flags_set_freezing_and_the_optimizer():
+    args = build_parser().parse_args([
+        "train", "--preset", "tiny", "--trainable-layers", "1", "--weight-decay", "0.01",
+        "--clip-norm", "1", "--schedule", "linear", "--warmup-fraction", "0.06",
+        "--classifier-dropout", "0.2",
+    ])
+    assert config_from_args(args).finetune == dataclasses.replace(
+        get_preset("tiny").finetune, trainable_layers=1, weight_decay=0.01, clip_norm=1.0,
+        schedule="linear", warmup_fraction=0.06, dropout=0.2,
+    )
+
+
+def test_more_trainable_layers_than_the_model_has_stop_before_training():
+    args = build_parser().parse_args(["train", "--preset", "tiny", "--trainable-layers", "3"])
+    with pytest.raises(ValueError, match="trainable_layers=3, but the model has 2 encoder layers"):
+        config_from_args(args)
+
+
 def test_negative_epochs_are_refused_by_the_parser():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "--mlm-epochs", "-1"])

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from minibert.config import get_preset
-from minibert.data.sources import TextClassificationData
+from minibert.data.sources import TextClassificationData, load_dataset
 from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
-from minibert.training import learning_rate_schedule, run
+from minibert.training import run
 
-from conftest import make_reviews
+from conftest import make_news, make_reviews
 
 
 def tiny_data(num_rows=240) -> TextClassificationData:
@@ -84,16 +84,6 @@ def test_sampled_pretraining_lowers_the_full_softmax_loss_on_held_out_reviews(tm
     assert mlm["val_accuracy"].iloc[-1] > 0
 
 
-def test_cosine_schedule_warms_up_then_decays_to_zero():
-    schedule = learning_rate_schedule(1e-3, "cosine", total_steps=100)
-    rates = [float(schedule(step)) for step in (0, 5, 10, 55, 100)]
-    assert rates[0] == 0 and rates[1] == pytest.approx(5e-4) and rates[2] == pytest.approx(1e-3)
-    assert rates[2] > rates[3] > rates[4] and rates[4] == pytest.approx(0, abs=1e-9)
-    assert learning_rate_schedule(1e-3, "constant", total_steps=100) == 1e-3
-    with pytest.raises(ValueError, match="unknown schedule 'linear'"):
-        learning_rate_schedule(1e-3, "linear", total_steps=100)
-
-
 def test_mlm_pretraining_never_reads_validation_text_unless_asked(tmp_path):
     data = tiny_data()
     data = dataclasses.replace(
@@ -140,6 +130,56 @@ def test_unfrozen_stage_can_leave_the_embeddings_as_pretrained(tmp_path):
     for pretrained, fine_tuned in zip(masked_lm.backbone.weights, classifier.backbone.weights):
         same = np.array_equal(pretrained.numpy(), fine_tuned.numpy())
         assert same == ("embedding" in pretrained.path), pretrained.path
+
+
+def test_trainable_layers_fine_tunes_only_the_top_encoder_layers(tmp_path):
+    config = tiny_config(mlm_epochs=1, frozen_epochs=1, unfrozen_epochs=1)
+    config = dataclasses.replace(
+        config, finetune=dataclasses.replace(config.finetune, trainable_layers=1)
+    )
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    masked_lm = keras.models.load_model(tmp_path / "run" / "mlm.keras")
+    classifier = keras.models.load_model(tmp_path / "run" / "classifier.keras")
+    for pretrained, fine_tuned in zip(masked_lm.backbone.weights, classifier.backbone.weights):
+        same = np.array_equal(pretrained.numpy(), fine_tuned.numpy())
+        top = "encoder_1" in pretrained.path  # the tiny preset's top of 2 post-LN layers
+        assert same != top, pretrained.path
+    history = pd.read_csv(tmp_path / "run" / "history.csv").set_index("stage")
+    added = history.loc["unfrozen", "trainable_parameters"] - history.loc["frozen", "trainable_parameters"]
+    assert added == classifier.backbone.encoder_layers[1].count_params()
+
+
+def test_weight_decay_and_clipping_reach_the_fine_tuning_optimizer(tmp_path):
+    config = tiny_config(mlm_epochs=0, frozen_epochs=0, unfrozen_epochs=1)
+    config = dataclasses.replace(
+        config,
+        finetune=dataclasses.replace(
+            config.finetune, weight_decay=0.01, clip_norm=1.0, schedule="linear"
+        ),
+    )
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    classifier = keras.models.load_model(tmp_path / "run" / "classifier.keras")
+    optimizer = classifier.optimizer
+    assert isinstance(optimizer, keras.optimizers.AdamW)
+    assert optimizer.weight_decay == pytest.approx(0.01) and optimizer.clipnorm == 1.0
+    assert float(optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)  # decayed to 0
+
+
+def test_a_four_class_news_table_with_string_labels_trains_and_predicts_names(tmp_path):
+    path = tmp_path / "news.csv"
+    make_news().to_csv(path, index=False)
+    data = load_dataset(str(path), text_column="headline", label_column="topic")
+    assert data.label_names == ("business", "science", "sports", "world")
+    metrics = run(
+        data, tiny_config(mlm_epochs=1, frozen_epochs=2, unfrozen_epochs=4, learning_rate=3e-3),
+        str(tmp_path / "run"), verbose=0,
+    )
+    report = metrics["validation"]
+    assert set(report["per_class"]) == set(data.label_names)
+    assert report["accuracy"] >= 0.9 and report["macro_f1"] >= 0.9
+    model = keras.models.load_model(tmp_path / "run" / "end_to_end.keras")
+    (name, confidence), = model.predict_labels(["the match after a season of the coach"])
+    assert name == "sports" and 0.25 < confidence <= 1
 
 
 def test_more_classes_than_two_train_a_softmax_classifier(tmp_path):

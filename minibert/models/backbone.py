@@ -101,6 +101,41 @@ class Backbone(keras.Model):
         self.normalize_first = normalize_first
         self.layer_norm_epsilon = layer_norm_epsilon
 
+    def set_trainable_layers(self, num_layers=None, embeddings=True):
+        """Unfreezes the top `num_layers` encoder blocks and freezes the rest.
+
+        Args:
+            num_layers: None trains every block; N trains the top N blocks
+                (and the final normalization) with the embeddings and the
+                lower blocks frozen; 0 freezes the whole backbone.
+            embeddings: with `num_layers=None`, whether the token and
+                position embeddings train too.
+
+        Recompile a model after changing what trains.
+
+        Example:
+        >>> backbone = Backbone(50, 8, 16, num_layers=2, num_heads=2, intermediate_dim=32)
+        >>> backbone.set_trainable_layers(1)
+        >>> [layer.trainable for layer in backbone.encoder_layers]
+        [False, True]
+        """
+        if num_layers is None:
+            self.trainable = True  # recursive: sets every sublayer
+            self.embedding.trainable = embeddings
+            return
+        if not 0 <= num_layers <= self.num_layers:
+            raise ValueError(
+                f"trainable layers must be between 0 and the backbone's {self.num_layers} "
+                f"encoder layers, got {num_layers}"
+            )
+        self.trainable = num_layers > 0
+        self.embedding.trainable = False
+        first_trainable = self.num_layers - num_layers
+        for index, encoder in enumerate(self.encoder_layers):
+            encoder.trainable = index >= first_trainable
+        if self.final_norm is not None:
+            self.final_norm.trainable = num_layers > 0
+
     @property
     def token_embedding(self):
         """The token embedding layer, for heads that tie their output to it."""

@@ -110,6 +110,24 @@ def test_pre_ln_backbone_stacks_two_pre_ln_blocks_and_a_final_norm():
     assert _backbone(normalize_first=False).final_norm is None
 
 
+def _trainable_paths(model):
+    return {variable.path.split("/")[0] for variable in model.trainable_weights}
+
+
+def test_set_trainable_layers_unfreezes_the_top_blocks_only():
+    backbone = _backbone(num_layers=3, normalize_first=True)
+    backbone.set_trainable_layers(2)
+    assert _trainable_paths(backbone) == {"encoder_1", "encoder_2", "final_norm"}
+    backbone.set_trainable_layers(0)
+    assert backbone.trainable_weights == []
+    backbone.set_trainable_layers(None, embeddings=False)
+    assert _trainable_paths(backbone) == {"encoder_0", "encoder_1", "encoder_2", "final_norm"}
+    backbone.set_trainable_layers(None)
+    assert len(backbone.trainable_weights) == len(backbone.weights)
+    with pytest.raises(ValueError, match="between 0 and the backbone's 3 encoder layers"):
+        backbone.set_trainable_layers(4)
+
+
 # === MaskedLanguageModel ===
 
 
