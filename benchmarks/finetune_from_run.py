@@ -1,0 +1,86 @@
+"""Fine-tune a run's pretrained masked LM again with other fine-tuning settings.
+
+Reproduces the fine-tuning rows of benchmarks/README.md that start from a
+saved `mlm.keras` instead of re-pretraining (pretraining is deterministic for
+a seed, so `python -m minibert train` with the same flags gives the same
+backbone). Overrides are FinetuneConfig fields:
+
+    python benchmarks/finetune_from_run.py saved_models/imdb \
+        --dataset ../shared/data/imdb --seed 1 unfrozen_learning_rate=2e-3 trainable_layers=1
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+import keras
+
+import minibert  # noqa: F401  (registers the saved models' classes)
+from minibert import run_folder
+from minibert.config import FinetuneConfig, RunConfig
+from minibert.data.sources import load_dataset
+from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
+from minibert.training import finetune
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """`name=value` for a FinetuneConfig field, the value typed like the field's default."""
+    name, _, value = text.partition("=")
+    fields = {field.name: field for field in dataclasses.fields(FinetuneConfig)}
+    if name not in fields:
+        raise SystemExit(f"unknown fine-tuning setting {name!r}; choose from {sorted(fields)}")
+    default = getattr(FinetuneConfig(), name)
+    if value == "None":
+        return name, None
+    if isinstance(default, bool):
+        return name, value.lower() in ("1", "true", "yes")
+    if name == "trainable_layers":
+        return name, int(value)
+    return name, type(default)(value) if default is not None else float(value)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", help="a run folder with mlm.keras, vocabulary.txt and config.json")
+    parser.add_argument("--dataset", required=True, help="the data set the run was trained on")
+    parser.add_argument("--seed", type=int, help="set every random seed (default: the run's, unset)")
+    parser.add_argument("overrides", nargs="*", help="FinetuneConfig fields as name=value")
+    args = parser.parse_intermixed_args()
+
+    values = run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
+    values.pop("data", None)
+    config = RunConfig.from_dict(values)
+    overrides = dict(parse_override(text) for text in args.overrides)
+    config = dataclasses.replace(config, finetune=dataclasses.replace(config.finetune, **overrides))
+    if args.seed is not None:
+        config = dataclasses.replace(config, seed=args.seed)
+        keras.utils.set_random_seed(args.seed)
+
+    data = load_dataset(args.dataset, seed=42)
+    vectorizer = new_vectorizer(
+        config.model.sequence_length,
+        load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),
+    )
+    masked_lm = keras.models.load_model(os.path.join(args.run, run_folder.MLM_FILE))
+    train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
+    validation = (vectorize(vectorizer, data.validation["text"]), data.validation["label"].to_numpy())
+    start = time.perf_counter()
+    _, histories = finetune(
+        masked_lm.backbone, train, validation, len(data.label_names), config, verbose=2
+    )
+    results = {
+        stage: {
+            "val_accuracy": [round(value, 4) for value in history["val_accuracy"]],
+            "seconds": [round(value) for value in history["seconds"]],
+            "trainable_parameters": history["trainable_parameters"][0],
+        }
+        for stage, history in histories.items()
+    }
+    results["total_seconds"] = round(time.perf_counter() - start)
+    print(json.dumps({"finetune": dataclasses.asdict(config.finetune), "seed": args.seed, **results}))
+
+
+if __name__ == "__main__":
+    main()
