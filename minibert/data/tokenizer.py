@@ -66,7 +66,7 @@ def build_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_si
 
     Example:
     >>> vectorizer = build_vectorizer(["a good film", "a bad film"], 10, 4)
-    >>> vectorizer.get_vocabulary()[:6]
+    >>> [str(token) for token in vectorizer.get_vocabulary()[:6]]
     ['', '[UNK]', '[mask]', '[cls]', '[sep]', 'film']
     """
     if vocabulary_size <= NUM_SPECIAL_TOKENS:

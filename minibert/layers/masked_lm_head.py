@@ -33,7 +33,7 @@ class MaskedLMHead(keras.layers.Layer):
 
     Example:
     >>> head = MaskedLMHead(vocabulary_size=50)
-    >>> head(keras.ops.zeros((2, 8, 16)), keras.ops.zeros((2, 3), "int32")).shape
+    >>> tuple(head(keras.ops.zeros((2, 8, 16)), keras.ops.zeros((2, 3), "int32")).shape)
     (2, 3, 50)
     """
 

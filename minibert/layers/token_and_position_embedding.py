@@ -22,7 +22,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Example:
     >>> layer = TokenAndPositionEmbedding(vocabulary_size=50, sequence_length=8, hidden_dim=16)
-    >>> layer(keras.ops.ones((2, 8), "int32")).shape
+    >>> tuple(layer(keras.ops.ones((2, 8), "int32")).shape)
     (2, 8, 16)
     """
 

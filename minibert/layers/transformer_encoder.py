@@ -30,7 +30,7 @@ class TransformerEncoder(keras.layers.Layer):
 
     Example:
     >>> encoder = TransformerEncoder(num_heads=2, intermediate_dim=32)
-    >>> encoder(keras.ops.zeros((2, 8, 16))).shape
+    >>> tuple(encoder(keras.ops.zeros((2, 8, 16))).shape)
     (2, 8, 16)
     """
 

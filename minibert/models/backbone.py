@@ -38,7 +38,7 @@ class Backbone(keras.Model):
     Example:
     >>> backbone = Backbone(vocabulary_size=50, sequence_length=8, hidden_dim=16,
     ...                     num_layers=2, num_heads=2, intermediate_dim=32)
-    >>> backbone(keras.ops.ones((2, 8), "int32")).shape
+    >>> tuple(backbone(keras.ops.ones((2, 8), "int32")).shape)
     (2, 8, 16)
     """
 

@@ -32,7 +32,7 @@ class Classifier(keras.Model):
     Example:
     >>> from minibert.models import Backbone
     >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
-    >>> Classifier(backbone, num_classes=2)(keras.ops.ones((3, 8), "int32")).shape
+    >>> tuple(Classifier(backbone, num_classes=2)(keras.ops.ones((3, 8), "int32")).shape)
     (3, 1)
     """
 

@@ -34,8 +34,8 @@ class MaskedLanguageModel(keras.Model):
     >>> from minibert.models import Backbone
     >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> model = MaskedLanguageModel(backbone)
-    >>> model({"token_ids": keras.ops.ones((2, 8), "int32"),
-    ...        "mask_positions": keras.ops.zeros((2, 3), "int32")}).shape
+    >>> tuple(model({"token_ids": keras.ops.ones((2, 8), "int32"),
+    ...              "mask_positions": keras.ops.zeros((2, 3), "int32")}).shape)
     (2, 3, 50)
     """
 
