@@ -52,13 +52,15 @@ def main():
     values = run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
     values.pop("data", None)
     config = RunConfig.from_dict(values)
+    split_seed = config.seed  # the run's train/validation split, whatever --seed trains with
     overrides = dict(parse_override(text) for text in args.overrides)
     config = dataclasses.replace(config, finetune=dataclasses.replace(config.finetune, **overrides))
     if args.seed is not None:
         config = dataclasses.replace(config, seed=args.seed)
         keras.utils.set_random_seed(args.seed)
 
-    data = load_dataset(args.dataset, seed=42)
+    # The run's split needs its seed and the default --validation-size (0.2).
+    data = load_dataset(args.dataset, seed=split_seed)
     vectorizer = new_vectorizer(
         config.model.sequence_length,
         load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),

@@ -123,11 +123,8 @@ def finetune(
         hidden_units=finetune_config.hidden_units,
         dropout=finetune_config.dropout,
     )
-    batching = dict(
-        batch_size=finetune_config.batch_size, dynamic_padding=finetune_config.dynamic_padding
-    )
-    train_dataset = classification_dataset(*train, shuffle=True, seed=config.seed, **batching)
-    validation_dataset = classification_dataset(*validation, shuffle=False, **batching)
+    train_dataset = _classifier_batches(train, config, shuffle=True)
+    validation_dataset = _classifier_batches(validation, config, shuffle=False)
     histories = {}
     stages = [
         ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
@@ -170,13 +167,18 @@ def finetune(
     return classifier, histories
 
 
-def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
-    """`minibert.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
-    dataset = classification_dataset(
-        *validation, batch_size=config.finetune.batch_size, shuffle=False,
+def _classifier_batches(pair, config: RunConfig, shuffle: bool):
+    """`(token_ids, labels)` batched as the fine-tuning config says."""
+    return classification_dataset(
+        *pair, batch_size=config.finetune.batch_size, shuffle=shuffle, seed=config.seed,
         dynamic_padding=config.finetune.dynamic_padding,
     )
-    probabilities = classifier.predict(dataset, verbose=0)
+
+
+def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
+    """`minibert.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
+    batches = _classifier_batches(validation, config, shuffle=False)
+    probabilities = classifier.predict(batches, verbose=0)
     return classification_report(validation[1], probabilities, label_names)
 
 
