@@ -14,9 +14,21 @@ from minibert.config import FinetuneConfig, ModelConfig, PretrainConfig, RunConf
 from minibert.data.masking import mask_tokens
 from minibert.data.tokenizer import build_vectorizer, standardize_text
 from minibert.fill_mask import FillMaskCallback, fill_mask
-from minibert.layers import MaskedLMHead, SequencePooling, TokenAndPositionEmbedding, TransformerEncoder
+from minibert.layers import (
+    MaskedLMHead,
+    PairPacker,
+    SequencePooling,
+    TokenAndPositionEmbedding,
+    TransformerEncoder,
+)
 from minibert.metrics import classification_report
-from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.models import (
+    Backbone,
+    Classifier,
+    EndToEndClassifier,
+    MaskedLanguageModel,
+    PairClassifier,
+)
 from minibert.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
 from minibert.training import finetune, pretrain, run
 
@@ -31,6 +43,8 @@ __all__ = [
     "MaskedLMHead",
     "MaskedLanguageModel",
     "ModelConfig",
+    "PairClassifier",
+    "PairPacker",
     "PretrainConfig",
     "RunConfig",
     "SequencePooling",

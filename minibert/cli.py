@@ -6,7 +6,7 @@ import datetime
 import os
 import sys
 
-from minibert.config import PRESETS, SCHEDULES, RunConfig, get_preset
+from minibert.config import OBJECTIVES, PAIR_ENCODINGS, PRESETS, SCHEDULES, RunConfig, get_preset
 
 
 def _positive_int(text):
@@ -27,6 +27,11 @@ def _add_data_arguments(parser):
     data.add_argument("--data-dir", help="local copy of imdb or amazon-polarity, for offline machines")
     data.add_argument("--text-column", default="text")
     data.add_argument("--label-column", default="label")
+    data.add_argument(
+        "--text-pair-column",
+        help="the second text of each row, for a table of text pairs (similarity, paraphrase, "
+        "entailment)",
+    )
     data.add_argument("--label-names", nargs="+", help="names of labels 0..K-1")
     data.add_argument(
         "--validation-size", type=float, default=0.2,
@@ -46,6 +51,7 @@ def _load_data(args):
         data_dir=args.data_dir,
         text_column=args.text_column,
         label_column=args.label_column,
+        text_pair_column=args.text_pair_column,
         label_names=args.label_names,
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
@@ -88,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretraining = train.add_argument_group("pretraining")
     pretraining.add_argument("--mlm-epochs", type=_positive_int)
+    pretraining.add_argument(
+        "--objective", choices=OBJECTIVES,
+        help="mlm (default), or mlm+nsp: BERT's next-sentence prediction as well, on pairs "
+        "cut from the documents' sentences",
+    )
+    pretraining.add_argument(
+        "--mlm-minutes", type=float,
+        help="stop pretraining after this many minutes (to compare at equal time)",
+    )
     pretraining.add_argument("--mlm-learning-rate", type=float)
     pretraining.add_argument("--mask-rate", type=float)
     pretraining.add_argument(
@@ -136,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     finetuning.add_argument(
         "--classifier-dropout", type=float, help="dropout before the classifier's output layer"
     )
+    finetuning.add_argument(
+        "--pair-encoding", choices=PAIR_ENCODINGS,
+        help="text pairs: siamese, each text through the shared encoder, classified on "
+        "[h1, h2, cos, |h1-h2|] (default); packed, one [cls] a [sep] b [sep] sequence",
+    )
     train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
     speed = train.add_argument_group("speed")
     speed.add_argument(
@@ -152,6 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.add_parser("predict", help="label and confidence for each text")
     predict.add_argument("run", help="a run folder")
     predict.add_argument("texts", nargs="+")
+    predict.add_argument(
+        "--text-pair", action="append", dest="text_pairs",
+        help="a pair model's second text, once per text, in the same order",
+    )
 
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a run on a data set")
     evaluate.add_argument("run", help="a run folder")
@@ -176,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("run", help="a run folder")
     fill.add_argument("texts", nargs="+", help='sentences with [mask], e.g. "this [mask] was great"')
     fill.add_argument("--top-k", type=int, default=5)
+
+    nsp = commands.add_parser(
+        "nsp", help="P(second follows first) for sentence pairs (a run pretrained with mlm+nsp)"
+    )
+    nsp.add_argument("run", help="a run folder")
+    nsp.add_argument("texts", nargs="+", help="FIRST SECOND [FIRST SECOND ...]")
     return parser
 
 
@@ -189,7 +219,8 @@ def config_from_args(args) -> RunConfig:
     preset = get_preset(args.preset)
     model_fields = [field.name for field in dataclasses.fields(preset.model)]
     model = _override(preset.model, {name: getattr(args, name) for name in model_fields
-                                     if name not in ("activation", "layer_norm_epsilon")})
+                                     if name not in ("activation", "layer_norm_epsilon",
+                                                     "num_segments")})
     pretrain = _override(preset.pretrain, {
         "epochs": args.mlm_epochs,
         "batch_size": args.batch_size,
@@ -201,6 +232,8 @@ def config_from_args(args) -> RunConfig:
         "dynamic_padding": args.dynamic_padding,
         "num_sampled": args.num_sampled,
         "schedule": args.mlm_schedule,
+        "objective": args.objective,
+        "max_minutes": args.mlm_minutes,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,
@@ -217,6 +250,7 @@ def config_from_args(args) -> RunConfig:
         "weight_decay": args.weight_decay,
         "clip_norm": args.clip_norm,
         "dropout": args.classifier_dropout,
+        "pair_encoding": args.pair_encoding,
     })
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
@@ -241,8 +275,19 @@ def command_predict(args):
     from minibert import run_folder
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
-    for text, (label, confidence) in zip(args.texts, model.predict_labels(args.texts)):
-        print(f"{label}\t{confidence:.4f}\t{text}")
+    texts = args.texts
+    if model.pairs or args.text_pairs:
+        if not model.pairs:
+            raise ValueError(f"{args.run} classifies single texts; drop --text-pair")
+        if len(args.text_pairs or ()) != len(texts):
+            raise ValueError(
+                f"a pair model needs one --text-pair per text: {len(texts)} texts, "
+                f"{len(args.text_pairs or ())} --text-pair"
+            )
+        texts = list(zip(texts, args.text_pairs))
+    for text, (label, confidence) in zip(texts, model.predict_labels(texts)):
+        shown = " ||| ".join(text) if model.pairs else text
+        print(f"{label}\t{confidence:.4f}\t{shown}")
 
 
 def command_evaluate(args):
@@ -259,7 +304,12 @@ def command_evaluate(args):
         "train": data.train,
         "all": pd.concat([data.train, data.validation], ignore_index=True),
     }[args.split]
-    probabilities = model.predict(frame["text"], batch_size=256, verbose=0)
+    if model.pairs and not data.has_pairs:
+        raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
+    if data.has_pairs and not model.pairs:
+        raise ValueError(f"{args.run} classifies single texts; drop --text-pair-column")
+    texts = frame if model.pairs else frame["text"]
+    probabilities = model.predict(texts, batch_size=256, verbose=0)
     labels = frame["label"].to_numpy()
     # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
     targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
@@ -268,17 +318,36 @@ def command_evaluate(args):
     print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
 
 
-def command_fill_mask(args):
+def _masked_lm_and_vectorizer(run):
+    """A run's masked language model and a vectorizer of its vocabulary."""
     from minibert import run_folder
     from minibert.data.tokenizer import load_vocabulary, new_vectorizer
+
+    masked_lm = run_folder.load_run_model(run, run_folder.MLM_FILE)
+    config = RunConfig.from_dict(run_folder.read_json(os.path.join(run, run_folder.CONFIG_FILE)))
+    vocabulary = load_vocabulary(os.path.join(run, run_folder.VOCABULARY_FILE))
+    return masked_lm, new_vectorizer(config.model.sequence_length, vocabulary)
+
+
+def command_fill_mask(args):
     from minibert.fill_mask import fill_mask, format_fill_mask
 
-    masked_lm = run_folder.load_run_model(args.run, run_folder.MLM_FILE)
-    config = RunConfig.from_dict(run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE)))
-    vocabulary = load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE))
-    vectorizer = new_vectorizer(config.model.sequence_length, vocabulary)
+    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
     for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
         print(format_fill_mask(text, predictions))
+
+
+def command_nsp(args):
+    from minibert.next_sentence_prediction import next_sentence_probability
+
+    if len(args.texts) % 2:
+        raise ValueError(f"nsp takes FIRST SECOND pairs; got {len(args.texts)} texts, an odd count")
+    pairs = list(zip(args.texts[0::2], args.texts[1::2]))
+    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
+    for (first, second), probability in zip(
+        pairs, next_sentence_probability(masked_lm, vectorizer, pairs)
+    ):
+        print(f"{probability:.4f}\t{first} ||| {second}")
 
 
 def command_bench(args):
@@ -300,6 +369,7 @@ COMMANDS = {
     "predict": command_predict,
     "evaluate": command_evaluate,
     "fill-mask": command_fill_mask,
+    "nsp": command_nsp,
 }
 
 

@@ -9,6 +9,13 @@ import dataclasses
 
 # Learning-rate schedules (minibert.optimization.learning_rate_schedule).
 SCHEDULES = ("constant", "cosine", "linear")
+# How a classifier reads a text pair: "siamese", each text through the shared
+# backbone ([h1, h2, cos, |h1 - h2|], minibert.models.PairClassifier); or
+# "packed", one `[cls] a [sep] b [sep]` sequence with segment embeddings.
+PAIR_ENCODINGS = ("siamese", "packed")
+# Pretraining objectives: masked-LM alone (RoBERTa), or with BERT's
+# next-sentence prediction on `[cls] a [sep] b [sep]` pairs.
+OBJECTIVES = ("mlm", "mlm+nsp")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
 
@@ -29,6 +36,9 @@ class ModelConfig:
     # Tie the MLM output projection to the token embedding (BERT does; the
     # notebook did not): 3.8M fewer parameters at 30k words x 128.
     tie_weights: bool = True
+    # 2 adds BERT's segment embedding, for `[cls] a [sep] b [sep]` inputs;
+    # a run sets it when it feeds packed pairs.
+    num_segments: int = 0
 
     def backbone_kwargs(self) -> dict:
         """Keyword arguments for `minibert.models.Backbone`."""
@@ -60,6 +70,11 @@ class PretrainConfig:
     # of steps, then a cosine or linear decay to 0
     # (minibert.optimization.learning_rate_schedule).
     schedule: str = "constant"
+    # One of OBJECTIVES.
+    objective: str = "mlm"
+    # Stop pretraining after this many minutes, wherever the epoch is (None:
+    # run every epoch): compares objectives or models at equal time.
+    max_minutes: float | None = None
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
 
 
@@ -96,6 +111,8 @@ class FinetuneConfig:
     clip_norm: float | None = None
     # Cut each batch to its longest review (see PretrainConfig.dynamic_padding).
     dynamic_padding: bool = True
+    # Text pairs only: one of PAIR_ENCODINGS.
+    pair_encoding: str = "siamese"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +131,14 @@ class RunConfig:
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
+        if self.pretrain.objective not in OBJECTIVES:
+            raise ValueError(f"objective {self.pretrain.objective!r} is not one of {OBJECTIVES}")
+        if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
+            raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
+        if self.finetune.pair_encoding not in PAIR_ENCODINGS:
+            raise ValueError(
+                f"pair_encoding {self.finetune.pair_encoding!r} is not one of {PAIR_ENCODINGS}"
+            )
         trainable_layers = self.finetune.trainable_layers
         if trainable_layers is not None and not 0 <= trainable_layers <= self.model.num_layers:
             raise ValueError(

@@ -33,6 +33,8 @@ def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple
     logits = masked_lm.predict(
         {"token_ids": token_ids, "mask_positions": mask_positions}, verbose=0
     )  # (sentences, slots, vocabulary)
+    if isinstance(logits, dict):  # a model with a next-sentence head too
+        logits = logits["mlm"]
     logits[..., :NUM_SPECIAL_TOKENS] = -np.inf
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
     vocabulary = vectorizer.get_vocabulary()

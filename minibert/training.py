@@ -9,11 +9,19 @@ import numpy as np
 
 from minibert import run_folder
 from minibert.config import RunConfig
+from minibert.data.next_sentence import next_sentence_examples
 from minibert.data.pipeline import classification_dataset, mlm_dataset
 from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
 from minibert.fill_mask import FillMaskCallback
+from minibert.layers import PairPacker
 from minibert.metrics import classification_report, format_report
-from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.models import (
+    Backbone,
+    Classifier,
+    EndToEndClassifier,
+    MaskedLanguageModel,
+    PairClassifier,
+)
 from minibert.optimization import learning_rate_schedule, make_optimizer
 
 
@@ -28,17 +36,31 @@ class EpochTimer(keras.callbacks.Callback):
             logs["seconds"] = time.perf_counter() - self._start
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once `minutes` of wall time have passed, at the end of a batch.
+
+    The epoch it stops in still ends with its validation; `stopped` says
+    whether the budget cut the run short.
+    """
+
+    def __init__(self, minutes):
+        super().__init__()
+        self.seconds = minutes * 60
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self._start >= self.seconds:
+            self.model.stop_training = self.stopped = True
+
+
 def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
-    masked_lm.compile(
-        jit_compile=jit_compile,
-        optimizer=make_optimizer(learning_rate),
-        # Mean over the chosen slots only: "sum_over_batch_size" would also
-        # divide by the unused (weight 0) slots and understate the loss.
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, reduction="mean_with_sample_weight"
-        ),
-        # The model tracks its own masked-word accuracy (see MaskedLanguageModel).
-    )
+    # No loss nor metrics: the model computes its loss (a mean over the chosen
+    # slots only) and tracks its masked-word accuracy itself
+    # (MaskedLanguageModel.compute_loss and compute_metrics).
+    masked_lm.compile(jit_compile=jit_compile, optimizer=make_optimizer(learning_rate))
 
 
 def compile_classifier(classifier, learning_rate, jit_compile=False, weight_decay=0.0, clip_norm=None):
@@ -60,22 +82,30 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
     `validation_texts`, when given, are masked once and scored after every
     epoch with the full softmax (`val_loss`, `val_accuracy`): the masked-word
     accuracy on text the model never trained on, whatever the training loss.
+    The "mlm+nsp" objective trains on next-sentence pairs of the texts
+    (`minibert.data.next_sentence`) and also logs `nsp_loss` and `nsp_accuracy`;
+    its backbone needs `num_segments=2`.
 
     Returns the model and its `History.history`.
     """
     pretrain_config = config.pretrain
+    next_sentence = pretrain_config.objective == "mlm+nsp"
+    if next_sentence and backbone.num_segments < 2:
+        raise ValueError("the mlm+nsp objective needs a backbone with num_segments=2")
     masked_lm = MaskedLanguageModel(
         backbone, tie_weights=config.model.tie_weights, num_sampled=pretrain_config.num_sampled,
-        seed=config.seed,
+        seed=config.seed, next_sentence=next_sentence,
     )
+    token_ids, next_labels = _pretraining_examples(vectorizer, texts, backbone, next_sentence, config.seed)
     dataset = mlm_dataset(
-        vectorize(vectorizer, texts),
+        token_ids,
         batch_size=pretrain_config.batch_size,
         vocabulary_size=backbone.vocabulary_size,
         mask_rate=pretrain_config.mask_rate,
         static_masking=pretrain_config.static_masking,
         dynamic_padding=pretrain_config.dynamic_padding,
         seed=config.seed,
+        next_sentence_labels=next_labels,
     )
     learning_rate = learning_rate_schedule(
         pretrain_config.learning_rate, pretrain_config.schedule,
@@ -83,17 +113,23 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
     )
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
+    if pretrain_config.max_minutes is not None:
+        callbacks.append(TimeBudget(pretrain_config.max_minutes))
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
     validation = None
     if validation_texts is not None and len(validation_texts):
+        validation_ids, validation_next_labels = _pretraining_examples(
+            vectorizer, validation_texts, backbone, next_sentence, config.seed
+        )
         validation = mlm_dataset(
-            vectorize(vectorizer, validation_texts),
+            validation_ids,
             batch_size=pretrain_config.batch_size,
             vocabulary_size=backbone.vocabulary_size,
             mask_rate=pretrain_config.mask_rate,
             static_masking=True,  # the same masks every epoch: comparable scores
             seed=config.seed,
+            next_sentence_labels=validation_next_labels,
         )
     history = masked_lm.fit(
         dataset, validation_data=validation, epochs=pretrain_config.epochs, callbacks=callbacks,
@@ -102,13 +138,24 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
     return masked_lm, history.history
 
 
+def _pretraining_examples(vectorizer, texts, backbone, next_sentence, seed):
+    """`(token_ids, next-sentence labels or None)` the masked LM trains on."""
+    if not next_sentence:
+        return vectorize(vectorizer, texts), None
+    return next_sentence_examples(
+        texts, vectorizer.get_vocabulary(), backbone.sequence_length, seed
+    )
+
+
 def finetune(
     backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None
 ):
     """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
 
     Args:
-        train, validation: `(token_ids, labels)` pairs of arrays.
+        train, validation: `(token_ids, labels)`: arrays, or for text pairs
+            read by a `PairClassifier` a dict of `token_ids_a` and
+            `token_ids_b` arrays in place of `token_ids` (`classifier_inputs`).
         on_stage_end: optional `function(stage_name, classifier)` called after
             each stage, e.g. to save it.
 
@@ -116,7 +163,8 @@ def finetune(
         The classifier and `{"frozen": history, "unfrozen": history}`.
     """
     finetune_config = config.finetune
-    classifier = Classifier(
+    model_class = PairClassifier if isinstance(train[0], dict) else Classifier
+    classifier = model_class(
         backbone,
         num_classes=num_classes,
         pooling=finetune_config.pooling,
@@ -165,6 +213,22 @@ def finetune(
     # The backbone keeps the last stage's trainable state, so a saved
     # classifier's optimizer state matches the variables it trains.
     return classifier, histories
+
+
+def classifier_inputs(vectorizer, frame, pair_encoding="siamese"):
+    """The token ids a classifier takes for `frame`'s `text` (and `text_pair`) column.
+
+    One text per row: an array (rows, tokens). Pairs, "siamese": a dict of
+    both texts' ids, for a `PairClassifier`; "packed": one array of
+    `[cls] text [sep] text_pair [sep]` (`minibert.layers.PairPacker`).
+    """
+    first = vectorize(vectorizer, frame["text"])
+    if "text_pair" not in frame:
+        return first
+    second = vectorize(vectorizer, frame["text_pair"])
+    if pair_encoding == "packed":
+        return np.asarray(PairPacker(first.shape[1])(first, second))
+    return {"token_ids_a": first, "token_ids_b": second}
 
 
 def _classifier_batches(pair, config: RunConfig, shuffle: bool):
@@ -225,10 +289,16 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     model_config = dataclasses.replace(
         config.model, vocabulary_size=vectorizer.vocabulary_size()
     )
+    packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
+    if packed_pairs or config.pretrain.objective == "mlm+nsp":
+        # [cls] a [sep] b [sep] tells its segments apart by embedding.
+        model_config = dataclasses.replace(model_config, num_segments=max(model_config.num_segments, 2))
     config = dataclasses.replace(config, model=model_config)
     save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
     config_values = dataclasses.asdict(config)
-    config_values["data"] = {"name": data.name, "label_names": list(data.label_names)}
+    config_values["data"] = {
+        "name": data.name, "label_names": list(data.label_names), "pairs": data.has_pairs,
+    }
     run_folder.write_json(os.path.join(output, run_folder.CONFIG_FILE), config_values)
     vectorizer_seconds = time.perf_counter() - start
     print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({vectorizer_seconds:.0f} s)")
@@ -236,7 +306,12 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     backbone = Backbone(**model_config.backbone_kwargs(), name="backbone")
     histories = {}
     if config.pretrain.epochs > 0:
-        print_fn(f"stage mlm: {config.pretrain.epochs} epochs of masked-LM pretraining")
+        objective = "masked-LM" + (" + next-sentence" if config.pretrain.objective == "mlm+nsp" else "")
+        budget = config.pretrain.max_minutes
+        print_fn(
+            f"stage mlm: {config.pretrain.epochs} epochs of {objective} pretraining"
+            + (f", at most {budget:g} minutes" if budget is not None else "")
+        )
         # Text pretraining never reads: the validation reviews, unless asked to.
         validation_texts = None
         if not config.pretrain.include_validation_text:
@@ -246,12 +321,16 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
         )
         run_folder.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
 
-    train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
+    pair_encoding = config.finetune.pair_encoding
+    train = (classifier_inputs(vectorizer, data.train, pair_encoding), data.train["label"].to_numpy())
     validation = (
-        vectorize(vectorizer, data.validation["text"]),
+        classifier_inputs(vectorizer, data.validation, pair_encoding),
         data.validation["label"].to_numpy(),
     )
-    print_fn("stage classifier: backbone frozen, then unfrozen")
+    print_fn(
+        "stage classifier: backbone frozen, then unfrozen"
+        + (f"; text pairs, {pair_encoding}" if data.has_pairs else "")
+    )
 
     def save_frozen_stage(stage, classifier):
         if stage == "frozen":
@@ -264,7 +343,11 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     histories.update(classifier_histories)
     run_folder.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
 
-    end_to_end = EndToEndClassifier(vectorizer, classifier, data.label_names, name="end_to_end")
+    end_to_end = EndToEndClassifier(
+        vectorizer, classifier, data.label_names,
+        pair_packer=PairPacker(model_config.sequence_length) if packed_pairs else None,
+        name="end_to_end",
+    )
     run_folder.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
 
     run_folder.write_history(os.path.join(output, run_folder.HISTORY_FILE), histories)

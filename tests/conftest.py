@@ -50,6 +50,45 @@ def make_news(num_rows=320, seed=0) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["headline", "topic"])
 
 
+def make_headline_pairs(num_rows=320, seed=0) -> pd.DataFrame:
+    """Two headlines per row, labelled "same" when they share a topic, else "different"."""
+    rng = random.Random(seed)
+    topics = sorted(TOPIC_WORDS)
+
+    def headline(topic):
+        words = rng.choices(NEWS_FILLER_WORDS, k=6) + rng.choices(TOPIC_WORDS[topic], k=3)
+        rng.shuffle(words)
+        return " ".join(words)
+
+    rows = []
+    for index in range(num_rows):
+        first = rng.choice(topics)
+        second = first if index % 2 else rng.choice([t for t in topics if t != first])
+        rows.append((headline(first), headline(second), "same" if index % 2 else "different"))
+    return pd.DataFrame(rows, columns=["headline", "other_headline", "relation"])
+
+
+def make_topic_documents(num_rows=320, seed=0) -> pd.DataFrame:
+    """Documents of 3 to 6 sentences on one news topic each, labelled by topic.
+
+    A sentence that follows another in its document shares its topic; one
+    from a random document mostly does not, so next-sentence prediction has
+    something to learn.
+    """
+    rng = random.Random(seed)
+    topics = sorted(TOPIC_WORDS)
+    rows = []
+    for index in range(num_rows):
+        topic = topics[index % len(topics)]
+        sentences = []
+        for _ in range(rng.randint(3, 6)):
+            words = rng.choices(NEWS_FILLER_WORDS, k=4) + rng.choices(TOPIC_WORDS[topic], k=2)
+            rng.shuffle(words)
+            sentences.append(" ".join(words).capitalize() + ".")
+        rows.append((" ".join(sentences), topic))
+    return pd.DataFrame(rows, columns=["text", "label"])
+
+
 @pytest.fixture
 def reviews() -> pd.DataFrame:
     return make_reviews()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_reviews
+from conftest import make_headline_pairs, make_reviews, make_topic_documents
 
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
 
@@ -152,3 +152,73 @@ def test_predict_on_a_folder_that_is_not_a_run_says_so(tmp_path):
     result = minibert("predict", str(tmp_path), "text", check=False)
     assert result.returncode == 2
     assert "end_to_end.keras not found" in result.stderr
+
+
+# === Text pairs ===
+
+
+@pytest.fixture(scope="module")
+def pair_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli-pairs")
+    csv = folder / "pairs.csv"
+    make_headline_pairs(200).to_csv(csv, index=False)
+    run = folder / "run"
+    data_flags = ["--dataset", str(csv), "--text-column", "headline",
+                  "--text-pair-column", "other_headline", "--label-column", "relation"]
+    minibert("train", *data_flags, "--preset", "tiny", "--output", str(run), "--mlm-epochs", "0",
+             "--pair-encoding", "packed")
+    return {"run": run, "data_flags": data_flags}
+
+
+def test_predict_takes_one_text_pair_per_text(pair_run):
+    texts = ["the match of the team", "the market and the bank"]
+    pairs = ["a goal in the season", "the election of the minister"]
+    stdout = minibert(
+        "predict", str(pair_run["run"]), *texts, "--text-pair", pairs[0], "--text-pair", pairs[1]
+    ).stdout
+    lines = stdout.splitlines()
+    assert len(lines) == 2
+    for line, text, pair in zip(lines, texts, pairs):
+        label, confidence, echoed = line.split("\t")
+        assert label in {"same", "different"} and 0.5 <= float(confidence) <= 1
+        assert echoed == f"{text} ||| {pair}"
+
+
+def test_predict_on_a_pair_model_without_text_pairs_says_so(pair_run):
+    result = minibert("predict", str(pair_run["run"]), "a text", check=False)
+    assert result.returncode == 2
+    assert "one --text-pair per text: 1 texts, 0 --text-pair" in result.stderr
+
+
+def test_evaluate_a_pair_model_on_its_pair_table(pair_run):
+    stdout = minibert("evaluate", str(pair_run["run"]), *pair_run["data_flags"]).stdout
+    assert "validation (40 rows): loss" in stdout and " accuracy " in stdout
+    without_pairs = [flag for flag in pair_run["data_flags"] if flag not in
+                     ("--text-pair-column", "other_headline")]
+    result = minibert("evaluate", str(pair_run["run"]), *without_pairs, check=False)
+    assert result.returncode == 2 and "pass --text-pair-column" in result.stderr
+
+
+# === Next-sentence prediction ===
+
+
+def test_nsp_prints_a_probability_per_pair_of_a_run_pretrained_with_it(tmp_path):
+    csv = tmp_path / "documents.csv"
+    make_topic_documents(120).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
+             "--objective", "mlm+nsp", "--unfrozen-epochs", "0")
+    pairs = ["The match of the team.", "A goal in the season.", "The bank.", "The planet."]
+    lines = minibert("nsp", str(run), *pairs).stdout.splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("\tThe match of the team. ||| A goal in the season.")
+    assert all(0 < float(line.split("\t")[0]) < 1 for line in lines)
+    # fill-mask reads the same model's word predictions.
+    assert "[mask 1]" in minibert("fill-mask", str(run), "the [mask] of the team").stdout
+    odd = minibert("nsp", str(run), "one text", check=False)
+    assert odd.returncode == 2 and "an odd count" in odd.stderr
+
+
+def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(trained_run):
+    result = minibert("nsp", str(trained_run["run"]), "a first.", "a second.", check=False)
+    assert result.returncode == 2 and "--objective mlm+nsp" in result.stderr

@@ -80,6 +80,7 @@ def mlm_dataset(
     static_masking: bool = False,
     dynamic_padding: bool = False,
     seed: int = 42,
+    next_sentence_labels: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
 
@@ -87,25 +88,38 @@ def mlm_dataset(
     draws them once and reshuffles the masked sequences each epoch, as the
     notebook did. Both are deterministic for a seed. `dynamic_padding` groups
     sequences by length and cuts each batch to its longest one (see
-    `length_grouped_batches`); it needs dynamic masking.
+    `length_grouped_batches`); it needs dynamic masking. With
+    `next_sentence_labels` (one per row of `token_ids`, see
+    `minibert.data.next_sentence`), labels and weights are dicts of `"mlm"`
+    and `"nsp"`.
     """
     if static_masking and dynamic_padding:
         raise ValueError("dynamic_padding needs dynamic masking; drop static_masking")
-    token_ids = token_ids[(token_ids != 0).any(axis=1)]  # nothing to predict in empty rows
+    has_text = (token_ids != 0).any(axis=1)  # nothing to predict in empty rows
+    token_ids = token_ids[has_text]
+    if next_sentence_labels is not None:
+        next_sentence_labels = np.asarray(next_sentence_labels)[has_text]
     # Fixed padding: P slots for the full length. Dynamic padding: P follows
     # each batch's length (mask_tokens' default).
     max_predictions = None if dynamic_padding else max_predictions_for(token_ids.shape[1], mask_rate)
 
-    def mask(ids, random_seed):
-        return mask_tokens(
+    def mask(rows, random_seed):
+        ids, next_labels = rows if next_sentence_labels is not None else (rows, None)
+        inputs, labels, weights = mask_tokens(
             ids,
             tf.stack([random_seed, tf.constant(seed, tf.int64)]),
             vocabulary_size=vocabulary_size,
             mask_rate=mask_rate,
             max_predictions=max_predictions,
         )
+        if next_labels is not None:
+            # Keras wants one weight structure per label structure.
+            labels = {"mlm": labels, "nsp": next_labels}
+            weights = {"mlm": weights, "nsp": tf.ones(tf.shape(next_labels), tf.float32)}
+        return inputs, labels, weights
 
-    dataset = tf.data.Dataset.from_tensor_slices(token_ids)
+    rows = token_ids if next_sentence_labels is None else (token_ids, next_sentence_labels)
+    dataset = tf.data.Dataset.from_tensor_slices(rows)
     shuffle = dict(buffer_size=len(token_ids), seed=seed, reshuffle_each_iteration=True)
     if static_masking:
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=False)
@@ -116,7 +130,7 @@ def mlm_dataset(
         dataset = dataset.batch(batch_size)
     else:
         if dynamic_padding:
-            batches = _length_grouped_dataset(token_ids, batch_size, seed)
+            batches = _length_grouped_dataset(token_ids, batch_size, seed, next_sentence_labels)
         else:
             batches = dataset.shuffle(**shuffle).batch(batch_size)
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
@@ -136,25 +150,29 @@ def classification_dataset(
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`.
 
-    `dynamic_padding` cuts each batch to its longest review; shuffled, it
-    also groups reviews of similar length (`length_grouped_batches`).
+    `token_ids` is one array, or a dict of arrays for a model of several
+    inputs (a `PairClassifier`'s two texts). `dynamic_padding` cuts each
+    batch to its longest review (each input to its own); shuffled, one array
+    is also grouped by length (`length_grouped_batches`).
     """
     labels = np.asarray(labels)
-    if dynamic_padding and shuffle:
+    if dynamic_padding and shuffle and not isinstance(token_ids, dict):
         return _length_grouped_dataset(token_ids, batch_size, seed, labels).prefetch(
             tf.data.AUTOTUNE
         )
     dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
     if shuffle:
-        dataset = dataset.shuffle(len(token_ids), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if dynamic_padding:
-        dataset = dataset.map(_cut_to_longest)
+        dataset = dataset.map(
+            lambda ids, batch_labels: (tf.nest.map_structure(_cut_to_longest, ids), batch_labels)
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _cut_to_longest(token_ids, labels):
+def _cut_to_longest(token_ids):
     """Drops the columns past the batch's longest review (rounded up to PAD_TO_MULTIPLE)."""
     longest = tf.maximum(tf.reduce_max(tf.reduce_sum(tf.cast(token_ids != 0, tf.int32), axis=1)), 1)
     width = tf.minimum(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, tf.shape(token_ids)[1])
-    return token_ids[:, :width], labels
+    return token_ids[:, :width]

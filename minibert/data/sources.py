@@ -1,8 +1,8 @@
 """Load a text classification data set into pandas, with one clear error per wrong input.
 
 Every source ends as the same `TextClassificationData`: train and validation frames with columns
-exactly `["text", "label"]` (labels int64 in `0..K-1`), an unlabeled frame for pretraining, and the
-label names. The sources:
+exactly `["text", "label"]` (labels int64 in `0..K-1`), or `["text", "text_pair", "label"]` for a
+table of text pairs, an unlabeled frame for pretraining, and the label names. The sources:
 
 - `"imdb"`: tensorflow-datasets `imdb_reviews`, or with `data_dir` a local IMDb folder (`imdb.py`).
 - `"amazon-polarity"`: the Hugging Face hub parquet files, or a local copy of them or of the
@@ -42,20 +42,28 @@ class TextClassificationData:
 
     name: str  # "imdb", "amazon-polarity", or the file/folder name
     train: pd.DataFrame  # columns ["text", "label"]; text str, label int64 in 0..K-1; RangeIndex
+    # (pairs: ["text", "text_pair", "label"])
     validation: pd.DataFrame  # same columns; the source's test split, or carved from train
     unlabeled: pd.DataFrame  # column ["text"]; 0 rows when the source has none
     label_names: tuple[str, ...]  # label_names[i] is the name of label i
     validation_is_test: bool  # True when validation is the source's own test split
     dropped_rows: int = 0  # rows dropped in cleaning (missing/empty text, missing label)
 
+    @property
+    def has_pairs(self) -> bool:
+        """Whether each row is a pair of texts (`text`, `text_pair`)."""
+        return "text_pair" in self.train.columns
+
     def pretraining_text(self, include_validation: bool = False) -> list[str]:
         """Train text + unlabeled text (+ validation text only when asked: `--mlm-include-test`).
 
-        Pretraining never reads evaluation text by default; the keras-io notebook did, and
+        Both texts of a pair are pretrained on, each as a text of its own. Pretraining never
+        reads evaluation text by default; the keras-io notebook did, and
         `include_validation=True` reproduces it.
         """
         frames = [self.train, self.unlabeled] + ([self.validation] if include_validation else [])
-        return [text for frame in frames for text in frame["text"].tolist()]
+        columns = ("text", "text_pair")
+        return [text for frame in frames for c in columns if c in frame for text in frame[c].tolist()]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -77,6 +85,7 @@ def load_dataset(
     data_dir: str | None = None,
     text_column: str = "text",
     label_column: str = "label",
+    text_pair_column: str | None = None,
     label_names: Sequence[str] | None = None,
     validation_size: float = 0.2,
     max_train_rows: int | None = None,
@@ -91,6 +100,7 @@ def load_dataset(
         data_dir: a local copy of `"imdb"` or `"amazon-polarity"`, for machines without internet.
         text_column: the text column of table files.
         label_column: the label column of table files.
+        text_pair_column: the second text of each row, for a table of text pairs.
         label_names: names of labels `0..K-1`, overriding the names the source gives.
         validation_size: when the source has no test split, the share of train (< 1) or the
             number of train rows (>= 1) carved off, stratified by label, as validation.
@@ -102,7 +112,7 @@ def load_dataset(
     Raises:
         DataSourceError: one line naming the wrong input and the fix.
     """
-    raw = _read_source(dataset, data_dir, text_column, label_column, cache_dir)
+    raw = _read_source(dataset, data_dir, text_column, label_column, text_pair_column, cache_dir)
     if max_train_rows is None:
         max_train_rows = raw.default_max_train_rows
     if max_validation_rows is None:
@@ -110,11 +120,16 @@ def load_dataset(
     return _assemble(raw, label_names, validation_size, max_train_rows, max_validation_rows, seed)
 
 
-def _read_source(dataset, data_dir, text_column, label_column, cache_dir) -> RawSplits:
-    """Dispatch `dataset` (and `data_dir`) to the reader of that source."""
+def _read_source(dataset, data_dir, text_column, label_column, text_pair_column, cache_dir):
+    """Dispatch `dataset` (and `data_dir`) to the reader of that source: a `RawSplits`."""
     # Imported here, not at the top: both modules import DataSourceError and the readers below.
     from minibert.data import amazon, imdb
 
+    if text_pair_column is not None and dataset in NAMED_DATASETS:
+        raise DataSourceError(
+            f"{dataset!r} has one text per row; --text-pair-column is for a table file or "
+            "folder of text pairs"
+        )
     if data_dir is not None and dataset not in NAMED_DATASETS:
         raise DataSourceError(
             f"--data-dir is only for {' or '.join(map(repr, NAMED_DATASETS))}, not {dataset!r}; "
@@ -138,12 +153,14 @@ def _read_source(dataset, data_dir, text_column, label_column, cache_dir) -> Raw
         tree = imdb.find_aclimdb_tree(path)
         if tree is not None:
             return imdb.read_aclimdb_tree(tree, name)
-        raw = read_split_folder(path, name, text_column, label_column)
+        raw = read_split_folder(path, name, text_column, label_column, text_pair_column)
         if "imdb" in name.lower():
             raw = dataclasses.replace(raw, label_names=imdb.LABEL_NAMES)
         return raw
     if path.is_file():
-        return RawSplits(path.name, train=read_text_table(path, text_column, label_column))
+        return RawSplits(
+            path.name, train=read_text_table(path, text_column, label_column, text_pair_column)
+        )
     raise DataSourceError(
         f"unknown dataset {dataset!r}: not {' or '.join(map(repr, NAMED_DATASETS))}, and no such "
         "file or folder; pass one of those names, a folder (aclImdb/ or train/test/unsup files), "
@@ -151,7 +168,9 @@ def _read_source(dataset, data_dir, text_column, label_column, cache_dir) -> Raw
     )
 
 
-def read_split_folder(folder: Path, name: str, text_column: str, label_column: str) -> RawSplits:
+def read_split_folder(
+    folder: Path, name: str, text_column: str, label_column: str, text_pair_column=None
+) -> RawSplits:
     """Read `train.*` (required), `test.*` and `unsup.*` or `unlabeled.*` (optional) files."""
     train_path = _find_table(folder, ("train",))
     if train_path is None:
@@ -163,8 +182,10 @@ def read_split_folder(folder: Path, name: str, text_column: str, label_column: s
     unlabeled_path = _find_table(folder, ("unsup", "unlabeled"))
     return RawSplits(
         name,
-        train=read_text_table(train_path, text_column, label_column),
-        test=None if test_path is None else read_text_table(test_path, text_column, label_column),
+        train=read_text_table(train_path, text_column, label_column, text_pair_column),
+        test=None if test_path is None else read_text_table(
+            test_path, text_column, label_column, text_pair_column
+        ),
         unlabeled=None if unlabeled_path is None else read_text_table(unlabeled_path, text_column),
     )
 
@@ -178,14 +199,20 @@ def _find_table(folder: Path, stems: Sequence[str]) -> Path | None:
     return None
 
 
-def read_text_table(path: Path, text_column: str, label_column: str | None = None) -> pd.DataFrame:
-    """Read `path` as columns `["text", "label"]`, or `["text"]` when there is no label column."""
+def read_text_table(
+    path: Path, text_column: str, label_column: str | None = None, text_pair_column=None
+) -> pd.DataFrame:
+    """Read `path` as columns `["text", ("text_pair",) "label"]`; no label column: `["text"]`."""
     table = read_table(path)
     require_column(table, text_column, "text", path.name, "pass --text-column")
     if label_column is None:
         return pd.DataFrame({"text": table[text_column]})
+    columns = {"text": table[text_column]}
+    if text_pair_column is not None:
+        require_column(table, text_pair_column, "text pair", path.name, "pass --text-pair-column")
+        columns["text_pair"] = table[text_pair_column]
     require_column(table, label_column, "label", path.name, "pass --label-column")
-    return pd.DataFrame({"text": table[text_column], "label": table[label_column]})
+    return pd.DataFrame({**columns, "label": table[label_column]})
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -270,11 +297,13 @@ def _assemble(
 
 def _clean(frame: pd.DataFrame, labelled: bool) -> tuple[pd.DataFrame, int]:
     """Coerce text to str and drop rows without text (or without a label); count the drops."""
-    text = _coerce_text(frame["text"])
-    keep = text.notna() & text.str.strip().ne("")
+    texts = {c: _coerce_text(frame[c]) for c in ("text", "text_pair") if c in frame.columns}
+    keep = pd.Series(True, index=frame.index)
+    for text in texts.values():
+        keep &= text.notna() & text.str.strip().ne("")
     if labelled:
         keep &= frame["label"].notna()
-    cleaned = pd.DataFrame({"text": text[keep].astype("str")})
+    cleaned = pd.DataFrame({c: text[keep].astype("str") for c, text in texts.items()})
     if labelled:
         cleaned["label"] = frame["label"][keep]
     return cleaned.reset_index(drop=True), int((~keep).sum())

@@ -1,8 +1,17 @@
 """minibert's layers, one public class per file."""
 
 from minibert.layers.masked_lm_head import MaskedLMHead
+from minibert.layers.next_sentence_head import NextSentenceHead
+from minibert.layers.pair_packer import PairPacker
 from minibert.layers.sequence_pooling import SequencePooling
 from minibert.layers.token_and_position_embedding import TokenAndPositionEmbedding
 from minibert.layers.transformer_encoder import TransformerEncoder
 
-__all__ = ["MaskedLMHead", "SequencePooling", "TokenAndPositionEmbedding", "TransformerEncoder"]
+__all__ = [
+    "MaskedLMHead",
+    "NextSentenceHead",
+    "PairPacker",
+    "SequencePooling",
+    "TokenAndPositionEmbedding",
+    "TransformerEncoder",
+]

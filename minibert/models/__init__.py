@@ -4,5 +4,6 @@ from minibert.models.backbone import Backbone
 from minibert.models.classifier import Classifier
 from minibert.models.end_to_end import EndToEndClassifier
 from minibert.models.masked_lm import MaskedLanguageModel
+from minibert.models.pair_classifier import PairClassifier
 
-__all__ = ["Backbone", "Classifier", "EndToEndClassifier", "MaskedLanguageModel"]
+__all__ = ["Backbone", "Classifier", "EndToEndClassifier", "MaskedLanguageModel", "PairClassifier"]

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from minibert.data.tokenizer import PADDING_ID
+from minibert.data.tokenizer import PADDING_ID, SEP_ID
 from minibert.layers import TokenAndPositionEmbedding, TransformerEncoder
 
 
@@ -27,6 +27,9 @@ class Backbone(keras.Model):
         activation: feed-forward activation.
         normalize_first: pre-LN blocks (and a final LayerNormalization).
         layer_norm_epsilon: epsilon of every LayerNormalization.
+        num_segments: 2 adds BERT's segment embedding for `[cls] a [sep] b
+            [sep]` pairs (segments are read off the `[sep]` tokens, see
+            `TokenAndPositionEmbedding`); 0, single texts only.
 
     Call arguments:
         token_ids: int tensor (batch, tokens); id 0 is padding and is masked
@@ -54,11 +57,13 @@ class Backbone(keras.Model):
         activation="relu",
         normalize_first=False,
         layer_norm_epsilon=1e-6,
+        num_segments=0,
         **kwargs,
     ):
         # === Layers ===
         self.embedding = TokenAndPositionEmbedding(
-            vocabulary_size, sequence_length, hidden_dim, name="embedding"
+            vocabulary_size, sequence_length, hidden_dim, num_segments=num_segments,
+            separator_id=SEP_ID if num_segments else None, name="embedding",
         )
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         self.encoder_layers = [
@@ -100,6 +105,7 @@ class Backbone(keras.Model):
         self.activation = activation
         self.normalize_first = normalize_first
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.num_segments = num_segments
 
     def set_trainable_layers(self, num_layers=None, embeddings=True):
         """Unfreezes the top `num_layers` encoder blocks and freezes the rest.
@@ -155,6 +161,7 @@ class Backbone(keras.Model):
             "activation": self.activation,
             "normalize_first": self.normalize_first,
             "layer_norm_epsilon": self.layer_norm_epsilon,
+            "num_segments": self.num_segments,
         }
 
     @classmethod

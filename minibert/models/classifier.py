@@ -53,17 +53,25 @@ class Classifier(keras.Model):
         )
 
         # === Functional model ===
-        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        sequence = backbone(token_ids)  # (batch, tokens, hidden)
-        pooled = self.pooling(sequence, ops.not_equal(token_ids, PADDING_ID))  # (batch, hidden)
-        probabilities = self.output_dense(self.output_dropout(self.hidden(pooled)))
-        super().__init__(inputs=token_ids, outputs=probabilities, **kwargs)
+        inputs, features = self._features()
+        probabilities = self.output_dense(self.output_dropout(self.hidden(features)))
+        super().__init__(inputs=inputs, outputs=probabilities, **kwargs)
 
         # === Config ===
         self.num_classes = num_classes
         self.pooling_mode = pooling
         self.hidden_units = hidden_units
         self.dropout = dropout
+
+    def _features(self):
+        """The model's inputs and what the hidden layer sees: the pooled sequence."""
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        return token_ids, self._encode(token_ids)
+
+    def _encode(self, token_ids):
+        """(batch, hidden): the backbone's output pooled over the real tokens."""
+        sequence = self.backbone(token_ids)  # (batch, tokens, hidden)
+        return self.pooling(sequence, ops.not_equal(token_ids, PADDING_ID))
 
     def loss_name(self) -> str:
         """The loss matching the output layer."""

@@ -4,7 +4,12 @@ import keras
 import numpy as np
 import pandas as pd
 
+from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import with_deserialized
+
+# The input names of a pair model, as a DataFrame's columns or a dict's keys
+# (Hugging Face tokenizers' `text` / `text_pair`).
+PAIR_INPUTS = ("text", "text_pair")
 
 
 def as_text_array(texts) -> np.ndarray:
@@ -24,6 +29,28 @@ def as_text_array(texts) -> np.ndarray:
     )
 
 
+def as_pair_texts(pairs) -> dict:
+    """`{"text": array, "text_pair": array}` from a dict or DataFrame with those keys, or (a, b) tuples."""
+    if isinstance(pairs, (pd.DataFrame, dict)):
+        missing = [name for name in PAIR_INPUTS if name not in pairs]
+        if missing:
+            found = list(pairs.columns if isinstance(pairs, pd.DataFrame) else pairs)
+            raise ValueError(f"a pair model needs {list(PAIR_INPUTS)}; {missing} missing from {found}")
+        firsts, seconds = pairs["text"], pairs["text_pair"]
+    else:
+        pairs = list(pairs)
+        if not all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in pairs):
+            raise ValueError(
+                "a pair model takes (text, text_pair) tuples, or a dict or DataFrame with "
+                f"{list(PAIR_INPUTS)}"
+            )
+        firsts, seconds = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    firsts, seconds = as_text_array(firsts), as_text_array(seconds)
+    if len(firsts) != len(seconds):
+        raise ValueError(f"{len(firsts)} texts but {len(seconds)} text pairs")
+    return {"text": firsts, "text_pair": seconds}
+
+
 @keras.saving.register_keras_serializable(package="minibert")
 class EndToEndClassifier(keras.Model):
     """A classifier that takes raw review text.
@@ -32,13 +59,19 @@ class EndToEndClassifier(keras.Model):
     `keras.models.load_model(path)` once `minibert` is imported: the
     vectorizer's vocabulary and standardization travel inside the file.
 
+    Text pairs: with a `PairClassifier`, or a `Classifier` and a
+    `pair_packer`, the model takes two strings per row, as a dict or
+    DataFrame with `text` and `text_pair`, or a list of (text, text_pair).
+
     Args:
         vectorizer: the run's `TextVectorization` layer.
-        classifier: a `minibert.models.Classifier`.
+        classifier: a `minibert.models.Classifier` or `PairClassifier`.
         label_names: names of labels 0..K-1, used by `predict_labels`.
+        pair_packer: a `minibert.layers.PairPacker` that feeds the
+            classifier `[cls] text [sep] text_pair [sep]`; None otherwise.
 
     Call arguments:
-        texts: string tensor (batch,).
+        texts: string tensor (batch,), or for pairs a dict of two.
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
@@ -50,14 +83,25 @@ class EndToEndClassifier(keras.Model):
     (1, 1)
     """
 
-    def __init__(self, vectorizer, classifier, label_names, **kwargs):
+    def __init__(self, vectorizer, classifier, label_names, pair_packer=None, **kwargs):
         # === Layers ===
         self.vectorizer = vectorizer
         self.classifier = classifier
+        self.pair_packer = pair_packer
 
         # === Functional model ===
-        texts = keras.Input(shape=(), dtype="string", name="texts")
-        probabilities = classifier(vectorizer(texts))
+        self.pairs = pair_packer is not None or isinstance(classifier, PairClassifier)
+        if self.pairs:
+            texts = {name: keras.Input(shape=(), dtype="string", name=name) for name in PAIR_INPUTS}
+            first, second = vectorizer(texts["text"]), vectorizer(texts["text_pair"])
+            if pair_packer is not None:
+                classifier_inputs = pair_packer(first, second)
+            else:
+                classifier_inputs = {"token_ids_a": first, "token_ids_b": second}
+        else:
+            texts = keras.Input(shape=(), dtype="string", name="texts")
+            classifier_inputs = vectorizer(texts)
+        probabilities = classifier(classifier_inputs)
         super().__init__(inputs=texts, outputs=probabilities, **kwargs)
 
         # === Config ===
@@ -71,9 +115,13 @@ class EndToEndClassifier(keras.Model):
         """The classifier's loss, so the end-to-end model compiles the same way."""
         return self.classifier.loss_name()
 
+    def as_inputs(self, texts):
+        """What the model takes, from texts as `predict` accepts them."""
+        return as_pair_texts(texts) if self.pairs else as_text_array(texts)
+
     def predict(self, x, *args, **kwargs):
-        """Probabilities for raw texts: a list, a Series, an array or one string."""
-        return super().predict(as_text_array(x), *args, **kwargs)
+        """Probabilities for raw texts: a list, a Series, an array or one string (pairs: above)."""
+        return super().predict(self.as_inputs(x), *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, text_column="text", label_column="label", **kwargs):
         """Evaluates on texts and labels, or on a DataFrame with both columns.
@@ -82,18 +130,24 @@ class EndToEndClassifier(keras.Model):
         itself with the classifier's loss and accuracy first.
         """
         if isinstance(x, pd.DataFrame):
-            missing = [c for c in (text_column, label_column) if c not in x.columns]
-            if missing:
+            if label_column not in x.columns:
                 raise ValueError(
-                    f"column(s) {missing} not found; columns are {list(x.columns)}; "
-                    "pass text_column= and label_column="
+                    f"label column {label_column!r} not found; columns are {list(x.columns)}; "
+                    "pass label_column="
                 )
-            x, y = x[text_column], x[label_column]
+            y = x[label_column]
+            if not self.pairs:
+                if text_column not in x.columns:
+                    raise ValueError(
+                        f"text column {text_column!r} not found; columns are {list(x.columns)}; "
+                        "pass text_column="
+                    )
+                x = x[text_column]
         if not self.compiled:
             # Saved for inference, without an optimizer: evaluation needs only
             # the loss and the metric.
             self.compile(loss=self.loss_name(), metrics=["accuracy"])
-        return super().evaluate(as_text_array(x), np.asarray(y), *args, **kwargs)
+        return super().evaluate(self.as_inputs(x), np.asarray(y), *args, **kwargs)
 
     def predict_labels(self, texts, batch_size=256) -> list[tuple[str, float]]:
         """(label name, confidence) for each text."""
@@ -113,8 +167,12 @@ class EndToEndClassifier(keras.Model):
             "vectorizer": keras.saving.serialize_keras_object(self.vectorizer),
             "classifier": keras.saving.serialize_keras_object(self.classifier),
             "label_names": self.label_names,
+            "pair_packer": (
+                None if self.pair_packer is None
+                else keras.saving.serialize_keras_object(self.pair_packer)
+            ),
         }
 
     @classmethod
     def from_config(cls, config):
-        return cls(**with_deserialized(config, "vectorizer", "classifier"))
+        return cls(**with_deserialized(config, "vectorizer", "classifier", "pair_packer"))

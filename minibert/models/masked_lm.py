@@ -1,9 +1,9 @@
-"""The masked language model: a backbone and a masked-LM head."""
+"""The masked language model: a backbone, a masked-LM head, optionally a next-sentence head."""
 
 import keras
 from keras import ops
 
-from minibert.layers import MaskedLMHead
+from minibert.layers import MaskedLMHead, NextSentenceHead
 from minibert.models.serialization import with_deserialized
 from minibert.sampled_softmax import sample_log_uniform, sampled_softmax_loss
 
@@ -22,13 +22,19 @@ class MaskedLanguageModel(keras.Model):
             instead of the whole vocabulary; evaluation and prediction keep
             the full softmax. 0 trains on the full softmax.
         seed: seed of the sampled words.
+        next_sentence: add BERT's next-sentence-prediction head on the first
+            token, trained jointly (`--objective mlm+nsp`): inputs are then
+            `[cls] a [sep] b [sep]` pairs (`minibert.data.next_sentence`),
+            labels and sample weights `{"mlm": ..., "nsp": ...}`, and the loss
+            the sum of both.
 
     Call arguments:
         inputs: dict with `token_ids` (batch, tokens) and `mask_positions`
             (batch, predictions), as made by `minibert.data.masking.mask_tokens`.
 
     Returns:
-        float32 logits (batch, predictions, vocabulary).
+        float32 logits (batch, predictions, vocabulary); with `next_sentence`,
+        `{"mlm": those logits, "nsp": float32 logits (batch, 1)}`.
 
     Example:
     >>> from minibert.models import Backbone
@@ -40,7 +46,14 @@ class MaskedLanguageModel(keras.Model):
     """
 
     def __init__(
-        self, backbone, tie_weights=False, transform=False, num_sampled=0, seed=None, **kwargs
+        self,
+        backbone,
+        tie_weights=False,
+        transform=False,
+        num_sampled=0,
+        seed=None,
+        next_sentence=False,
+        **kwargs,
     ):
         # === Layers ===
         self.backbone = backbone
@@ -51,6 +64,7 @@ class MaskedLanguageModel(keras.Model):
             layer_norm_epsilon=backbone.layer_norm_epsilon,
             name="masked_lm_head",
         )
+        self.next_sentence_head = NextSentenceHead(name="next_sentence_head") if next_sentence else None
 
         # === Functional model ===
         inputs = {
@@ -58,17 +72,25 @@ class MaskedLanguageModel(keras.Model):
             "mask_positions": keras.Input(shape=(None,), dtype="int32", name="mask_positions"),
         }
         sequence = backbone(inputs["token_ids"])  # (batch, tokens, hidden)
-        logits = self.head(sequence, inputs["mask_positions"])
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        outputs = self.head(sequence, inputs["mask_positions"])
+        if next_sentence:
+            outputs = {"mlm": outputs, "nsp": self.next_sentence_head(sequence)}
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
         self.tie_weights = tie_weights
         self.transform = transform
         self.num_sampled = num_sampled
         self.seed = seed
+        self.next_sentence = next_sentence
         self.seed_generator = keras.random.SeedGenerator(seed)
         # Weighted: unused prediction slots (weight 0) count for nothing.
         self.accuracy_metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        if next_sentence:
+            self.next_sentence_loss = keras.metrics.Mean(name="nsp_loss")
+            self.next_sentence_accuracy = keras.metrics.BinaryAccuracy(
+                name="nsp_accuracy", threshold=0.0  # on logits
+            )
 
     def _samples(self, training):
         return bool(training) and 0 < self.num_sampled < self.head.vocabulary_size
@@ -78,33 +100,69 @@ class MaskedLanguageModel(keras.Model):
             return super().call(inputs, training=training, mask=mask)
         # Sampled training: hand the loss the features, not 30k logits.
         sequence = self.backbone(inputs["token_ids"], training=training)
-        return {"features": self.head.features(sequence, inputs["mask_positions"])}
+        outputs = {"features": self.head.features(sequence, inputs["mask_positions"])}
+        if self.next_sentence:
+            outputs["nsp"] = self.next_sentence_head(sequence, training=training)
+        return outputs
+
+    def _split(self, y, y_pred, sample_weight):
+        """The masked-LM labels, output and weights, and the next-sentence labels and logits.
+
+        The masked-LM output is the logits, or `{"features": ...}` in sampled
+        training. Without a next-sentence head the last two are None.
+        """
+        if not self.next_sentence:
+            return y, y_pred, sample_weight, None, None
+        masked_lm_output = (
+            {"features": y_pred["features"]} if "features" in y_pred else y_pred["mlm"]
+        )
+        if isinstance(sample_weight, dict):
+            sample_weight = sample_weight["mlm"]  # every pair counts the same for NSP
+        return y["mlm"], masked_lm_output, sample_weight, y["nsp"], y_pred["nsp"]
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        if not isinstance(y_pred, dict):
-            return super().compute_loss(x, y, y_pred, sample_weight, training=training)
-        sampled_ids = sample_log_uniform(
-            self.num_sampled, self.head.vocabulary_size, self.seed_generator
-        )
-        losses = sampled_softmax_loss(
-            y_pred["features"], y, self.head.output_embeddings(), self.head.output_bias, sampled_ids
-        )  # (batch, predictions)
-        # Mean over the chosen slots, as the full-softmax loss is compiled.
+        """Masked-LM cross-entropy, mean over the chosen slots (+ the next-sentence loss).
+
+        The model computes its own loss: the compiled `loss`, if any, is not used.
+        """
+        y, y_pred, sample_weight, next_labels, next_logits = self._split(y, y_pred, sample_weight)
+        if isinstance(y_pred, dict):  # sampled training: features, not logits
+            sampled_ids = sample_log_uniform(
+                self.num_sampled, self.head.vocabulary_size, self.seed_generator
+            )
+            losses = sampled_softmax_loss(
+                y_pred["features"], y, self.head.output_embeddings(), self.head.output_bias,
+                sampled_ids,
+            )  # (batch, predictions)
+        else:
+            losses = keras.losses.sparse_categorical_crossentropy(y, y_pred, from_logits=True)
+        # Unused prediction slots (weight 0) count for nothing: the mean is
+        # over the chosen slots, not all of them.
         weights = ops.ones_like(losses) if sample_weight is None else ops.cast(sample_weight, "float32")
         loss = ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        if self.next_sentence:
+            next_labels = ops.reshape(ops.cast(next_labels, "float32"), (-1, 1))
+            next_loss = ops.mean(
+                keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True)
+            )
+            self.next_sentence_loss.update_state(next_loss)
+            loss = loss + next_loss
         if self.losses:
             loss += ops.sum(self.losses)
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        y, y_pred, sample_weight, next_labels, next_logits = self._split(y, y_pred, sample_weight)
+        if self.next_sentence:
+            self.next_sentence_accuracy.update_state(ops.reshape(next_labels, (-1, 1)), next_logits)
+        sampled = isinstance(y_pred, dict)
+        if not sampled:
+            self.accuracy_metric.update_state(y, y_pred, sample_weight)
         results = super().compute_metrics(x, y, y_pred, sample_weight)
-        if isinstance(y_pred, dict):
+        if sampled:
             # Full-vocabulary accuracy needs the logits sampling avoids:
             # sampled training logs the loss; validation reports accuracy.
             results.pop(self.accuracy_metric.name)
-        else:
-            self.accuracy_metric.update_state(y, y_pred, sample_weight)
-            results[self.accuracy_metric.name] = self.accuracy_metric.result()
         return results
 
     def get_config(self):
@@ -116,6 +174,7 @@ class MaskedLanguageModel(keras.Model):
             "transform": self.transform,
             "num_sampled": self.num_sampled,
             "seed": self.seed,
+            "next_sentence": self.next_sentence,
         }
 
     @classmethod

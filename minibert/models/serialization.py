@@ -12,5 +12,7 @@ def with_deserialized(config: dict, *keys: str) -> dict:
     """
     config = dict(config)
     for key in keys:
-        config[key] = keras.saving.deserialize_keras_object(config[key])
+        # An optional object saved as None, or by a version before it existed.
+        serialized = config.get(key)
+        config[key] = None if serialized is None else keras.saving.deserialize_keras_object(serialized)
     return config

@@ -130,3 +130,25 @@ def test_classification_dynamic_padding_keeps_each_review_with_its_label(shuffle
     assert sorted(seen) == list(range(len(ids)))
     if not shuffle:
         assert seen == list(range(len(ids)))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"dynamic_padding": True}, {"static_masking": True}],
+    ids=["shuffled", "length-grouped", "static"],
+)
+def test_next_sentence_labels_travel_with_their_rows(options):
+    # Row i is made of one word, 10 + its label: masking changes ~15% of it,
+    # so the row's commonest word still names the label it must carry.
+    labels = np.tile([0, 1, 1], 22)[:64].astype("int32")
+    ids = np.repeat((10 + labels)[:, None], 20, axis=1).astype("int32")
+    dataset = make(ids, next_sentence_labels=labels, **options)
+    rows = 0
+    for inputs, batch_labels, weights in dataset:
+        assert set(batch_labels) == set(weights) == {"mlm", "nsp"}
+        assert batch_labels["mlm"].shape == weights["mlm"].shape
+        for row, label in zip(inputs["token_ids"].numpy(), batch_labels["nsp"].numpy()):
+            words, counts = np.unique(row[row >= NUM_SPECIAL_TOKENS], return_counts=True)
+            assert words[counts.argmax()] == 10 + label
+            rows += 1
+    assert rows == 64

@@ -418,3 +418,58 @@ def test_unknown_dataset_lists_the_accepted_values(tmp_path):
 def test_imdb_data_dir_that_is_not_a_folder_is_an_error(tmp_path):
     with pytest.raises(DataSourceError, match="--data-dir PATH"):
         load_dataset("imdb", data_dir=str(tmp_path / "missing"))
+
+
+# === Text pairs ===
+
+
+def _pair_table(tmp_path, rows=40):
+    frame = pd.DataFrame(
+        {
+            "premise": [f"premise {index}" for index in range(rows)],
+            "hypothesis": [f"hypothesis {index}" for index in range(rows)],
+            "relation": ["entails", "contradicts"] * (rows // 2),
+        }
+    )
+    frame.loc[3, "hypothesis"] = " "  # no second text: dropped like a missing text
+    path = tmp_path / "pairs.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_a_text_pair_column_gives_frames_of_two_texts_and_pretraining_text_of_both(tmp_path):
+    data = load_dataset(
+        str(_pair_table(tmp_path)), text_column="premise", text_pair_column="hypothesis",
+        label_column="relation", validation_size=10,
+    )
+    assert data.has_pairs
+    for frame in (data.train, data.validation):
+        assert list(frame.columns) == ["text", "text_pair", "label"]
+        assert frame["text"].str.startswith("premise").all()
+        assert frame["text_pair"].str.startswith("hypothesis").all()
+        # Each row keeps its own pair.
+        assert (frame["text"].str.split().str[1] == frame["text_pair"].str.split().str[1]).all()
+    assert data.dropped_rows == 1 and len(data.train) + len(data.validation) == 39
+    assert data.label_names == ("contradicts", "entails")
+    texts = data.pretraining_text()
+    assert len(texts) == 2 * len(data.train)
+    assert "premise 0" in texts and "hypothesis 0" in texts
+
+
+def test_single_text_data_has_no_pairs(tmp_path):
+    path = tmp_path / "reviews.csv"
+    _labelled_frame(10, 10).to_csv(path, index=False)
+    assert not load_dataset(str(path)).has_pairs
+
+
+def test_a_missing_text_pair_column_names_the_columns_and_the_flag(tmp_path):
+    with pytest.raises(DataSourceError, match=r"text pair column 'second'.*--text-pair-column"):
+        load_dataset(
+            str(_pair_table(tmp_path)), text_column="premise", text_pair_column="second",
+            label_column="relation",
+        )
+
+
+def test_a_named_single_text_dataset_refuses_a_text_pair_column():
+    with pytest.raises(DataSourceError, match="one text per row"):
+        load_dataset("imdb", text_pair_column="other")

@@ -64,10 +64,7 @@ def _mlm_labels():
 
 
 def _train_mlm_one_step(mlm):
-    _fit_one_batch(
-        mlm, _mlm_inputs(), _mlm_labels(),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
+    _fit_one_batch(mlm, _mlm_inputs(), _mlm_labels(), loss=None)  # the model has its own loss
 
 
 # === Backbone ===
@@ -306,7 +303,7 @@ def test_end_to_end_evaluates_a_frame_like_lists(end_to_end):
 
 def test_end_to_end_frame_without_the_label_column_names_the_columns(end_to_end):
     frame = pd.DataFrame({"text": SENTENCES, "sentiment": [1, 0, 1, 0]})
-    with pytest.raises(ValueError, match=r"\['label'\].*\['text', 'sentiment'\]"):
+    with pytest.raises(ValueError, match=r"'label'.*\['text', 'sentiment'\]"):
         end_to_end.evaluate(frame, verbose=0)
 
 
