@@ -39,21 +39,19 @@ class EpochTimer(keras.callbacks.Callback):
 class TimeBudget(keras.callbacks.Callback):
     """Stops training once `minutes` of wall time have passed, at the end of a batch.
 
-    The epoch it stops in still ends with its validation; `stopped` says
-    whether the budget cut the run short.
+    The epoch it stops in still ends with its validation.
     """
 
     def __init__(self, minutes):
         super().__init__()
         self.seconds = minutes * 60
-        self.stopped = False
 
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         if time.perf_counter() - self._start >= self.seconds:
-            self.model.stop_training = self.stopped = True
+            self.model.stop_training = True
 
 
 def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
