@@ -20,6 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from minibert.data.tokenizer import CLS_ID, SEP_ID, UNKNOWN_ID, standardize_text
+from minibert.layers.pair_packer import kept_lengths
 
 # A sentence ends at . ! or ? (or one of them and a closing quote or bracket)
 # followed by space; the space is what the split removes.
@@ -87,13 +88,11 @@ def next_sentence_examples(texts, vocabulary, sequence_length: int, seed: int = 
 
     documents = np.flatnonzero(counts >= 2)
     rng = np.random.default_rng(seed)
-    token_ids = np.zeros((len(documents), sequence_length), "int32")
     labels = (rng.random(len(documents)) < 0.5).astype("int32")
-    budget = sequence_length - 3
+    pairs = []
     for row, document in enumerate(documents):
         start, end = first_sentence[document], first_sentence[document + 1]
         cut = start + rng.integers(1, counts[document])  # a: sentences before the cut
-        first = tokens(start, cut)
         if labels[row] or len(documents) < 2:
             second = tokens(cut, end)
             labels[row] = 1
@@ -102,11 +101,21 @@ def next_sentence_examples(texts, vocabulary, sequence_length: int, seed: int = 
             other = documents[other + (other >= row)]  # any document but this one
             other_start = first_sentence[other] + rng.integers(counts[other])
             second = tokens(other_start, first_sentence[other + 1])
-        # Longest first, as PairPacker: each side keeps up to half the room.
-        kept_first = min(len(first), max(budget - len(second), (budget + 1) // 2))
-        kept_second = min(len(second), budget - kept_first)
-        packed = np.concatenate(
-            [[CLS_ID], first[len(first) - kept_first :], [SEP_ID], second[:kept_second], [SEP_ID]]
+        pairs.append((tokens(start, cut), second))
+    # The same longest-first rule as PairPacker; here a keeps its end.
+    kept_first, kept_second = (
+        np.asarray(kept)
+        for kept in kept_lengths(
+            np.array([len(first) for first, _ in pairs], "int32"),
+            np.array([len(second) for _, second in pairs], "int32"),
+            sequence_length - 3,
         )
+    )
+    token_ids = np.zeros((len(documents), sequence_length), "int32")
+    for row, (first, second) in enumerate(pairs):
+        packed = np.concatenate([
+            [CLS_ID], first[len(first) - kept_first[row] :], [SEP_ID],
+            second[: kept_second[row]], [SEP_ID],
+        ])
         token_ids[row, : len(packed)] = packed
     return token_ids, labels

@@ -6,6 +6,20 @@ from keras import ops
 from minibert.data.tokenizer import CLS_ID, PADDING_ID, SEP_ID, UNKNOWN_ID
 
 
+def kept_lengths(length_a, length_b, budget):
+    """How many tokens of each side fit in `budget`, the longer side cut first.
+
+    Each side keeps up to half the room (the first side the odd token), and
+    room one side does not need goes to the other. Ints, arrays or tensors.
+
+    Example:
+    >>> [int(kept) for kept in kept_lengths(20, 2, budget=9)]
+    [7, 2]
+    """
+    kept_a = ops.minimum(length_a, ops.maximum(budget - length_b, (budget + 1) // 2))
+    return kept_a, ops.minimum(length_b, budget - kept_a)
+
+
 @keras.saving.register_keras_serializable(package="minibert")
 class PairPacker(keras.layers.Layer):
     """Packs two padded id sequences into one `[cls] a [sep] b [sep]` sequence.
@@ -43,11 +57,9 @@ class PairPacker(keras.layers.Layer):
         self.sequence_length = sequence_length
 
     def call(self, token_ids_a, token_ids_b):
-        budget = self.sequence_length - 3  # room left for words
-        length_a = self._length(token_ids_a)  # (batch, 1)
-        length_b = self._length(token_ids_b)
-        kept_a = ops.minimum(length_a, ops.maximum(budget - length_b, (budget + 1) // 2))
-        kept_b = ops.minimum(length_b, budget - kept_a)
+        kept_a, kept_b = kept_lengths(  # (batch, 1) each
+            self._length(token_ids_a), self._length(token_ids_b), self.sequence_length - 3
+        )
 
         position = ops.expand_dims(ops.arange(self.sequence_length, dtype="int32"), 0)  # (1, L)
         from_a = self._gather(token_ids_a, position - 1)
