@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="Keras dtype policy (default: the preset's)",
     )
     speed.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
-                       dest="jit_compile", help="XLA-compile the training steps")
+                       dest="jit_compile",
+                       help="XLA-compile the training steps (default: Keras' auto)")
     speed.add_argument(
         "--dynamic-padding", action=argparse.BooleanOptionalAction, default=None,
         help="batch reviews of similar length and cut batches to their longest one",

@@ -126,8 +126,10 @@ class RunConfig:
     # A Keras dtype policy: "float32", "mixed_bfloat16" (CPUs with AVX512-BF16
     # or AMX, TPUs) or "mixed_float16" (NVIDIA GPUs). Losses and logits stay float32.
     precision: str = "float32"
-    # XLA-compile the training steps.
-    jit_compile: bool = False
+    # XLA-compile the training steps: True, False, or "auto", Keras' default
+    # (on under JAX and on GPUs; off for TensorFlow on a CPU, where XLA made
+    # the step slower here, benchmarks/README.md).
+    jit_compile: bool | str = "auto"
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.

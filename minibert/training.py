@@ -12,6 +12,7 @@ from minibert.config import RunConfig
 from minibert.data.next_sentence import next_sentence_examples
 from minibert.data.pipeline import classification_dataset, mlm_dataset
 from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
+from minibert.devices import describe_devices
 from minibert.fill_mask import FillMaskCallback
 from minibert.layers import PairPacker
 from minibert.metrics import classification_report, format_report
@@ -54,14 +55,14 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def compile_masked_lm(masked_lm, learning_rate, jit_compile=False):
+def compile_masked_lm(masked_lm, learning_rate, jit_compile="auto"):
     # No loss nor metrics: the model computes its loss (a mean over the chosen
     # slots only) and tracks its masked-word accuracy itself
     # (MaskedLanguageModel.compute_loss and compute_metrics).
     masked_lm.compile(jit_compile=jit_compile, optimizer=make_optimizer(learning_rate))
 
 
-def compile_classifier(classifier, learning_rate, jit_compile=False, weight_decay=0.0, clip_norm=None):
+def compile_classifier(classifier, learning_rate, jit_compile="auto", weight_decay=0.0, clip_norm=None):
     classifier.compile(
         jit_compile=jit_compile,
         optimizer=make_optimizer(learning_rate, weight_decay, clip_norm),
@@ -271,6 +272,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
 
 def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
     keras.utils.set_random_seed(config.seed)
+    print_fn(describe_devices())
     texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
     print_fn(
         f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"

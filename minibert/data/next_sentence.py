@@ -17,9 +17,8 @@ import re
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from minibert.data.tokenizer import CLS_ID, SEP_ID, UNKNOWN_ID, standardize_text
+from minibert.data.tokenizer import CLS_ID, SEP_ID, UNKNOWN_ID, standardize_text, vectorized_batches
 from minibert.layers.pair_packer import kept_lengths
 
 # A sentence ends at . ! or ? (or one of them and a closing quote or bracket)
@@ -40,14 +39,16 @@ def split_sentences(text: str) -> list[str]:
 
 def _sentence_ids(vocabulary, sentences, batch_size=4096):
     """Token ids of each sentence, unpadded: a flat array and each sentence's length."""
+    # Padded to each batch's longest sentence (ragged output is TensorFlow-only);
+    # no word has id 0, so the non-zero ids are the sentence's tokens.
     vectorizer = keras.layers.TextVectorization(
-        standardize=standardize_text, vocabulary=list(vocabulary), ragged=True
+        standardize=standardize_text, vocabulary=list(vocabulary)
     )
-    dataset = tf.data.Dataset.from_tensor_slices(sentences).batch(batch_size)
     flat, lengths = [np.zeros(0, "int32")], [np.zeros(0, "int64")]
-    for batch in dataset.map(vectorizer, num_parallel_calls=tf.data.AUTOTUNE):
-        flat.append(batch.flat_values.numpy().astype("int32"))
-        lengths.append(batch.row_lengths().numpy())
+    for batch in vectorized_batches(vectorizer, sentences, batch_size):
+        ids = np.asarray(batch)
+        flat.append(ids[ids != 0].astype("int32"))
+        lengths.append(np.count_nonzero(ids, axis=1))
     return np.concatenate(flat), np.concatenate(lengths)
 
 

@@ -93,11 +93,25 @@ def load_vocabulary(path) -> list[str]:
         return file.read().split("\n")[:-1]
 
 
+def vectorized_batches(vectorizer, texts, batch_size=1024):
+    """Yields the vectorizer's output for `texts`, `batch_size` texts at a time.
+
+    Under TensorFlow the batches are vectorized in parallel inside tf.data.
+    Under JAX or PyTorch, Keras hands a callable `standardize` NumPy arrays,
+    which a tf.data graph cannot give it, so the batches are vectorized
+    eagerly, one after the other.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size)
+    if keras.backend.backend() == "tensorflow":
+        yield from dataset.map(vectorizer, num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        for batch in dataset:
+            yield vectorizer(batch)
+
+
 def vectorize(vectorizer, texts, batch_size=1024) -> np.ndarray:
     """Token ids for a list of texts, as an int32 array (texts, sequence_length)."""
-    dataset = tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size)
-    dataset = dataset.map(vectorizer, num_parallel_calls=tf.data.AUTOTUNE)
-    batches = [batch.numpy() for batch in dataset]
+    batches = [np.asarray(batch) for batch in vectorized_batches(vectorizer, texts, batch_size)]
     if not batches:
         return np.zeros((0, vectorizer.get_config()["output_sequence_length"]), "int32")
     return np.concatenate(batches).astype("int32")

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from minibert.data.tokenizer import vectorize
 from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import with_deserialized
 
@@ -49,6 +50,16 @@ def as_pair_texts(pairs) -> dict:
     if len(firsts) != len(seconds):
         raise ValueError(f"{len(firsts)} texts but {len(seconds)} text pairs")
     return {"text": firsts, "text_pair": seconds}
+
+
+def _traces_strings() -> bool:
+    """Whether the backend can run the vectorizer inside the model's compiled step.
+
+    Only TensorFlow has string tensors. Under JAX and PyTorch, `predict` and
+    `evaluate` vectorize the texts first, eagerly, and run the classifier
+    on the token ids.
+    """
+    return keras.backend.backend() == "tensorflow"
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -119,9 +130,21 @@ class EndToEndClassifier(keras.Model):
         """What the model takes, from texts as `predict` accepts them."""
         return as_pair_texts(texts) if self.pairs else as_text_array(texts)
 
+    def classifier_inputs(self, texts):
+        """Token ids for texts as `predict` accepts them: what `classifier` takes."""
+        inputs = self.as_inputs(texts)
+        if not self.pairs:
+            return vectorize(self.vectorizer, inputs)
+        first, second = (vectorize(self.vectorizer, inputs[name]) for name in PAIR_INPUTS)
+        if self.pair_packer is not None:
+            return keras.ops.convert_to_numpy(self.pair_packer(first, second))
+        return {"token_ids_a": first, "token_ids_b": second}
+
     def predict(self, x, *args, **kwargs):
         """Probabilities for raw texts: a list, a Series, an array or one string (pairs: above)."""
-        return super().predict(self.as_inputs(x), *args, **kwargs)
+        if _traces_strings():
+            return super().predict(self.as_inputs(x), *args, **kwargs)
+        return self.classifier.predict(self.classifier_inputs(x), *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, text_column="text", label_column="label", **kwargs):
         """Evaluates on texts and labels, or on a DataFrame with both columns.
@@ -143,11 +166,14 @@ class EndToEndClassifier(keras.Model):
                         "pass text_column="
                     )
                 x = x[text_column]
-        if not self.compiled:
+        model = self if _traces_strings() else self.classifier
+        if not model.compiled:
             # Saved for inference, without an optimizer: evaluation needs only
             # the loss and the metric.
-            self.compile(loss=self.loss_name(), metrics=["accuracy"])
-        return super().evaluate(self.as_inputs(x), np.asarray(y), *args, **kwargs)
+            model.compile(loss=self.loss_name(), metrics=["accuracy"])
+        if model is self:
+            return super().evaluate(self.as_inputs(x), np.asarray(y), *args, **kwargs)
+        return model.evaluate(self.classifier_inputs(x), np.asarray(y), *args, **kwargs)
 
     def predict_labels(self, texts, batch_size=256) -> list[tuple[str, float]]:
         """(label name, confidence) for each text."""

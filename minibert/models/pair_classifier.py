@@ -53,5 +53,9 @@ class PairClassifier(Classifier):
 def cosine_similarity(first, second, epsilon=1e-6):
     """(batch, 1) cosine of the angle between rows; 0 for a zero vector."""
     dot = ops.sum(first * second, axis=-1, keepdims=True)
-    norms = ops.norm(first, axis=-1, keepdims=True) * ops.norm(second, axis=-1, keepdims=True)
+    # Not ops.norm: under JAX its symbolic op passes axis as an unhashable list.
+    norms = ops.sqrt(
+        ops.sum(ops.square(first), axis=-1, keepdims=True)
+        * ops.sum(ops.square(second), axis=-1, keepdims=True)
+    )
     return dot / ops.maximum(norms, epsilon)

@@ -1,0 +1,73 @@
+"""The recipe under each Keras backend, in subprocesses (the backend is fixed per process).
+
+TensorFlow runs the whole suite; here a tiny run is trained under JAX (and
+PyTorch where it is installed), and its saved end-to-end model must give the
+same probabilities when reloaded under TensorFlow, where the vectorizer runs
+inside the model instead of before it.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import make_reviews
+
+OTHER_BACKENDS = [backend for backend in ("jax", "torch") if importlib.util.find_spec(backend)]
+TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
+PREDICT = (
+    "import json, sys, keras, minibert\n"
+    "model = keras.models.load_model(sys.argv[1])\n"
+    "print(json.dumps(model.predict(json.loads(sys.argv[2]), verbose=0).tolist()))\n"
+)
+
+
+def under(backend, *arguments):
+    result = subprocess.run(
+        [sys.executable, *arguments], capture_output=True, text=True,
+        env=dict(os.environ, KERAS_BACKEND=backend),
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"{arguments} under {backend} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def test_jax_is_installed_for_the_suite():
+    # The [test] extra installs JAX; without it the tests below would not run at all.
+    assert "jax" in OTHER_BACKENDS
+
+
+@pytest.fixture(scope="module", params=OTHER_BACKENDS)
+def backend_run(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(f"run-{request.param}")
+    csv = folder / "reviews.csv"
+    make_reviews(160).to_csv(csv, index=False)
+    stdout = under(
+        request.param, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
+        "--output", str(folder / "run"), "--fill-mask-sentence", "the [mask] was great",
+    )
+    return {"backend": request.param, "run": folder / "run", "stdout": stdout}
+
+
+def test_a_tiny_run_pretrains_and_fine_tunes(backend_run):
+    assert f"backend {backend_run['backend']} on " in backend_run["stdout"]
+    with open(backend_run["run"] / "metrics.json") as file:
+        metrics = json.load(file)
+    assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
+    for stage in metrics["stages"].values():
+        assert np.isfinite(stage["loss"])
+    assert 0 <= metrics["validation"]["accuracy"] <= 1
+
+
+def test_its_end_to_end_model_predicts_the_same_under_tensorflow(backend_run):
+    path = str(backend_run["run"] / "end_to_end.keras")
+    results = {
+        backend: np.array(json.loads(under(backend, "-c", PREDICT, path, json.dumps(TEXTS)).splitlines()[-1]))
+        for backend in (backend_run["backend"], "tensorflow")
+    }
+    assert results["tensorflow"].shape == (len(TEXTS), 1)
+    np.testing.assert_allclose(results[backend_run["backend"]], results["tensorflow"], atol=1e-5)
