@@ -74,7 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="imdb: the accuracy recipe (default); notebook: the keras.io notebook's; tiny: a smoke test",
     )
     train.add_argument("--output", help="run folder (default: saved_models/<dataset>-<preset>-<time>)")
-    train.add_argument("--overwrite", action="store_true", help="reuse a non-empty run folder")
+    train.add_argument(
+        "--overwrite", action="store_true",
+        help="start afresh in a non-empty run folder (by default the same command "
+        "resumes an unfinished run there from its last saved epoch)",
+    )
     train.add_argument("--seed", type=int, default=42)
     model = train.add_argument_group("model (default: the preset's)")
     model.add_argument("--max-length", type=int, dest="sequence_length")

@@ -9,10 +9,13 @@
       end_to_end.keras raw strings in, probabilities out
       history.csv      one row per epoch of every stage
       metrics.json     validation figures and wall times
+      checkpoints/     while the run is unfinished: each stage's last epoch,
+                       from which the same command resumes
 """
 
 import json
 import os
+import shutil
 import tempfile
 
 import keras
@@ -26,17 +29,41 @@ CLASSIFIER_FROZEN_FILE = "classifier_frozen.keras"
 END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
+# Per-stage checkpoints of an unfinished run, and the settings it was asked
+# for (minibert.checkpoints); deleted once the run has finished.
+CHECKPOINTS_DIR = "checkpoints"
+REQUEST_FILE = "request.json"
 
 
-def prepare_run_folder(path, overwrite=False) -> str:
-    """Creates the run folder; an existing non-empty one needs `overwrite`."""
-    if os.path.isdir(path) and os.listdir(path) and not overwrite:
+def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
+    """Creates the run folder, or finds there the unfinished run to resume.
+
+    Returns True when `path` holds an unfinished run (no metrics.json yet) of
+    the same `request`, the settings and data asked for: the run resumes
+    from its checkpoints. A finished run, an unfinished run of another
+    request, or any other files need `overwrite`, which starts afresh.
+    """
+    checkpoints = os.path.join(path, CHECKPOINTS_DIR)
+    request_path = os.path.join(checkpoints, REQUEST_FILE)
+    request = json.loads(json.dumps(request))  # tuples as lists, as read back
+    finished = os.path.exists(os.path.join(path, METRICS_FILE))
+    if overwrite:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    elif os.path.exists(request_path) and not finished:
+        if read_json(request_path) == request:
+            return True
+        raise FileExistsError(
+            f"run folder {path} holds an unfinished run with other settings; run its own "
+            "command again to resume it, pass --overwrite to start afresh, or choose another --output"
+        )
+    elif os.path.isdir(path) and os.listdir(path):
         raise FileExistsError(
             f"run folder {path} already exists and is not empty; "
             "choose another --output or pass --overwrite"
         )
-    os.makedirs(path, exist_ok=True)
-    return path
+    os.makedirs(checkpoints, exist_ok=True)
+    write_json(request_path, request)
+    return False
 
 
 def _atomic_write(path, write):

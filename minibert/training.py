@@ -2,16 +2,24 @@
 
 import dataclasses
 import os
+import shutil
 import time
 
 import keras
 import numpy as np
 
 from minibert import run_folder
+from minibert.checkpoints import StageCheckpoint
 from minibert.config import RunConfig
 from minibert.data.next_sentence import next_sentence_examples
 from minibert.data.pipeline import classification_dataset, mlm_dataset
-from minibert.data.tokenizer import build_vectorizer, save_vocabulary, vectorize
+from minibert.data.tokenizer import (
+    build_vectorizer,
+    load_vocabulary,
+    new_vectorizer,
+    save_vocabulary,
+    vectorize,
+)
 from minibert.devices import describe_devices
 from minibert.fill_mask import FillMaskCallback
 from minibert.layers import PairPacker
@@ -43,12 +51,14 @@ class TimeBudget(keras.callbacks.Callback):
     The epoch it stops in still ends with its validation.
     """
 
-    def __init__(self, minutes):
+    def __init__(self, minutes, spent_seconds=0.0):
         super().__init__()
         self.seconds = minutes * 60
+        # Time an interrupted run of the same stage already trained for.
+        self.spent_seconds = spent_seconds
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._start = time.perf_counter() - self.spent_seconds
 
     def on_train_batch_end(self, batch, logs=None):
         if time.perf_counter() - self._start >= self.seconds:
@@ -75,7 +85,10 @@ def compile_classifier(classifier, learning_rate, jit_compile="auto", weight_dec
 MLM_VALIDATION_TEXTS = 1000
 
 
-def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None):
+def pretrain(
+    backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None,
+    checkpoint_dir=None,
+):
     """Trains a MaskedLanguageModel over `backbone` on `texts`.
 
     `validation_texts`, when given, are masked once and scored after every
@@ -83,7 +96,9 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
     accuracy on text the model never trained on, whatever the training loss.
     The "mlm+nsp" objective trains on next-sentence pairs of the texts
     (`minibert.data.next_sentence`) and also logs `nsp_loss` and `nsp_accuracy`;
-    its backbone needs `num_segments=2`.
+    its backbone needs `num_segments=2`. With `checkpoint_dir`, every epoch
+    is checkpointed there and a rerun resumes after the last one saved
+    (`minibert.checkpoints.StageCheckpoint`).
 
     Returns the model and its `History.history`.
     """
@@ -112,8 +127,16 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
     )
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
+    epochs = pretrain_config.epochs
+    checkpoint = None
+    if checkpoint_dir is not None:
+        checkpoint = StageCheckpoint(checkpoint_dir)
+        callbacks.append(checkpoint)
     if pretrain_config.max_minutes is not None:
-        callbacks.append(TimeBudget(pretrain_config.max_minutes))
+        saved_epochs, spent_seconds = checkpoint.saved_progress() if checkpoint else (0, 0.0)
+        if spent_seconds >= pretrain_config.max_minutes * 60:
+            epochs = saved_epochs  # the budget ran out before the run was killed: done
+        callbacks.append(TimeBudget(pretrain_config.max_minutes, spent_seconds))
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
     validation = None
@@ -131,10 +154,10 @@ def pretrain(backbone, vectorizer, texts, config: RunConfig, verbose="auto", val
             next_sentence_labels=validation_next_labels,
         )
     history = masked_lm.fit(
-        dataset, validation_data=validation, epochs=pretrain_config.epochs, callbacks=callbacks,
+        dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
         verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
     )
-    return masked_lm, history.history
+    return masked_lm, checkpoint.history if checkpoint else history.history
 
 
 def _pretraining_examples(vectorizer, texts, backbone, next_sentence, seed):
@@ -147,7 +170,8 @@ def _pretraining_examples(vectorizer, texts, backbone, next_sentence, seed):
 
 
 def finetune(
-    backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None
+    backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None,
+    checkpoint_dir=None,
 ):
     """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
 
@@ -157,6 +181,9 @@ def finetune(
             `token_ids_b` arrays in place of `token_ids` (`classifier_inputs`).
         on_stage_end: optional `function(stage_name, classifier)` called after
             each stage, e.g. to save it.
+        checkpoint_dir: optional folder: each stage checkpoints every epoch
+            in a subfolder named after it, and a rerun resumes there (a
+            finished stage is restored, not trained again).
 
     Returns:
         The classifier and `{"frozen": history, "unfrozen": history}`.
@@ -195,15 +222,18 @@ def finetune(
             classifier, learning_rate, config.jit_compile,
             finetune_config.weight_decay, finetune_config.clip_norm,
         )
+        callbacks = [EpochTimer()]
+        if checkpoint_dir is not None:
+            callbacks.append(StageCheckpoint(os.path.join(checkpoint_dir, stage)))
         history = classifier.fit(
             train_dataset,
             validation_data=validation_dataset,
             epochs=epochs,
-            callbacks=[EpochTimer()],
+            callbacks=callbacks,
             verbose=verbose,
             shuffle=False,  # the tf.data pipeline shuffles
         )
-        histories[stage] = history.history
+        histories[stage] = callbacks[-1].history if checkpoint_dir is not None else history.history
         # What the stage trained, to compare freezing strategies by.
         trainable_parameters = sum(int(np.prod(w.shape)) for w in classifier.trainable_weights)
         histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs
@@ -261,18 +291,26 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         output: the run folder (created; an existing non-empty one needs
             `overwrite=True`).
     """
-    run_folder.prepare_run_folder(output, overwrite=overwrite)
+    request = {
+        "config": dataclasses.asdict(config),
+        "data": {"name": data.name, "train": len(data.train), "validation": len(data.validation),
+                 "unlabeled": len(data.unlabeled)},
+    }
+    resuming = run_folder.prepare_run_folder(output, request, overwrite=overwrite)
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.precision)
     try:
-        return _run(data, config, output, verbose, print_fn)
+        return _run(data, config, output, verbose, print_fn, resuming)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
+def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> dict:
     keras.utils.set_random_seed(config.seed)
     print_fn(describe_devices())
+    checkpoints = os.path.join(output, run_folder.CHECKPOINTS_DIR)
+    if resuming:
+        print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
     texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
     print_fn(
         f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"
@@ -281,9 +319,13 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
         + (f"; {data.dropped_rows} rows dropped in cleaning" if data.dropped_rows else "")
     )
     start = time.perf_counter()
-    vectorizer = build_vectorizer(
-        texts, config.model.vocabulary_size, config.model.sequence_length
-    )
+    vocabulary_path = os.path.join(output, run_folder.VOCABULARY_FILE)
+    if resuming and os.path.exists(vocabulary_path):
+        vectorizer = new_vectorizer(config.model.sequence_length, load_vocabulary(vocabulary_path))
+    else:
+        vectorizer = build_vectorizer(
+            texts, config.model.vocabulary_size, config.model.sequence_length
+        )
     # A small corpus can have fewer words than asked for: size the model to
     # the vocabulary it really has, and record that in config.json.
     model_config = dataclasses.replace(
@@ -294,7 +336,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
         # [cls] a [sep] b [sep] tells its segments apart by embedding.
         model_config = dataclasses.replace(model_config, num_segments=max(model_config.num_segments, 2))
     config = dataclasses.replace(config, model=model_config)
-    save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
+    save_vocabulary(vectorizer, vocabulary_path)
     config_values = dataclasses.asdict(config)
     config_values["data"] = {
         "name": data.name, "label_names": list(data.label_names), "pairs": data.has_pairs,
@@ -317,7 +359,8 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
         if not config.pretrain.include_validation_text:
             validation_texts = data.validation["text"][:MLM_VALIDATION_TEXTS].tolist()
         masked_lm, histories["mlm"] = pretrain(
-            backbone, vectorizer, texts, config, verbose, validation_texts
+            backbone, vectorizer, texts, config, verbose, validation_texts,
+            checkpoint_dir=os.path.join(checkpoints, "mlm"),
         )
         run_folder.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
 
@@ -338,7 +381,8 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
             run_folder.save_model(classifier, path)
 
     classifier, classifier_histories = finetune(
-        backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage
+        backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage,
+        checkpoint_dir=checkpoints,
     )
     histories.update(classifier_histories)
     run_folder.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
@@ -367,6 +411,8 @@ def _run(data, config: RunConfig, output, verbose, print_fn) -> dict:
         "validation_is_test": data.validation_is_test,
     }
     run_folder.write_json(os.path.join(output, run_folder.METRICS_FILE), metrics)
+    # Finished: nothing left to resume.
+    shutil.rmtree(checkpoints, ignore_errors=True)
     for stage, summary in metrics["stages"].items():
         figures = ", ".join(
             f"{k} {v:,.0f}" if k == "trainable_parameters" else f"{k} {v:.4f}"

@@ -1,0 +1,77 @@
+"""Killing `python -m minibert train` and running the same command again resumes the run."""
+
+import json
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from conftest import make_reviews
+from minibert import run_folder
+
+
+def wait_for_epoch(process, metadata_path, epoch, timeout=600):
+    """Waits until the stage's checkpoint has recorded `epoch` epochs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the run ended before epoch {epoch}:\n{process.stdout.read()}")
+        try:
+            with open(metadata_path) as file:
+                if json.load(file)["epoch"] >= epoch:
+                    return
+        except (FileNotFoundError, json.JSONDecodeError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
+
+
+def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path):
+    csv = tmp_path / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
+        "--output", str(run), "--mlm-epochs", "4", "--mlm-learning-rate", "1e-2",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 2)
+    finally:
+        process.kill()
+        process.wait()
+    assert not (run / run_folder.METRICS_FILE).exists()
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    assert "Epoch 1/4" not in resumed.stdout and "Epoch 4/4" in resumed.stdout
+
+    history = pd.read_csv(run / run_folder.HISTORY_FILE)
+    mlm = history[history["stage"] == "mlm"]
+    assert list(mlm["epoch"]) == [1, 2, 3, 4]  # every epoch once, the killed run's first
+    # Weights and optimizer state were restored: the loss goes on falling
+    # instead of starting again from the first epoch's.
+    assert mlm["loss"].iloc[3] < mlm["loss"].iloc[1] < mlm["loss"].iloc[0]
+    assert list(history["stage"].unique()) == ["mlm", "frozen", "unfrozen"]
+    assert (run / run_folder.METRICS_FILE).exists()
+    assert not (run / run_folder.CHECKPOINTS_DIR).exists()
+
+
+def test_an_unfinished_run_with_other_settings_is_not_resumed(tmp_path):
+    run = tmp_path / "run"
+    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is False
+    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is True
+    with pytest.raises(FileExistsError, match="unfinished run with other settings"):
+        run_folder.prepare_run_folder(run, {"epochs": 5})
+    assert run_folder.prepare_run_folder(run, {"epochs": 5}, overwrite=True) is False
+
+
+def test_a_finished_run_is_neither_resumed_nor_overwritten(tmp_path):
+    run = tmp_path / "run"
+    run_folder.prepare_run_folder(run, {"epochs": 4})
+    run_folder.write_json(run / run_folder.METRICS_FILE, {})
+    with pytest.raises(FileExistsError, match="already exists"):
+        run_folder.prepare_run_folder(run, {"epochs": 4})
