@@ -7,6 +7,7 @@ import os
 import sys
 
 from minibert.config import OBJECTIVES, PAIR_ENCODINGS, PRESETS, SCHEDULES, RunConfig, get_preset
+from minibert.distribution import DISTRIBUTIONS
 
 
 def _positive_int(text):
@@ -166,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
         help="Keras dtype policy (default: the preset's)",
     )
+    speed.add_argument(
+        "--distribute", choices=DISTRIBUTIONS,
+        help="data-parallel training: mirrored (TensorFlow, one host's GPUs) or data-parallel "
+        "(JAX, one or several hosts); --batch-size is the global batch (default: none)",
+    )
     speed.add_argument("--jit", action=argparse.BooleanOptionalAction, default=None,
                        dest="jit_compile",
                        help="XLA-compile the training steps (default: Keras' auto)")
@@ -259,7 +265,8 @@ def config_from_args(args) -> RunConfig:
     })
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
-        {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile},
+        {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
+         "distribute": args.distribute},
     )
 
 

@@ -7,6 +7,8 @@ rebuilt from it.
 
 import dataclasses
 
+from minibert.distribution import DISTRIBUTIONS
+
 # Learning-rate schedules (minibert.optimization.learning_rate_schedule).
 SCHEDULES = ("constant", "cosine", "linear")
 # How a classifier reads a text pair: "siamese", each text through the shared
@@ -130,6 +132,9 @@ class RunConfig:
     # (on under JAX and on GPUs; off for TensorFlow on a CPU, where XLA made
     # the step slower here, benchmarks/README.md).
     jit_compile: bool | str = "auto"
+    # One of minibert.distribution.DISTRIBUTIONS: "none", "mirrored" (TF,
+    # one host's GPUs) or "data-parallel" (JAX, one or many hosts).
+    distribute: str = "none"
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
@@ -137,6 +142,8 @@ class RunConfig:
             raise ValueError(f"objective {self.pretrain.objective!r} is not one of {OBJECTIVES}")
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
             raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
+        if self.distribute not in DISTRIBUTIONS:
+            raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
         if self.finetune.pair_encoding not in PAIR_ENCODINGS:
             raise ValueError(
                 f"pair_encoding {self.finetune.pair_encoding!r} is not one of {PAIR_ENCODINGS}"
@@ -160,6 +167,7 @@ class RunConfig:
             seed=values["seed"],
             precision=values["precision"],
             jit_compile=values["jit_compile"],
+            distribute=values.get("distribute", "none"),  # older runs have none
         )
 
 

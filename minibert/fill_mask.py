@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from minibert.data.tokenizer import MASK_ID, MASK_TOKEN, NUM_SPECIAL_TOKENS
+from minibert.distribution import batch_multiple, pad_rows
 
 
 def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple[str, float]]]]:
@@ -30,11 +31,15 @@ def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple
     mask_positions = np.zeros((len(positions), num_slots), "int32")
     for row, p in enumerate(positions):
         mask_positions[row, : len(p)] = p
+    # Under a data-parallel distribution each batch splits evenly across devices.
+    multiple = batch_multiple()
     logits = masked_lm.predict(
-        {"token_ids": token_ids, "mask_positions": mask_positions}, verbose=0
+        {"token_ids": pad_rows(token_ids, multiple), "mask_positions": pad_rows(mask_positions, multiple)},
+        verbose=0,
     )  # (sentences, slots, vocabulary)
     if isinstance(logits, dict):  # a model with a next-sentence head too
         logits = logits["mlm"]
+    logits = logits[: len(token_ids)]
     logits[..., :NUM_SPECIAL_TOKENS] = -np.inf
     probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(logits, axis=-1))
     vocabulary = vectorizer.get_vocabulary()

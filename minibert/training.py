@@ -21,6 +21,7 @@ from minibert.data.tokenizer import (
     vectorize,
 )
 from minibert.devices import describe_devices
+from minibert.distribution import batch_multiple, distribution_scope
 from minibert.fill_mask import FillMaskCallback
 from minibert.layers import PairPacker
 from minibert.metrics import classification_report, format_report
@@ -120,6 +121,7 @@ def pretrain(
         dynamic_padding=pretrain_config.dynamic_padding,
         seed=config.seed,
         next_sentence_labels=next_labels,
+        rows_multiple=batch_multiple(),
     )
     learning_rate = learning_rate_schedule(
         pretrain_config.learning_rate, pretrain_config.schedule,
@@ -152,6 +154,7 @@ def pretrain(
             static_masking=True,  # the same masks every epoch: comparable scores
             seed=config.seed,
             next_sentence_labels=validation_next_labels,
+            rows_multiple=batch_multiple(),
         )
     history = masked_lm.fit(
         dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
@@ -264,14 +267,15 @@ def _classifier_batches(pair, config: RunConfig, shuffle: bool):
     """`(token_ids, labels)` batched as the fine-tuning config says."""
     return classification_dataset(
         *pair, batch_size=config.finetune.batch_size, shuffle=shuffle, seed=config.seed,
-        dynamic_padding=config.finetune.dynamic_padding,
+        dynamic_padding=config.finetune.dynamic_padding, rows_multiple=batch_multiple(),
     )
 
 
 def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
     """`minibert.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
     batches = _classifier_batches(validation, config, shuffle=False)
-    probabilities = classifier.predict(batches, verbose=0)
+    # Data-parallel batches end with padding rows: keep the real ones.
+    probabilities = classifier.predict(batches, verbose=0)[: len(validation[1])]
     return classification_report(validation[1], probabilities, label_names)
 
 
@@ -300,7 +304,10 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(config.precision)
     try:
-        return _run(data, config, output, verbose, print_fn, resuming)
+        with distribution_scope(config.distribute) as num_devices:
+            if num_devices > 1:
+                print_fn(f"distribute {config.distribute}: each batch split across {num_devices} devices")
+            return _run(data, config, output, verbose, print_fn, resuming)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 

@@ -81,6 +81,7 @@ def mlm_dataset(
     dynamic_padding: bool = False,
     seed: int = 42,
     next_sentence_labels: np.ndarray | None = None,
+    rows_multiple: int = 1,
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
 
@@ -91,7 +92,8 @@ def mlm_dataset(
     `length_grouped_batches`); it needs dynamic masking. With
     `next_sentence_labels` (one per row of `token_ids`, see
     `minibert.data.next_sentence`), labels and weights are dicts of `"mlm"`
-    and `"nsp"`.
+    and `"nsp"`. `rows_multiple` > 1 pads each batch with zero-weight rows to
+    a multiple of that many (`pad_batches`).
     """
     if static_masking and dynamic_padding:
         raise ValueError("dynamic_padding needs dynamic masking; drop static_masking")
@@ -136,7 +138,7 @@ def mlm_dataset(
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         dataset = tf.data.Dataset.zip(batches, random_seeds)
         dataset = dataset.map(mask, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return pad_batches(dataset, rows_multiple).prefetch(tf.data.AUTOTUNE)
 
 
 def classification_dataset(
@@ -147,28 +149,60 @@ def classification_dataset(
     shuffle: bool,
     dynamic_padding: bool = False,
     seed: int = 42,
+    rows_multiple: int = 1,
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`.
 
     `token_ids` is one array, or a dict of arrays for a model of several
     inputs (a `PairClassifier`'s two texts). `dynamic_padding` cuts each
     batch to its longest review (each input to its own); shuffled, one array
-    is also grouped by length (`length_grouped_batches`).
+    is also grouped by length (`length_grouped_batches`). `rows_multiple` > 1
+    pads each batch to a multiple of that many rows, and the batches become
+    `(token_ids, labels, weights)` with weight 0 on the added rows
+    (`pad_batches`); predictions then end with those rows.
     """
     labels = np.asarray(labels)
     if dynamic_padding and shuffle and not isinstance(token_ids, dict):
-        return _length_grouped_dataset(token_ids, batch_size, seed, labels).prefetch(
-            tf.data.AUTOTUNE
-        )
-    dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
-    if shuffle:
-        dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
-    if dynamic_padding:
-        dataset = dataset.map(
-            lambda ids, batch_labels: (tf.nest.map_structure(_cut_to_longest, ids), batch_labels)
-        )
+        dataset = _length_grouped_dataset(token_ids, batch_size, seed, labels)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
+        if shuffle:
+            dataset = dataset.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.batch(batch_size)
+        if dynamic_padding:
+            dataset = dataset.map(
+                lambda ids, batch_labels: (tf.nest.map_structure(_cut_to_longest, ids), batch_labels)
+            )
+    if rows_multiple > 1:
+        dataset = dataset.map(lambda ids, batch_labels: (
+            ids, batch_labels, tf.ones(tf.shape(batch_labels)[:1], tf.float32)
+        ))
+        dataset = pad_batches(dataset, rows_multiple)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def pad_batches(dataset: tf.data.Dataset, multiple: int) -> tf.data.Dataset:
+    """Pads every tensor of each batch with zero rows up to a multiple of `multiple` rows.
+
+    For data-parallel training, where each batch is split evenly across
+    devices. The zero rows weigh nothing: an all-padding row has no masked
+    slot (zero MLM weights), and a classifier's batches carry a weight of 1
+    per real row and 0 per added one.
+    """
+    if multiple == 1:
+        return dataset
+
+    def pad(*element):
+        rows = tf.shape(tf.nest.flatten(element)[0])[0]
+        extra = tf.math.floormod(-rows, multiple)
+
+        def pad_tensor(tensor):
+            paddings = tf.concat([[[0, extra]], tf.zeros([tf.rank(tensor) - 1, 2], tf.int32)], axis=0)
+            return tf.pad(tensor, paddings)
+
+        return tf.nest.map_structure(pad_tensor, element)
+
+    return dataset.map(pad)
 
 
 def _cut_to_longest(token_ids):

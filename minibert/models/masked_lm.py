@@ -8,6 +8,40 @@ from minibert.models.serialization import with_deserialized
 from minibert.sampled_softmax import sample_log_uniform, sampled_softmax_loss
 
 
+def _weighted_mean(losses, weights=None):
+    """sum(losses * weights) / sum(weights), the sums over every replica's batch.
+
+    Under a tf.distribute strategy each replica returns its share of the
+    global mean, and Keras sums the replicas' gradients: the result equals
+    one device's on the whole batch, however the rows were split. Under JAX
+    a data-parallel step already sees the whole batch.
+    """
+    weights = ops.ones_like(losses) if weights is None else ops.cast(weights, "float32")
+    weights = ops.reshape(weights, ops.shape(losses))
+    total_weight = _sum_over_replicas(ops.sum(weights))
+    return ops.sum(losses * weights) / ops.maximum(total_weight, 1.0)
+
+
+def _replica_context():
+    """The tf.distribute replica context of a step split across replicas, else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    return context if context is not None and context.num_replicas_in_sync > 1 else None
+
+
+def _sum_over_replicas(value):
+    context = _replica_context()
+    return value if context is None else context.all_reduce("sum", value)
+
+
+def _num_replicas():
+    context = _replica_context()
+    return 1 if context is None else context.num_replicas_in_sync
+
+
 @keras.saving.register_keras_serializable(package="minibert")
 class MaskedLanguageModel(keras.Model):
     """Predicts the original words at the masked positions.
@@ -125,6 +159,7 @@ class MaskedLanguageModel(keras.Model):
 
         The model computes its own loss: the compiled `loss`, if any, is not used.
         """
+        next_weights = sample_weight.get("nsp") if isinstance(sample_weight, dict) else None
         y, y_pred, sample_weight, next_labels, next_logits = self._split(y, y_pred, sample_weight)
         if isinstance(y_pred, dict):  # sampled training: features, not logits
             sampled_ids = sample_log_uniform(
@@ -138,17 +173,17 @@ class MaskedLanguageModel(keras.Model):
             losses = keras.losses.sparse_categorical_crossentropy(y, y_pred, from_logits=True)
         # Unused prediction slots (weight 0) count for nothing: the mean is
         # over the chosen slots, not all of them.
-        weights = ops.ones_like(losses) if sample_weight is None else ops.cast(sample_weight, "float32")
-        loss = ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        loss = _weighted_mean(losses, sample_weight)
         if self.next_sentence:
             next_labels = ops.reshape(ops.cast(next_labels, "float32"), (-1, 1))
-            next_loss = ops.mean(
-                keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True)
+            next_loss = _weighted_mean(
+                keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True),
+                next_weights,  # 0 on the rows data-parallel batches are padded with
             )
-            self.next_sentence_loss.update_state(next_loss)
+            self.next_sentence_loss.update_state(next_loss * _num_replicas())
             loss = loss + next_loss
         if self.losses:
-            loss += ops.sum(self.losses)
+            loss += ops.sum(self.losses) / _num_replicas()
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
