@@ -91,3 +91,28 @@ def pad_rows(array: np.ndarray, multiple: int) -> np.ndarray:
     """
     extra = -len(array) % multiple
     return np.concatenate([array, np.zeros((extra, *array.shape[1:]), array.dtype)]) if extra else array
+
+
+def _replica_context():
+    """The tf.distribute replica context of a step split across replicas, else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    return context if context is not None and context.num_replicas_in_sync > 1 else None
+
+
+def sum_over_replicas(value):
+    """`value` summed over a tf.distribute step's replicas; `value` elsewhere.
+
+    A JAX data-parallel step computes on the whole batch: nothing to sum.
+    """
+    context = _replica_context()
+    return value if context is None else context.all_reduce("sum", value)
+
+
+def num_replicas_in_step() -> int:
+    """How many tf.distribute replicas share the step being traced (1 elsewhere)."""
+    context = _replica_context()
+    return 1 if context is None else context.num_replicas_in_sync

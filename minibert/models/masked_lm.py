@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from minibert.distribution import num_replicas_in_step, sum_over_replicas
 from minibert.layers import MaskedLMHead, NextSentenceHead
 from minibert.models.serialization import with_deserialized
 from minibert.sampled_softmax import sample_log_uniform, sampled_softmax_loss
@@ -18,28 +19,8 @@ def _weighted_mean(losses, weights=None):
     """
     weights = ops.ones_like(losses) if weights is None else ops.cast(weights, "float32")
     weights = ops.reshape(weights, ops.shape(losses))
-    total_weight = _sum_over_replicas(ops.sum(weights))
+    total_weight = sum_over_replicas(ops.sum(weights))
     return ops.sum(losses * weights) / ops.maximum(total_weight, 1.0)
-
-
-def _replica_context():
-    """The tf.distribute replica context of a step split across replicas, else None."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
-    return context if context is not None and context.num_replicas_in_sync > 1 else None
-
-
-def _sum_over_replicas(value):
-    context = _replica_context()
-    return value if context is None else context.all_reduce("sum", value)
-
-
-def _num_replicas():
-    context = _replica_context()
-    return 1 if context is None else context.num_replicas_in_sync
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -180,10 +161,12 @@ class MaskedLanguageModel(keras.Model):
                 keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True),
                 next_weights,  # 0 on the rows data-parallel batches are padded with
             )
-            self.next_sentence_loss.update_state(next_loss * _num_replicas())
+            # A replica's next_loss is its share of the mean; the metric
+            # averages the replicas' values.
+            self.next_sentence_loss.update_state(next_loss * num_replicas_in_step())
             loss = loss + next_loss
         if self.losses:
-            loss += ops.sum(self.losses) / _num_replicas()
+            loss += ops.sum(self.losses) / num_replicas_in_step()
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
