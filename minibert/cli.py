@@ -108,6 +108,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--mlm-minutes", type=float,
         help="stop pretraining after this many minutes (to compare at equal time)",
     )
+    pretraining.add_argument(
+        "--pretraining-corpus", dest="corpus",
+        help="stream the masked LM's text from this parquet/CSV/JSONL file or folder of shards "
+        "instead of the data set's own text (corpora larger than memory)",
+    )
+    pretraining.add_argument("--corpus-text-column", help="the corpus's text column (default: text)")
+    pretraining.add_argument(
+        "--vocabulary-sample", type=int,
+        help="adapt the vocabulary on this many of the corpus's first texts (default 200,000)",
+    )
     pretraining.add_argument("--mlm-learning-rate", type=float)
     pretraining.add_argument("--mask-rate", type=float)
     pretraining.add_argument(
@@ -245,6 +255,9 @@ def config_from_args(args) -> RunConfig:
         "schedule": args.mlm_schedule,
         "objective": args.objective,
         "max_minutes": args.mlm_minutes,
+        "corpus": args.corpus,
+        "corpus_text_column": args.corpus_text_column,
+        "vocabulary_sample": args.vocabulary_sample,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,

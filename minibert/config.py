@@ -77,6 +77,12 @@ class PretrainConfig:
     # Stop pretraining after this many minutes, wherever the epoch is (None:
     # run every epoch): compares objectives or models at equal time.
     max_minutes: float | None = None
+    # A parquet/CSV/JSONL file or folder of shards to stream the masked LM's
+    # text from (minibert.data.corpus), in place of the data set's own text;
+    # the vocabulary is adapted on its first `vocabulary_sample` texts.
+    corpus: str | None = None
+    corpus_text_column: str = "text"
+    vocabulary_sample: int = 200_000
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
 
 
@@ -142,6 +148,12 @@ class RunConfig:
             raise ValueError(f"objective {self.pretrain.objective!r} is not one of {OBJECTIVES}")
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
             raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
+        if self.pretrain.corpus is not None and (
+            self.pretrain.objective != "mlm" or self.pretrain.static_masking
+        ):
+            raise ValueError(
+                "a streamed pretraining corpus takes the mlm objective with dynamic masking"
+            )
         if self.distribute not in DISTRIBUTIONS:
             raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
         if self.finetune.pair_encoding not in PAIR_ENCODINGS:

@@ -12,7 +12,8 @@ from minibert import run_folder
 from minibert.checkpoints import StageCheckpoint
 from minibert.config import RunConfig
 from minibert.data.next_sentence import next_sentence_examples
-from minibert.data.pipeline import classification_dataset, mlm_dataset
+from minibert.data.corpus import corpus_files, corpus_mlm_dataset, count_texts, sample_texts
+from minibert.data.pipeline import classification_dataset, mlm_dataset, pad_batches
 from minibert.data.tokenizer import (
     build_vectorizer,
     load_vocabulary,
@@ -111,21 +112,37 @@ def pretrain(
         backbone, tie_weights=config.model.tie_weights, num_sampled=pretrain_config.num_sampled,
         seed=config.seed, next_sentence=next_sentence,
     )
-    token_ids, next_labels = _pretraining_examples(vectorizer, texts, backbone, next_sentence, config.seed)
-    dataset = mlm_dataset(
-        token_ids,
-        batch_size=pretrain_config.batch_size,
-        vocabulary_size=backbone.vocabulary_size,
-        mask_rate=pretrain_config.mask_rate,
-        static_masking=pretrain_config.static_masking,
-        dynamic_padding=pretrain_config.dynamic_padding,
-        seed=config.seed,
-        next_sentence_labels=next_labels,
-        rows_multiple=batch_multiple(),
-    )
+    if pretrain_config.corpus is not None:
+        files = corpus_files(pretrain_config.corpus)
+        dataset = pad_batches(corpus_mlm_dataset(
+            files, vectorizer, batch_size=pretrain_config.batch_size,
+            vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
+            seed=config.seed, text_column=pretrain_config.corpus_text_column,
+        ), batch_multiple())
+        # A stream has no length: an epoch is one batch per batch_size texts,
+        # read from the stream repeated (so no epoch ends short).
+        steps_per_epoch = -(-count_texts(files, pretrain_config.corpus_text_column)
+                            // pretrain_config.batch_size)
+        dataset = dataset.repeat()
+    else:
+        token_ids, next_labels = _pretraining_examples(
+            vectorizer, texts, backbone, next_sentence, config.seed
+        )
+        dataset = mlm_dataset(
+            token_ids,
+            batch_size=pretrain_config.batch_size,
+            vocabulary_size=backbone.vocabulary_size,
+            mask_rate=pretrain_config.mask_rate,
+            static_masking=pretrain_config.static_masking,
+            dynamic_padding=pretrain_config.dynamic_padding,
+            seed=config.seed,
+            next_sentence_labels=next_labels,
+            rows_multiple=batch_multiple(),
+        )
+        steps_per_epoch = int(dataset.cardinality())
     learning_rate = learning_rate_schedule(
         pretrain_config.learning_rate, pretrain_config.schedule,
-        int(dataset.cardinality()) * pretrain_config.epochs,
+        steps_per_epoch * pretrain_config.epochs,
     )
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
@@ -158,6 +175,7 @@ def pretrain(
         )
     history = masked_lm.fit(
         dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
+        steps_per_epoch=steps_per_epoch if pretrain_config.corpus is not None else None,
         verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
     )
     return masked_lm, checkpoint.history if checkpoint else history.history
@@ -322,11 +340,21 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     print_fn(
         f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"
         f"{' (the test split)' if data.validation_is_test else ''}, "
-        f"{len(data.unlabeled)} unlabeled; {len(texts)} texts for pretraining"
+        f"{len(data.unlabeled)} unlabeled"
+        + (f"; {len(texts)} texts for pretraining" if config.pretrain.corpus is None else "")
         + (f"; {data.dropped_rows} rows dropped in cleaning" if data.dropped_rows else "")
     )
     start = time.perf_counter()
     vocabulary_path = os.path.join(output, run_folder.VOCABULARY_FILE)
+    corpus = config.pretrain.corpus
+    if corpus is not None:
+        files = corpus_files(corpus)
+        # The stream replaces the data set's text; the vocabulary needs a sample of it.
+        texts = sample_texts(files, config.pretrain.vocabulary_sample, config.pretrain.corpus_text_column)
+        print_fn(
+            f"pretraining corpus {corpus}: {len(files)} shards streamed each epoch; "
+            f"vocabulary from its first {len(texts)} texts"
+        )
     if resuming and os.path.exists(vocabulary_path):
         vectorizer = new_vectorizer(config.model.sequence_length, load_vocabulary(vocabulary_path))
     else:
@@ -412,7 +440,8 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
             "train": len(data.train),
             "validation": len(data.validation),
             "unlabeled": len(data.unlabeled),
-            "pretraining_texts": len(texts),
+            "pretraining_texts": len(texts) if corpus is None else None,  # a stream: uncounted
+            "pretraining_corpus": corpus,
             "dropped": data.dropped_rows,
         },
         "validation_is_test": data.validation_is_test,

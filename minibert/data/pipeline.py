@@ -71,6 +71,17 @@ def _length_grouped_dataset(token_ids, batch_size, seed, labels=None) -> tf.data
     return dataset.apply(tf.data.experimental.assert_cardinality(num_batches))
 
 
+def mask_batch(token_ids, random_seed, seed, vocabulary_size, mask_rate, max_predictions=None):
+    """`mask_tokens` on one batch, seeded by the run's seed and the batch's own."""
+    return mask_tokens(
+        token_ids,
+        tf.stack([random_seed, tf.constant(seed, tf.int64)]),
+        vocabulary_size=vocabulary_size,
+        mask_rate=mask_rate,
+        max_predictions=max_predictions,
+    )
+
+
 def mlm_dataset(
     token_ids: np.ndarray,
     *,
@@ -107,12 +118,8 @@ def mlm_dataset(
 
     def mask(rows, random_seed):
         ids, next_labels = rows if next_sentence_labels is not None else (rows, None)
-        inputs, labels, weights = mask_tokens(
-            ids,
-            tf.stack([random_seed, tf.constant(seed, tf.int64)]),
-            vocabulary_size=vocabulary_size,
-            mask_rate=mask_rate,
-            max_predictions=max_predictions,
+        inputs, labels, weights = mask_batch(
+            ids, random_seed, seed, vocabulary_size, mask_rate, max_predictions
         )
         if next_labels is not None:
             # Keras wants one weight structure per label structure.
