@@ -17,6 +17,7 @@ Example:
 import itertools
 import os
 
+import keras
 import pandas as pd
 import pyarrow.parquet as pq
 import tensorflow as tf
@@ -102,6 +103,11 @@ def corpus_mlm_dataset(
     sequence) and masked afresh. Needs the TensorFlow backend, where the
     vectorizer runs inside tf.data.
     """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "--pretraining-corpus needs the TensorFlow backend (the vectorizer runs inside "
+            f"tf.data); this process runs {keras.backend.backend()}"
+        )
     texts = tf.data.Dataset.from_generator(
         lambda: iter_corpus_texts(files, text_column), output_signature=tf.TensorSpec((), tf.string)
     )
