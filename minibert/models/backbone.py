@@ -5,10 +5,11 @@ from keras import ops
 
 from minibert.data.tokenizer import PADDING_ID, SEP_ID
 from minibert.layers import TokenAndPositionEmbedding, TransformerEncoder
+from minibert.models.serialization import FunctionalModel
 
 
 @keras.saving.register_keras_serializable(package="minibert")
-class Backbone(keras.Model):
+class Backbone(FunctionalModel):
     """Embeddings and a stack of Transformer encoder blocks.
 
     A functional model built in `__init__` (KerasHub's pattern): it is built

@@ -5,11 +5,11 @@ from keras import ops
 
 from minibert.data.tokenizer import PADDING_ID
 from minibert.layers import SequencePooling
-from minibert.models.serialization import with_deserialized
+from minibert.models.serialization import FunctionalModel, with_deserialized
 
 
 @keras.saving.register_keras_serializable(package="minibert")
-class Classifier(keras.Model):
+class Classifier(FunctionalModel):
     """backbone -> pooling -> Dense(hidden_units, relu) -> class probabilities.
 
     Two classes give one sigmoid output (the notebook's), more give a softmax.

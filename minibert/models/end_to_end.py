@@ -6,7 +6,7 @@ import pandas as pd
 
 from minibert.data.tokenizer import vectorize
 from minibert.models.pair_classifier import PairClassifier
-from minibert.models.serialization import with_deserialized
+from minibert.models.serialization import FunctionalModel, with_deserialized
 
 # The input names of a pair model, as a DataFrame's columns or a dict's keys
 # (Hugging Face tokenizers' `text` / `text_pair`).
@@ -63,7 +63,7 @@ def _traces_strings() -> bool:
 
 
 @keras.saving.register_keras_serializable(package="minibert")
-class EndToEndClassifier(keras.Model):
+class EndToEndClassifier(FunctionalModel):
     """A classifier that takes raw review text.
 
     Saved as `end_to_end.keras`, it reloads with plain

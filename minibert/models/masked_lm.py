@@ -5,7 +5,7 @@ from keras import ops
 
 from minibert.distribution import num_replicas_in_step, sum_over_replicas
 from minibert.layers import MaskedLMHead, NextSentenceHead
-from minibert.models.serialization import with_deserialized
+from minibert.models.serialization import FunctionalModel, with_deserialized
 from minibert.sampled_softmax import sample_log_uniform, sampled_softmax_loss
 
 
@@ -24,7 +24,7 @@ def _weighted_mean(losses, weights=None):
 
 
 @keras.saving.register_keras_serializable(package="minibert")
-class MaskedLanguageModel(keras.Model):
+class MaskedLanguageModel(FunctionalModel):
     """Predicts the original words at the masked positions.
 
     Args:

@@ -1,4 +1,4 @@
-"""Config helpers for models that are built around other Keras objects."""
+"""What minibert's models share: a functional-model base and config helpers."""
 
 import keras
 
@@ -16,3 +16,18 @@ def with_deserialized(config: dict, *keys: str) -> dict:
         serialized = config.get(key)
         config[key] = None if serialized is None else keras.saving.deserialize_keras_object(serialized)
     return config
+
+
+class FunctionalModel(keras.Model):
+    """Base of minibert's models, functional models that create their layers in `__init__`.
+
+    They set layer attributes before calling `keras.Model.__init__`, which
+    PyTorch's `Module.__setattr__` refuses; under the torch backend those
+    attributes are set plainly (the functional graph tracks the layers), as
+    KerasHub's models do.
+    """
+
+    def __setattr__(self, name, value):
+        if keras.config.backend() == "torch" and not hasattr(self, "_initialized"):
+            return object.__setattr__(self, name, value)
+        return super().__setattr__(name, value)
