@@ -48,7 +48,11 @@ def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
     request = json.loads(json.dumps(request))  # tuples as lists, as read back
     finished = os.path.exists(os.path.join(path, METRICS_FILE))
     if overwrite:
+        # Starting afresh: an old run's checkpoints must not be restored, and
+        # its metrics.json would mark the new run finished if it is killed.
         shutil.rmtree(checkpoints, ignore_errors=True)
+        if finished:
+            os.remove(os.path.join(path, METRICS_FILE))
     elif os.path.exists(request_path) and not finished:
         if read_json(request_path) == request:
             return True

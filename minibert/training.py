@@ -310,8 +310,9 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     Args:
         data: a `minibert.data.sources.TextClassificationData`.
         config: the run configuration.
-        output: the run folder (created; an existing non-empty one needs
-            `overwrite=True`).
+        output: the run folder (created). An unfinished run of the same
+            config and data there is resumed from its checkpoints; any other
+            non-empty folder needs `overwrite=True`, which starts afresh.
     """
     request = {
         "config": dataclasses.asdict(config),

@@ -76,3 +76,7 @@ def test_a_finished_run_is_neither_resumed_nor_overwritten(tmp_path):
     run_folder.write_json(run / run_folder.METRICS_FILE, {})
     with pytest.raises(FileExistsError, match="already exists"):
         run_folder.prepare_run_folder(run, {"epochs": 4})
+    # Overwritten, it is an unfinished run again: a kill now leaves it resumable.
+    assert run_folder.prepare_run_folder(run, {"epochs": 4}, overwrite=True) is False
+    assert not (run / run_folder.METRICS_FILE).exists()
+    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is True
