@@ -53,9 +53,10 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path):
     history = pd.read_csv(run / run_folder.HISTORY_FILE)
     mlm = history[history["stage"] == "mlm"]
     assert list(mlm["epoch"]) == [1, 2, 3]  # every epoch once, the killed run's first
-    # Weights and optimizer state were restored: the loss goes on falling
-    # instead of starting again from the first epoch's.
-    assert mlm["loss"].iloc[2] < mlm["loss"].iloc[1] < mlm["loss"].iloc[0]
+    # Weights and optimizer state were restored: the resumed epochs' loss
+    # stays well below the first epoch's (it plateaus, so no strict fall),
+    # where a fresh start would average about the first epoch's again.
+    assert mlm["loss"].iloc[1:].max() < 0.95 * mlm["loss"].iloc[0]
     assert list(history["stage"].unique()) == ["mlm", "frozen", "unfrozen"]
     assert (run / run_folder.METRICS_FILE).exists()
     assert not (run / run_folder.CHECKPOINTS_DIR).exists()
