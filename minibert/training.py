@@ -33,6 +33,7 @@ from minibert.models import (
     MaskedLanguageModel,
     PairClassifier,
 )
+from minibert.models.end_to_end import classifier_token_ids
 from minibert.optimization import learning_rate_schedule, make_optimizer
 
 
@@ -244,8 +245,10 @@ def finetune(
             finetune_config.weight_decay, finetune_config.clip_norm,
         )
         callbacks = [EpochTimer()]
+        checkpoint = None
         if checkpoint_dir is not None:
-            callbacks.append(StageCheckpoint(os.path.join(checkpoint_dir, stage)))
+            checkpoint = StageCheckpoint(os.path.join(checkpoint_dir, stage))
+            callbacks.append(checkpoint)
         history = classifier.fit(
             train_dataset,
             validation_data=validation_dataset,
@@ -254,7 +257,7 @@ def finetune(
             verbose=verbose,
             shuffle=False,  # the tf.data pipeline shuffles
         )
-        histories[stage] = callbacks[-1].history if checkpoint_dir is not None else history.history
+        histories[stage] = checkpoint.history if checkpoint is not None else history.history
         # What the stage trained, to compare freezing strategies by.
         trainable_parameters = sum(int(np.prod(w.shape)) for w in classifier.trainable_weights)
         histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs
@@ -272,13 +275,12 @@ def classifier_inputs(vectorizer, frame, pair_encoding="siamese"):
     both texts' ids, for a `PairClassifier`; "packed": one array of
     `[cls] text [sep] text_pair [sep]` (`minibert.layers.PairPacker`).
     """
-    first = vectorize(vectorizer, frame["text"])
     if "text_pair" not in frame:
-        return first
-    second = vectorize(vectorizer, frame["text_pair"])
+        return classifier_token_ids(vectorizer, frame["text"])
+    packer = None
     if pair_encoding == "packed":
-        return np.asarray(PairPacker(first.shape[1])(first, second))
-    return {"token_ids_a": first, "token_ids_b": second}
+        packer = PairPacker(vectorizer.get_config()["output_sequence_length"])
+    return classifier_token_ids(vectorizer, frame, packer)
 
 
 def _classifier_batches(pair, config: RunConfig, shuffle: bool):

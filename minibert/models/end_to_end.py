@@ -52,6 +52,22 @@ def as_pair_texts(pairs) -> dict:
     return {"text": firsts, "text_pair": seconds}
 
 
+def classifier_token_ids(vectorizer, texts, pair_packer=None):
+    """The token ids a classifier takes for `texts`, vectorized outside any model.
+
+    One text per row (a list, array or Series): an array (rows, tokens).
+    Pairs (a dict or DataFrame with `text` and `text_pair`): a dict of both
+    texts' ids for a `PairClassifier`, or with a `PairPacker` one array of
+    `[cls] text [sep] text_pair [sep]`.
+    """
+    if not (isinstance(texts, (dict, pd.DataFrame)) and PAIR_INPUTS[1] in texts):
+        return vectorize(vectorizer, texts)
+    first, second = (vectorize(vectorizer, texts[name]) for name in PAIR_INPUTS)
+    if pair_packer is not None:
+        return keras.ops.convert_to_numpy(pair_packer(first, second))
+    return {"token_ids_a": first, "token_ids_b": second}
+
+
 def _traces_strings() -> bool:
     """Whether the backend can run the vectorizer inside the model's compiled step.
 
@@ -132,13 +148,7 @@ class EndToEndClassifier(FunctionalModel):
 
     def classifier_inputs(self, texts):
         """Token ids for texts as `predict` accepts them: what `classifier` takes."""
-        inputs = self.as_inputs(texts)
-        if not self.pairs:
-            return vectorize(self.vectorizer, inputs)
-        first, second = (vectorize(self.vectorizer, inputs[name]) for name in PAIR_INPUTS)
-        if self.pair_packer is not None:
-            return keras.ops.convert_to_numpy(self.pair_packer(first, second))
-        return {"token_ids_a": first, "token_ids_b": second}
+        return classifier_token_ids(self.vectorizer, self.as_inputs(texts), self.pair_packer)
 
     def predict(self, x, *args, **kwargs):
         """Probabilities for raw texts: a list, a Series, an array or one string (pairs: above)."""

@@ -121,27 +121,31 @@ class MaskedLanguageModel(FunctionalModel):
         return outputs
 
     def _split(self, y, y_pred, sample_weight):
-        """The masked-LM labels, output and weights, and the next-sentence labels and logits.
+        """The masked-LM labels, output and weights, and the next-sentence labels, logits and weights.
 
         The masked-LM output is the logits, or `{"features": ...}` in sampled
-        training. Without a next-sentence head the last two are None.
+        training. Without a next-sentence head the last three are None; the
+        next-sentence weights are None (every pair counts) or 0 on the rows
+        data-parallel batches are padded with.
         """
         if not self.next_sentence:
-            return y, y_pred, sample_weight, None, None
+            return y, y_pred, sample_weight, None, None, None
         masked_lm_output = (
             {"features": y_pred["features"]} if "features" in y_pred else y_pred["mlm"]
         )
+        next_weights = None
         if isinstance(sample_weight, dict):
-            sample_weight = sample_weight["mlm"]  # every pair counts the same for NSP
-        return y["mlm"], masked_lm_output, sample_weight, y["nsp"], y_pred["nsp"]
+            sample_weight, next_weights = sample_weight["mlm"], sample_weight.get("nsp")
+        return y["mlm"], masked_lm_output, sample_weight, y["nsp"], y_pred["nsp"], next_weights
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Masked-LM cross-entropy, mean over the chosen slots (+ the next-sentence loss).
 
         The model computes its own loss: the compiled `loss`, if any, is not used.
         """
-        next_weights = sample_weight.get("nsp") if isinstance(sample_weight, dict) else None
-        y, y_pred, sample_weight, next_labels, next_logits = self._split(y, y_pred, sample_weight)
+        y, y_pred, sample_weight, next_labels, next_logits, next_weights = self._split(
+            y, y_pred, sample_weight
+        )
         if isinstance(y_pred, dict):  # sampled training: features, not logits
             sampled_ids = sample_log_uniform(
                 self.num_sampled, self.head.vocabulary_size, self.seed_generator
@@ -159,7 +163,7 @@ class MaskedLanguageModel(FunctionalModel):
             next_labels = ops.reshape(ops.cast(next_labels, "float32"), (-1, 1))
             next_loss = _weighted_mean(
                 keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True),
-                next_weights,  # 0 on the rows data-parallel batches are padded with
+                next_weights,
             )
             # A replica's next_loss is its share of the mean; the metric
             # averages the replicas' values.
@@ -170,9 +174,13 @@ class MaskedLanguageModel(FunctionalModel):
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        y, y_pred, sample_weight, next_labels, next_logits = self._split(y, y_pred, sample_weight)
+        y, y_pred, sample_weight, next_labels, next_logits, next_weights = self._split(
+            y, y_pred, sample_weight
+        )
         if self.next_sentence:
-            self.next_sentence_accuracy.update_state(ops.reshape(next_labels, (-1, 1)), next_logits)
+            self.next_sentence_accuracy.update_state(
+                ops.reshape(next_labels, (-1, 1)), next_logits, next_weights
+            )
         sampled = isinstance(y_pred, dict)
         if not sampled:
             self.accuracy_metric.update_state(y, y_pred, sample_weight)
