@@ -36,9 +36,9 @@ def under(backend, *arguments):
     return result.stdout
 
 
-def test_jax_is_installed_for_the_suite():
-    # The [test] extra installs JAX; without it the tests below would not run at all.
-    assert "jax" in OTHER_BACKENDS
+def test_jax_and_torch_are_installed_for_the_suite():
+    # The [test] extra installs both; without them the tests below would not run at all.
+    assert OTHER_BACKENDS == ["jax", "torch"]
 
 
 @pytest.fixture(scope="module", params=OTHER_BACKENDS)
@@ -58,6 +58,8 @@ def test_a_tiny_run_pretrains_and_fine_tunes(backend_run):
     with open(backend_run["run"] / "metrics.json") as file:
         metrics = json.load(file)
     assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
+    # The masked-word accuracy is a metric the model tracks itself.
+    assert 0 <= metrics["stages"]["mlm"]["accuracy"] <= 1
     for stage in metrics["stages"].values():
         assert np.isfinite(stage["loss"])
     assert 0 <= metrics["validation"]["accuracy"] <= 1

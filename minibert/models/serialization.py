@@ -24,10 +24,12 @@ class FunctionalModel(keras.Model):
     They set layer attributes before calling `keras.Model.__init__`, which
     PyTorch's `Module.__setattr__` refuses; under the torch backend those
     attributes are set plainly (the functional graph tracks the layers), as
-    KerasHub's models do.
+    KerasHub's models do. Attributes set after it (metrics) go through Keras'
+    tracking as usual.
     """
 
     def __setattr__(self, name, value):
-        if keras.config.backend() == "torch" and not hasattr(self, "_initialized"):
+        # torch.nn.Module.__init__ (run by keras.Model.__init__) creates _modules.
+        if keras.config.backend() == "torch" and "_modules" not in self.__dict__:
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
