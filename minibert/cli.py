@@ -320,6 +320,7 @@ def command_evaluate(args):
     import pandas as pd
 
     from minibert import run_folder
+    from minibert.data.labels import align_labels
     from minibert.metrics import classification_report, format_report
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
@@ -333,9 +334,10 @@ def command_evaluate(args):
         raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
     if data.has_pairs and not model.pairs:
         raise ValueError(f"{args.run} classifies single texts; drop --text-pair-column")
+    # The data's label ids follow its own sorted classes; the model's may differ.
+    labels = align_labels(frame["label"].to_numpy(), data.label_names, model.label_names)
     texts = frame if model.pairs else frame["text"]
     probabilities = model.predict(texts, batch_size=256, verbose=0)
-    labels = frame["label"].to_numpy()
     # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
     targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
     loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))

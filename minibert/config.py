@@ -7,6 +7,7 @@ rebuilt from it.
 
 import dataclasses
 
+from minibert.data.tokenizer import SPECIAL_TOKENS
 from minibert.distribution import DISTRIBUTIONS
 
 # Learning-rate schedules (minibert.optimization.learning_rate_schedule).
@@ -144,6 +145,7 @@ class RunConfig:
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
+        _check_sizes(self)
         if self.pretrain.objective not in OBJECTIVES:
             raise ValueError(f"objective {self.pretrain.objective!r} is not one of {OBJECTIVES}")
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
@@ -181,6 +183,35 @@ class RunConfig:
             jit_compile=values["jit_compile"],
             distribute=values.get("distribute", "none"),  # older runs have none
         )
+
+
+def _check_sizes(config: RunConfig) -> None:
+    """One line naming the setting, its flag and what would do, for sizes no model can take."""
+    model, pretrain, finetune = config.model, config.pretrain, config.finetune
+    checks = [
+        (model.sequence_length >= 2, f"sequence_length (--max-length) must be at least 2, got "
+         f"{model.sequence_length}: a masked word needs another word to be read from"),
+        (model.vocabulary_size > len(SPECIAL_TOKENS), "vocabulary_size (--vocabulary-size) "
+         f"must exceed the {len(SPECIAL_TOKENS)} special tokens {list(SPECIAL_TOKENS)}, got "
+         f"{model.vocabulary_size}"),
+        (min(model.hidden_dim, model.num_heads, model.num_layers, model.intermediate_dim) >= 1,
+         "hidden_dim, num_heads, num_layers and intermediate_dim must be at least 1"),
+        (model.hidden_dim % max(model.num_heads, 1) == 0, f"hidden_dim (--hidden-dim) "
+         f"{model.hidden_dim} must be a multiple of num_heads (--num-heads) {model.num_heads}"),
+        (0 <= model.dropout < 1 and 0 <= finetune.dropout < 1,
+         "dropout (--dropout, --classifier-dropout) must be in [0, 1)"),
+        (0 < pretrain.mask_rate < 1, f"mask_rate (--mask-rate) must be in (0, 1), got "
+         f"{pretrain.mask_rate}; BERT's is 0.15"),
+        (min(pretrain.batch_size, finetune.batch_size) >= 1,
+         "batch_size (--batch-size) must be at least 1"),
+        (min(pretrain.learning_rate, finetune.learning_rate, finetune.unfrozen_learning_rate) > 0,
+         "learning rates (--mlm-learning-rate, --learning-rate, --unfrozen-learning-rate) "
+         "must be positive"),
+        (0 <= finetune.warmup_fraction < 1, "warmup_fraction (--warmup-fraction) must be in [0, 1)"),
+    ]
+    for holds, message in checks:
+        if not holds:
+            raise ValueError(message)
 
 
 PRESETS = {

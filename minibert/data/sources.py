@@ -25,12 +25,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from minibert.data.errors import DataSourceError
+from minibert.data.labels import (
+    encode_labels,
+    override_label_names,
+    require_known_test_labels,
+    require_two_classes,
+)
+
 NAMED_DATASETS = ("imdb", "amazon-polarity")
 TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
-
-
-class DataSourceError(ValueError):
-    """A data set could not be loaded; the message is one line naming the source and the fix."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value.
@@ -230,6 +234,12 @@ def read_table(path: Path) -> pd.DataFrame:
             return pd.read_csv(path)
         # dtype=False keeps JSON's own types (a review "007" stays text) and parses no dates.
         return pd.read_json(path, lines=True, dtype=False)
+    except UnicodeDecodeError as error:
+        raise DataSourceError(
+            f"{path} is not UTF-8 text (it holds the byte "
+            f"{error.object[error.start:error.start + 1]!r}); save it as UTF-8, e.g. with "
+            "iconv -f latin1 -t utf-8"
+        ) from error
     except (OSError, ValueError) as error:  # parser, arrow and empty-file errors: ValueErrors
         raise DataSourceError(
             f"could not read {path}: {short_reason(error)}; "
@@ -273,11 +283,12 @@ def _assemble(
         raw.unlabeled if raw.unlabeled is not None else pd.DataFrame({"text": []}), labelled=False
     )
     labelled = [train] + ([test] if test is not None else [])
-    codes, names = _encode_labels([frame["label"] for frame in labelled], raw.label_names)
-    names = _override_label_names(names, label_names)
+    codes, names = encode_labels([frame["label"] for frame in labelled], raw.label_names)
+    names = override_label_names(names, label_names)
     for split, frame, split_codes in zip(("train", "test"), labelled, codes):
-        _require_two_classes(raw.name, split, frame["label"], split_codes)
+        require_two_classes(raw.name, split, frame["label"], split_codes)
         frame["label"] = split_codes
+    require_known_test_labels(raw.name, codes, names)
 
     if test is None:
         validation_rows = _validation_row_count(validation_size, len(train))
@@ -322,53 +333,6 @@ def _value_to_text(value) -> str | None:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     return str(value)
-
-
-def _encode_labels(labels: list[pd.Series], source_names) -> tuple[list[np.ndarray], tuple]:
-    """Map label values (jointly over the splits) to 0..K-1 in sorted order; name each class.
-
-    Integer-valued labels (1/2, -1/1, 0.0/1.0) sort as numbers and are named str(value) unless
-    the source names them; any other labels sort and are named as strings.
-    """
-    integers = [_as_integers(split) for split in labels]
-    are_integers = all(split is not None for split in integers)
-    keys = integers if are_integers else [split.astype("str") for split in labels]
-    values = sorted(set().union(*(split.unique().tolist() for split in keys)))
-    codes = [pd.Categorical(split, categories=values).codes.astype("int64") for split in keys]
-    if are_integers and source_names and values == list(range(len(source_names))):
-        return codes, tuple(source_names)
-    return codes, tuple(str(value) for value in values)
-
-
-def _as_integers(labels: pd.Series) -> pd.Series | None:
-    """`labels` as int64 when every value is a whole number, else None."""
-    if pd.api.types.is_bool_dtype(labels):
-        return labels.astype("int64")
-    numbers = pd.to_numeric(labels, errors="coerce")
-    if numbers.isna().any() or not (numbers == numbers.round()).all():
-        return None
-    return numbers.astype("int64")
-
-
-def _override_label_names(names: tuple[str, ...], label_names) -> tuple[str, ...]:
-    """The caller's `label_names` in place of the source's, when there is one per class."""
-    if label_names is None:
-        return names
-    given = [label_names] if isinstance(label_names, str) else [str(name) for name in label_names]
-    if len(given) != len(names):
-        raise DataSourceError(
-            f"label_names {given} has {len(given)} names but the data has {len(names)} classes "
-            f"{list(names)}; pass {len(names)} names to --label-names"
-        )
-    return tuple(given)
-
-
-def _require_two_classes(name: str, split: str, labels: pd.Series, codes: np.ndarray) -> None:
-    if len(np.unique(codes)) < 2:
-        raise DataSourceError(
-            f"the {split} split of {name!r} has a single class (label {labels.iloc[0]}); "
-            "a classifier needs at least two: check --label-column"
-        )
 
 
 def _validation_row_count(validation_size: float, train_rows: int) -> int:

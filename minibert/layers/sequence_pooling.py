@@ -12,6 +12,9 @@ class SequencePooling(keras.layers.Layer):
 
     The notebook used GlobalMaxPooling1D over every position, padding
     included; here padded positions never win the max nor enter the mean.
+    A sequence with no real token (an empty or whitespace-only text) pools
+    to zeros in every mode but "first", so the head answers from its bias
+    alone rather than from padding.
 
     Args:
         mode: "max" (the notebook's), "mean", or "first" (BERT's `[cls]`).
@@ -44,10 +47,13 @@ class SequencePooling(keras.layers.Layer):
             total = ops.sum(sequence * mask, axis=1)
             count = ops.maximum(ops.sum(mask, axis=1), 1.0)
             return total / count
-        # A large negative stands in for padding so it never wins the max; a
-        # sequence with no real token pools to that value, not to NaN.
+        # A large negative stands in for padding so it never wins the max.
         lowest = ops.cast(-1e4, sequence.dtype)
-        return ops.max(ops.where(mask > 0, sequence, lowest), axis=1)
+        pooled = ops.max(ops.where(mask > 0, sequence, lowest), axis=1)
+        # Without a real token that would be -1e4 everywhere, which saturates
+        # the head (an empty review predicted with certainty): zeros instead.
+        has_tokens = ops.max(mask, axis=1) > 0  # (batch, 1)
+        return ops.where(has_tokens, pooled, ops.zeros_like(pooled))
 
     def compute_output_shape(self, sequence_shape, padding_mask_shape=None):
         return (sequence_shape[0], sequence_shape[-1])

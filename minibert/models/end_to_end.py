@@ -16,18 +16,27 @@ PAIR_INPUTS = ("text", "text_pair")
 def as_text_array(texts) -> np.ndarray:
     """A 1-D object array of str from a list, Series, array or single string.
 
-    Bytes (as tensorflow-datasets yields) are decoded as UTF-8, not passed to
-    `str()`, which would turn b"good" into the text "b'good'".
+    Bytes (as tensorflow-datasets yields) are decoded as UTF-8, invalid bytes
+    replaced, not passed to `str()`, which would turn b"good" into the text
+    "b'good'". Numbers become their text, as in training. A missing text
+    (None, NaN) is an error: predicting on the word "nan" would be wrong.
     """
     if isinstance(texts, (str, bytes)):
         texts = [texts]
-    return np.asarray(
-        [
-            text.decode("utf-8", errors="replace") if isinstance(text, bytes) else str(text)
-            for text in texts
-        ],
-        dtype=object,
-    )
+    return np.asarray([_as_text(text, index) for index, text in enumerate(texts)], dtype=object)
+
+
+def _as_text(text, index) -> str:
+    if isinstance(text, str):
+        return text
+    if isinstance(text, bytes):
+        return text.decode("utf-8", errors="replace")
+    if pd.api.types.is_scalar(text) and pd.isna(text):
+        raise ValueError(
+            f"text {index} is missing ({text!r}); drop or fill missing texts first, "
+            "e.g. frame.dropna(subset=['text'])"
+        )
+    return str(text)
 
 
 def as_pair_texts(pairs) -> dict:
@@ -151,10 +160,19 @@ class EndToEndClassifier(FunctionalModel):
         return classifier_token_ids(self.vectorizer, self.as_inputs(texts), self.pair_packer)
 
     def predict(self, x, *args, **kwargs):
-        """Probabilities for raw texts: a list, a Series, an array or one string (pairs: above)."""
+        """Probabilities for raw texts: a list, a Series, an array or one string (pairs: above).
+
+        No texts give no rows, shape (0, outputs).
+        """
+        inputs = self.as_inputs(x)
+        if len(inputs["text"] if self.pairs else inputs) == 0:
+            # Keras' predict fails on an empty data set.
+            return np.zeros((0, self.outputs[0].shape[-1]), dtype="float32")
         if _traces_strings():
-            return super().predict(self.as_inputs(x), *args, **kwargs)
-        return self.classifier.predict(self.classifier_inputs(x), *args, **kwargs)
+            return super().predict(inputs, *args, **kwargs)
+        return self.classifier.predict(
+            classifier_token_ids(self.vectorizer, inputs, self.pair_packer), *args, **kwargs
+        )
 
     def evaluate(self, x=None, y=None, *args, text_column="text", label_column="label", **kwargs):
         """Evaluates on texts and labels, or on a DataFrame with both columns.
