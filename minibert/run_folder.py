@@ -17,9 +17,12 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 
 import keras
 import pandas as pd
+
+from minibert.data.sources import short_reason
 
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.txt"
@@ -110,7 +113,10 @@ def write_json(path, values) -> None:
 
 def read_json(path) -> dict:
     with open(path, encoding="utf-8") as file:
-        return json.load(file)
+        try:
+            return json.load(file)
+        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
+            raise ValueError(f"{path} is not valid JSON ({error}); restore it or rerun") from error
 
 
 def write_history(path, histories: dict) -> None:
@@ -124,11 +130,50 @@ def write_history(path, histories: dict) -> None:
     write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
 
 
+# What each model file of a run holds, by class name (no model imports here).
+MODEL_CLASSES = {
+    MLM_FILE: ("MaskedLanguageModel",),
+    CLASSIFIER_FILE: ("Classifier", "PairClassifier"),
+    CLASSIFIER_FROZEN_FILE: ("Classifier", "PairClassifier"),
+    END_TO_END_FILE: ("EndToEndClassifier",),
+}
+
+
 def load_run_model(run, file_name):
-    """Loads one model of a run folder with a clear error when it is missing."""
+    """Loads one model of a run folder, with a one-line error for anything but that model.
+
+    A missing, empty, truncated or foreign file (another program's, or a
+    Keras model of another kind) is a ValueError or FileNotFoundError naming
+    the file, not a traceback from inside Keras.
+    """
     path = os.path.join(run, file_name)
     if not os.path.isfile(path):
         raise FileNotFoundError(
             f"{path} not found; is {run} a run folder written by `python -m minibert train`?"
         )
-    return keras.models.load_model(path)
+    return load_model_file(path, MODEL_CLASSES.get(file_name))
+
+
+def load_model_file(path, class_names=None):
+    """`keras.models.load_model(path)`, failing in one line on a file that is not a model.
+
+    `class_names`, when given, are the model classes the file must hold.
+    """
+    # A .keras file is a zip archive: an empty or cut-off one is not.
+    if not zipfile.is_zipfile(path):
+        raise ValueError(
+            f"{path} is not a Keras model file: it is empty, cut off or another format; "
+            "restore it from a backup or train again"
+        )
+    try:
+        model = keras.models.load_model(path)
+    except Exception as error:  # Keras raises many kinds; each means the same to the user.
+        raise ValueError(
+            f"{path} could not be loaded as a model ({short_reason(error)}); it may be damaged, or "
+            "need `import minibert` or a newer minibert"
+        ) from error
+    if class_names and type(model).__name__ not in class_names:
+        raise ValueError(
+            f"{path} holds a {type(model).__name__}, not a minibert {' or '.join(class_names)}"
+        )
+    return model
