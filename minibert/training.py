@@ -35,6 +35,7 @@ from minibert.models import (
 )
 from minibert.models.end_to_end import classifier_token_ids
 from minibert.optimization import learning_rate_schedule, make_optimizer
+from minibert.plots import plot_curves
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -432,7 +433,9 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     )
     run_folder.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
 
-    run_folder.write_history(os.path.join(output, run_folder.HISTORY_FILE), histories)
+    history_path = os.path.join(output, run_folder.HISTORY_FILE)
+    run_folder.write_history(history_path, histories)
+    plot_curves(history_path, os.path.join(output, run_folder.CURVES_FILE))
     report = validation_report(classifier, validation, data.label_names, config)
     metrics = {
         "stages": {stage: _stage_summary(history) for stage, history in histories.items()},

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_headline_pairs, make_reviews, make_topic_documents
+from conftest import make_headline_pairs, make_reviews, make_topic_documents, png_size
+from minibert.plots import PIXEL_SIZE
 
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
 
@@ -40,7 +41,7 @@ def test_train_writes_a_complete_run_folder(trained_run):
     names = set(os.listdir(trained_run["run"]))
     assert {
         "config.json", "vocabulary.txt", "mlm.keras", "classifier_frozen.keras", "classifier.keras",
-        "end_to_end.keras", "history.csv", "metrics.json",
+        "end_to_end.keras", "history.csv", "curves.png", "metrics.json",
     } <= names
     assert not [name for name in names if name.startswith(".tmp")]
     # Written through a private temporary file, but readable like any new file.
@@ -58,6 +59,10 @@ def test_history_has_every_epoch_of_every_stage(trained_run):
     history = pd.read_csv(trained_run["run"] / "history.csv")
     assert history.groupby("stage").size().to_dict() == {"mlm": 2, "frozen": 1, "unfrozen": 1}
     assert history.loc[history.stage == "unfrozen", "val_accuracy"].between(0, 1).all()
+
+
+def test_train_draws_its_training_curves(trained_run):
+    assert png_size(trained_run["run"] / "curves.png") == PIXEL_SIZE
 
 
 def test_metrics_and_config_describe_the_run(trained_run):
