@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
         "resumes an unfinished run there from its last saved epoch)",
     )
     train.add_argument("--seed", type=int, default=42)
+    train.add_argument(
+        "--tensorboard", action="store_true", default=None,
+        help="write each stage's epochs as TensorBoard logs under RUN/logs/<stage> "
+        "(view with: tensorboard --logdir RUN/logs)",
+    )
     model = train.add_argument_group("model (default: the preset's)")
     model.add_argument("--max-length", type=int, dest="sequence_length")
     model.add_argument("--vocabulary-size", type=int)
@@ -279,7 +284,7 @@ def config_from_args(args) -> RunConfig:
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
-         "distribute": args.distribute},
+         "distribute": args.distribute, "tensorboard": args.tensorboard},
     )
 
 

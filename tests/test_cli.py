@@ -32,7 +32,7 @@ def trained_run(tmp_path_factory):
     run = folder / "run"
     result = minibert(
         "train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
-        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great",
+        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great", "--tensorboard",
     )
     return {"run": run, "csv": csv, "stdout": result.stdout}
 
@@ -48,7 +48,8 @@ def test_train_writes_a_complete_run_folder(trained_run):
     umask = os.umask(0)
     os.umask(umask)
     for name in names:
-        assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
+        if (trained_run["run"] / name).is_file():
+            assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
@@ -63,6 +64,13 @@ def test_history_has_every_epoch_of_every_stage(trained_run):
 
 def test_train_draws_its_training_curves(trained_run):
     assert png_size(trained_run["run"] / "curves.png") == PIXEL_SIZE
+
+
+def test_train_with_tensorboard_writes_event_files_for_every_stage(trained_run):
+    logs = trained_run["run"] / "logs"
+    for stage in ("mlm", "frozen", "unfrozen"):
+        for split in ("train", "validation"):
+            assert list((logs / stage / split).glob("events.out.tfevents*")), f"{stage}/{split}"
 
 
 def test_metrics_and_config_describe_the_run(trained_run):
