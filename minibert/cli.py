@@ -1,4 +1,4 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask."""
+"""`python -m minibert`: train, predict, evaluate, fill-mask, plot."""
 
 import argparse
 import dataclasses
@@ -227,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("texts", nargs="+", help='sentences with [mask], e.g. "this [mask] was great"')
     fill.add_argument("--top-k", type=int, default=5)
 
+    plot = commands.add_parser("plot", help="redraw a run's training curves from its history.csv")
+    plot.add_argument("run", help="a run folder")
+    plot.add_argument("--output", help="where the PNG goes (default: RUN/curves.png)")
+
     nsp = commands.add_parser(
         "nsp", help="P(second follows first) for sentence pairs (a run pretrained with mlm+nsp)"
     )
@@ -380,6 +384,14 @@ def command_nsp(args):
         print(f"{probability:.4f}\t{first} ||| {second}")
 
 
+def command_plot(args):
+    from minibert import run_folder
+    from minibert.plots import plot_curves
+
+    output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
+    print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
+
+
 def command_bench(args):
     from minibert import run_folder
     from minibert.bench import run_bench
@@ -400,6 +412,7 @@ COMMANDS = {
     "evaluate": command_evaluate,
     "fill-mask": command_fill_mask,
     "nsp": command_nsp,
+    "plot": command_plot,
 }
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_headline_pairs, make_reviews, make_topic_documents, png_size
+from minibert.cli import main
 from minibert.plots import PIXEL_SIZE
 
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
@@ -71,6 +72,21 @@ def test_train_with_tensorboard_writes_event_files_for_every_stage(trained_run):
     for stage in ("mlm", "frozen", "unfrozen"):
         for split in ("train", "validation"):
             assert list((logs / stage / split).glob("events.out.tfevents*")), f"{stage}/{split}"
+
+
+def test_plot_redraws_a_runs_curves(trained_run, capsys):
+    curves = trained_run["run"] / "curves.png"
+    curves.unlink()
+    assert main(["plot", str(trained_run["run"])]) == 0
+    assert png_size(curves) == PIXEL_SIZE
+    assert f"curves written to {curves}" in capsys.readouterr().out
+
+
+def test_plot_on_a_folder_that_is_not_a_run_says_so_in_one_line(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1
+    assert error[0].startswith(f"error: {tmp_path / 'history.csv'} not found; expected the history.csv")
 
 
 def test_metrics_and_config_describe_the_run(trained_run):
