@@ -1,4 +1,4 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask, plot."""
+"""`python -m minibert`: train, predict, evaluate, fill-mask, plot, embed."""
 
 import argparse
 import dataclasses
@@ -60,6 +60,22 @@ def _load_data(args):
         seed=getattr(args, "seed", 42),
         cache_dir=args.cache_dir,
     )
+
+
+def _add_split_argument(parser):
+    parser.add_argument(
+        "--split", choices=["validation", "train", "all"], default="validation",
+        help="which part of the data set (default: validation, the test split when it has one)",
+    )
+
+
+def _split_rows(data, split):
+    """The rows of `data` that `--split` names."""
+    import pandas as pd
+
+    if split == "all":
+        return pd.concat([data.train, data.validation], ignore_index=True)
+    return {"validation": data.validation, "train": data.train}[split]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,10 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a run on a data set")
     evaluate.add_argument("run", help="a run folder")
     _add_data_arguments(evaluate)
-    evaluate.add_argument(
-        "--split", choices=["validation", "train", "all"], default="validation",
-        help="which part of the data set (default: validation, the test split when it has one)",
-    )
+    _add_split_argument(evaluate)
 
     bench = commands.add_parser(
         "bench", help="time the notebook's training step against the fast path, side by side"
@@ -230,6 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="redraw a run's training curves from its history.csv")
     plot.add_argument("run", help="a run folder")
     plot.add_argument("--output", help="where the PNG goes (default: RUN/curves.png)")
+
+    embed = commands.add_parser(
+        "embed", help="a run's sentence vectors in 2-D, by label: a CSV, and with --plot a picture"
+    )
+    embed.add_argument("run", help="a run folder (of single texts; text-pair runs are refused)")
+    _add_data_arguments(embed)
+    _add_split_argument(embed)
+    embed.add_argument("--max-rows", type=_positive_int, default=2000,
+                       help="sample this many rows of the split (default 2000)")
+    embed.add_argument("--method", choices=["pca", "tsne"], default="pca",
+                       help="pca (default), or tsne (needs scikit-learn)")
+    embed.add_argument("--plot", action="store_true", help="also draw the points, coloured by label")
+    embed.add_argument(
+        "--output",
+        help="the picture's path (default: RUN/embeddings.png); the CSV goes beside it, "
+        "the same name ending in .csv",
+    )
 
     nsp = commands.add_parser(
         "nsp", help="P(second follows first) for sentence pairs (a run pretrained with mlm+nsp)"
@@ -326,18 +356,13 @@ def command_predict(args):
 
 def command_evaluate(args):
     import keras
-    import pandas as pd
 
     from minibert import run_folder
     from minibert.metrics import classification_report, format_report
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
     data = _load_data(args)
-    frame = {
-        "validation": data.validation,
-        "train": data.train,
-        "all": pd.concat([data.train, data.validation], ignore_index=True),
-    }[args.split]
+    frame = _split_rows(data, args.split)
     if model.pairs and not data.has_pairs:
         raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
     if data.has_pairs and not model.pairs:
@@ -392,6 +417,28 @@ def command_plot(args):
     print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
 
 
+def command_embed(args):
+    from minibert import run_folder
+    from minibert.embeddings import embedding_table
+    from minibert.plots import plot_embeddings
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    data = _load_data(args)
+    table, axis_names = embedding_table(
+        model, _split_rows(data, args.split), args.method, args.max_rows
+    )
+    picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
+    table_path = os.path.splitext(picture)[0] + ".csv"
+    run_folder.write_text(table_path, table.to_csv(index=False))
+    print(f"{len(table)} {args.split} rows of {data.name}, {args.method}: coordinates in {table_path}")
+    if args.plot:
+        title = (
+            f"{os.path.basename(os.path.normpath(args.run))}: sentence vectors of {len(table)} "
+            f"{data.name} {args.split} rows, {args.method}"
+        )
+        print(f"picture in {plot_embeddings(table, picture, title, axis_names)}")
+
+
 def command_bench(args):
     from minibert import run_folder
     from minibert.bench import run_bench
@@ -413,6 +460,7 @@ COMMANDS = {
     "fill-mask": command_fill_mask,
     "nsp": command_nsp,
     "plot": command_plot,
+    "embed": command_embed,
 }
 
 

@@ -145,7 +145,7 @@ def plot_embeddings(table: pd.DataFrame, output_path, title, axis_labels=("x", "
     colour_map = colormaps["tab10" if len(labels) <= 10 else "tab20"]
     for index, label in enumerate(labels):
         rows = table[table["label"] == label]
-        axes.scatter(rows["x"], rows["y"], s=14, alpha=0.7, color=colour_map(index % colour_map.N),
+        axes.scatter(rows["x"], rows["y"], s=18, alpha=0.7, color=colour_map(index % colour_map.N),
                      label=f"{label} ({len(rows)})", edgecolors="none")
     axes.set_xlabel(axis_labels[0])
     axes.set_ylabel(axis_labels[1])

@@ -89,6 +89,19 @@ def test_plot_on_a_folder_that_is_not_a_run_says_so_in_one_line(tmp_path, capsys
     assert error[0].startswith(f"error: {tmp_path / 'history.csv'} not found; expected the history.csv")
 
 
+def test_embed_writes_every_rows_2d_vector_and_label_and_a_picture(trained_run, capsys):
+    run = trained_run["run"]
+    arguments = ["embed", str(run), "--dataset", str(trained_run["csv"]), "--split", "all", "--plot"]
+    assert main(arguments) == 0
+    table = pd.read_csv(run / "embeddings.csv", dtype={"label": str})
+    assert list(table.columns) == ["x", "y", "label", "text"] and len(table) == 240
+    assert set(table["label"]) == {"0", "1"} and np.isfinite(table[["x", "y"]].to_numpy()).all()
+    assert png_size(run / "embeddings.png") == PIXEL_SIZE
+    stdout = capsys.readouterr().out
+    assert f"coordinates in {run / 'embeddings.csv'}" in stdout
+    assert f"picture in {run / 'embeddings.png'}" in stdout
+
+
 def test_metrics_and_config_describe_the_run(trained_run):
     metrics = json.loads((trained_run["run"] / "metrics.json").read_text())
     assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
@@ -217,6 +230,12 @@ def test_predict_on_a_pair_model_without_text_pairs_says_so(pair_run):
     result = minibert("predict", str(pair_run["run"]), "a text", check=False)
     assert result.returncode == 2
     assert "one --text-pair per text: 1 texts, 0 --text-pair" in result.stderr
+
+
+def test_embed_refuses_a_pair_model_in_one_line(pair_run, capsys):
+    assert main(["embed", str(pair_run["run"]), *pair_run["data_flags"]]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "classifies text pairs" in error[0]
 
 
 def test_evaluate_a_pair_model_on_its_pair_table(pair_run):
