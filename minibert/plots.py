@@ -36,8 +36,11 @@ def _new_figure() -> Figure:
 def _draw_metric(axes, stage_rows, suffix):
     """Every column of `stage_rows` ending in `suffix`: train solid, validation dashed."""
     columns = [name for name in stage_rows.columns if name.endswith(suffix)]
-    # Train before validation, so each colour pair reads the same in every panel.
-    columns.sort(key=lambda name: (name.startswith("val_"), name))
+    # The stage's own figure first, then others (nsp_loss); each as train then
+    # validation, so the default colours pair up the same way in every panel.
+    columns.sort(key=lambda name: (
+        name.removeprefix("val_") != suffix, name.removeprefix("val_"), name.startswith("val_")
+    ))
     drawn = 0
     for name in columns:
         rows = stage_rows[["epoch", name]].dropna()
