@@ -66,7 +66,7 @@ def pca_2d(vectors) -> tuple[np.ndarray, np.ndarray]:
     coordinates = centered @ directions[:2].T
     variance = singular_values**2
     share = variance[:2] / variance.sum() if variance.sum() > 0 else np.zeros(len(variance[:2]))
-    # One feature (or two rows) gives one axis: the second is flat.
+    # A single feature gives one axis: the second is flat.
     missing = 2 - coordinates.shape[1]
     return np.pad(coordinates, ((0, 0), (0, missing))), np.pad(share, (0, missing))
 
