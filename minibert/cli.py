@@ -1,4 +1,4 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask."""
+"""`python -m minibert`: train, predict, evaluate, fill-mask, plot, embed."""
 
 import argparse
 import dataclasses
@@ -62,6 +62,22 @@ def _load_data(args):
     )
 
 
+def _add_split_argument(parser):
+    parser.add_argument(
+        "--split", choices=["validation", "train", "all"], default="validation",
+        help="which part of the data set (default: validation, the test split when it has one)",
+    )
+
+
+def _split_rows(data, split):
+    """The rows of `data` that `--split` names."""
+    import pandas as pd
+
+    if split == "all":
+        return pd.concat([data.train, data.validation], ignore_index=True)
+    return {"validation": data.validation, "train": data.train}[split]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m minibert", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -81,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "resumes an unfinished run there from its last saved epoch)",
     )
     train.add_argument("--seed", type=int, default=42)
+    train.add_argument(
+        "--tensorboard", action="store_true", default=None,
+        help="write each stage's epochs as TensorBoard logs under RUN/logs/<stage> "
+        "(view with: tensorboard --logdir RUN/logs)",
+    )
     model = train.add_argument_group("model (default: the preset's)")
     model.add_argument("--max-length", type=int, dest="sequence_length")
     model.add_argument("--vocabulary-size", type=int)
@@ -201,10 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="loss and accuracy of a run on a data set")
     evaluate.add_argument("run", help="a run folder")
     _add_data_arguments(evaluate)
-    evaluate.add_argument(
-        "--split", choices=["validation", "train", "all"], default="validation",
-        help="which part of the data set (default: validation, the test split when it has one)",
-    )
+    _add_split_argument(evaluate)
 
     bench = commands.add_parser(
         "bench", help="time the notebook's training step against the fast path, side by side"
@@ -221,6 +239,27 @@ def build_parser() -> argparse.ArgumentParser:
     fill.add_argument("run", help="a run folder")
     fill.add_argument("texts", nargs="+", help='sentences with [mask], e.g. "this [mask] was great"')
     fill.add_argument("--top-k", type=int, default=5)
+
+    plot = commands.add_parser("plot", help="redraw a run's training curves from its history.csv")
+    plot.add_argument("run", help="a run folder")
+    plot.add_argument("--output", help="where the PNG goes (default: RUN/curves.png)")
+
+    embed = commands.add_parser(
+        "embed", help="a run's sentence vectors in 2-D, by label: a CSV, and with --plot a picture"
+    )
+    embed.add_argument("run", help="a run folder (of single texts; text-pair runs are refused)")
+    _add_data_arguments(embed)
+    _add_split_argument(embed)
+    embed.add_argument("--max-rows", type=_positive_int, default=2000,
+                       help="sample this many rows of the split (default 2000)")
+    embed.add_argument("--method", choices=["pca", "tsne"], default="pca",
+                       help="pca (default), or tsne (needs scikit-learn)")
+    embed.add_argument("--plot", action="store_true", help="also draw the points, coloured by label")
+    embed.add_argument(
+        "--output",
+        help="the picture's path (default: RUN/embeddings.png); the CSV goes beside it, "
+        "the same name ending in .csv",
+    )
 
     nsp = commands.add_parser(
         "nsp", help="P(second follows first) for sentence pairs (a run pretrained with mlm+nsp)"
@@ -279,7 +318,7 @@ def config_from_args(args) -> RunConfig:
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
-         "distribute": args.distribute},
+         "distribute": args.distribute, "tensorboard": args.tensorboard},
     )
 
 
@@ -317,7 +356,6 @@ def command_predict(args):
 
 def command_evaluate(args):
     import keras
-    import pandas as pd
 
     from minibert import run_folder
     from minibert.data.labels import align_labels
@@ -325,11 +363,7 @@ def command_evaluate(args):
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
     data = _load_data(args)
-    frame = {
-        "validation": data.validation,
-        "train": data.train,
-        "all": pd.concat([data.train, data.validation], ignore_index=True),
-    }[args.split]
+    frame = _split_rows(data, args.split)
     if model.pairs and not data.has_pairs:
         raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
     if data.has_pairs and not model.pairs:
@@ -377,6 +411,36 @@ def command_nsp(args):
         print(f"{probability:.4f}\t{first} ||| {second}")
 
 
+def command_plot(args):
+    from minibert import run_folder
+    from minibert.plots import plot_curves
+
+    output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
+    print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
+
+
+def command_embed(args):
+    from minibert import run_folder
+    from minibert.embeddings import embedding_table
+    from minibert.plots import plot_embeddings
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    data = _load_data(args)
+    table, axis_names = embedding_table(
+        model, _split_rows(data, args.split), args.method, args.max_rows
+    )
+    picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
+    table_path = os.path.splitext(picture)[0] + ".csv"
+    run_folder.write_text(table_path, table.to_csv(index=False))
+    print(f"{len(table)} {args.split} rows of {data.name}, {args.method}: coordinates in {table_path}")
+    if args.plot:
+        title = (
+            f"{os.path.basename(os.path.normpath(args.run))}: sentence vectors of {len(table)} "
+            f"{data.name} {args.split} rows, {args.method}"
+        )
+        print(f"picture in {plot_embeddings(table, picture, title, axis_names)}")
+
+
 def command_bench(args):
     from minibert import run_folder
     from minibert.bench import run_bench
@@ -397,6 +461,8 @@ COMMANDS = {
     "evaluate": command_evaluate,
     "fill-mask": command_fill_mask,
     "nsp": command_nsp,
+    "plot": command_plot,
+    "embed": command_embed,
 }
 
 

@@ -142,6 +142,9 @@ class RunConfig:
     # One of minibert.distribution.DISTRIBUTIONS: "none", "mirrored" (TF,
     # one host's GPUs) or "data-parallel" (JAX, one or many hosts).
     distribute: str = "none"
+    # Write each stage's epochs as TensorBoard event files under RUN/logs/<stage>
+    # (minibert.tensorboard_logs).
+    tensorboard: bool = False
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
@@ -182,6 +185,7 @@ class RunConfig:
             precision=values["precision"],
             jit_compile=values["jit_compile"],
             distribute=values.get("distribute", "none"),  # older runs have none
+            tensorboard=values.get("tensorboard", False),
         )
 
 

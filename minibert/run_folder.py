@@ -8,7 +8,11 @@
       classifier.keras the classifier after the last stage
       end_to_end.keras raw strings in, probabilities out
       history.csv      one row per epoch of every stage
+      curves.png       loss and accuracy per epoch of every stage (minibert.plots)
       metrics.json     validation figures and wall times
+      logs/            with --tensorboard: each stage's TensorBoard event files
+      embeddings.csv   written by `python -m minibert embed`: 2-D sentence
+      embeddings.png   vectors and their labels, and with --plot their picture
       checkpoints/     while the run is unfinished: each stage's last epoch,
                        from which the same command resumes
 """
@@ -31,7 +35,11 @@ CLASSIFIER_FILE = "classifier.keras"
 CLASSIFIER_FROZEN_FILE = "classifier_frozen.keras"
 END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
+CURVES_FILE = "curves.png"
 METRICS_FILE = "metrics.json"
+LOGS_DIR = "logs"
+EMBEDDINGS_TABLE_FILE = "embeddings.csv"
+EMBEDDINGS_PLOT_FILE = "embeddings.png"
 # Per-stage checkpoints of an unfinished run, and the settings it was asked
 # for (minibert.checkpoints); deleted once the run has finished.
 CHECKPOINTS_DIR = "checkpoints"
@@ -53,7 +61,9 @@ def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
     if overwrite:
         # Starting afresh: an old run's checkpoints must not be restored, and
         # its metrics.json would mark the new run finished if it is killed.
+        # Its TensorBoard logs would be drawn over the new run's epochs.
         shutil.rmtree(checkpoints, ignore_errors=True)
+        shutil.rmtree(os.path.join(path, LOGS_DIR), ignore_errors=True)
         if finished:
             os.remove(os.path.join(path, METRICS_FILE))
     elif os.path.exists(request_path) and not finished:
@@ -97,6 +107,11 @@ def _atomic_write(path, write):
 
 def save_model(model, path) -> None:
     _atomic_write(path, model.save)
+
+
+def save_figure(figure, path) -> None:
+    """Writes a `matplotlib.figure.Figure` as PNG at its own size and dpi, atomically."""
+    _atomic_write(path, lambda temporary: figure.savefig(temporary, format="png"))
 
 
 def write_text(path, text) -> None:

@@ -35,6 +35,8 @@ from minibert.models import (
 )
 from minibert.models.end_to_end import classifier_token_ids
 from minibert.optimization import learning_rate_schedule, make_optimizer
+from minibert.plots import plot_curves
+from minibert.tensorboard_logs import TensorBoardLogs
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -90,7 +92,7 @@ MLM_VALIDATION_TEXTS = 1000
 
 def pretrain(
     backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None,
-    checkpoint_dir=None,
+    checkpoint_dir=None, log_dir=None,
 ):
     """Trains a MaskedLanguageModel over `backbone` on `texts`.
 
@@ -101,7 +103,8 @@ def pretrain(
     (`minibert.data.next_sentence`) and also logs `nsp_loss` and `nsp_accuracy`;
     its backbone needs `num_segments=2`. With `checkpoint_dir`, every epoch
     is checkpointed there and a rerun resumes after the last one saved
-    (`minibert.checkpoints.StageCheckpoint`).
+    (`minibert.checkpoints.StageCheckpoint`). With `log_dir`, every epoch is
+    written there as TensorBoard scalars (`minibert.tensorboard_logs`).
 
     Returns the model and its `History.history`.
     """
@@ -147,6 +150,8 @@ def pretrain(
     )
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
+    if log_dir is not None:
+        callbacks.append(TensorBoardLogs(log_dir))
     epochs = pretrain_config.epochs
     checkpoint = None
     if checkpoint_dir is not None:
@@ -193,7 +198,7 @@ def _pretraining_examples(vectorizer, texts, backbone, next_sentence, seed):
 
 def finetune(
     backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None,
-    checkpoint_dir=None,
+    checkpoint_dir=None, log_dir=None,
 ):
     """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
 
@@ -206,6 +211,8 @@ def finetune(
         checkpoint_dir: optional folder: each stage checkpoints every epoch
             in a subfolder named after it, and a rerun resumes there (a
             finished stage is restored, not trained again).
+        log_dir: optional folder: each stage writes TensorBoard scalars in
+            a subfolder named after it.
 
     Returns:
         The classifier and `{"frozen": history, "unfrozen": history}`.
@@ -245,6 +252,8 @@ def finetune(
             finetune_config.weight_decay, finetune_config.clip_norm,
         )
         callbacks = [EpochTimer()]
+        if log_dir is not None:
+            callbacks.append(TensorBoardLogs(os.path.join(log_dir, stage)))
         checkpoint = None
         if checkpoint_dir is not None:
             checkpoint = StageCheckpoint(os.path.join(checkpoint_dir, stage))
@@ -337,6 +346,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     keras.utils.set_random_seed(config.seed)
     print_fn(describe_devices())
     checkpoints = os.path.join(output, run_folder.CHECKPOINTS_DIR)
+    logs = os.path.join(output, run_folder.LOGS_DIR) if config.tensorboard else None
     if resuming:
         print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
     texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
@@ -399,6 +409,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
         masked_lm, histories["mlm"] = pretrain(
             backbone, vectorizer, texts, config, verbose, validation_texts,
             checkpoint_dir=os.path.join(checkpoints, "mlm"),
+            log_dir=None if logs is None else os.path.join(logs, "mlm"),
         )
         run_folder.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
 
@@ -420,7 +431,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
 
     classifier, classifier_histories = finetune(
         backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage,
-        checkpoint_dir=checkpoints,
+        checkpoint_dir=checkpoints, log_dir=logs,
     )
     histories.update(classifier_histories)
     run_folder.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
@@ -432,7 +443,9 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     )
     run_folder.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
 
-    run_folder.write_history(os.path.join(output, run_folder.HISTORY_FILE), histories)
+    history_path = os.path.join(output, run_folder.HISTORY_FILE)
+    run_folder.write_history(history_path, histories)
+    plot_curves(history_path, os.path.join(output, run_folder.CURVES_FILE))
     report = validation_report(classifier, validation, data.label_names, config)
     metrics = {
         "stages": {stage: _stage_summary(history) for stage, history in histories.items()},

@@ -2,6 +2,7 @@
 
 import os
 import random
+import struct
 
 # Quiet TensorFlow's start-up logs in every test process (and the subprocesses
 # the CLI tests start, which inherit the environment).
@@ -87,6 +88,14 @@ def make_topic_documents(num_rows=320, seed=0) -> pd.DataFrame:
             sentences.append(" ".join(words).capitalize() + ".")
         rows.append((" ".join(sentences), topic))
     return pd.DataFrame(rows, columns=["text", "label"])
+
+
+def png_size(path) -> tuple[int, int]:
+    """(width, height) from a PNG's header: the IHDR chunk opens right after the signature."""
+    with open(path, "rb") as file:
+        header = file.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and header[12:16] == b"IHDR", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
 
 
 @pytest.fixture

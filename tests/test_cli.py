@@ -9,7 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_headline_pairs, make_reviews, make_topic_documents
+from conftest import make_headline_pairs, make_reviews, make_topic_documents, png_size
+from minibert.cli import main
+from minibert.plots import PIXEL_SIZE
 
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
 
@@ -31,7 +33,7 @@ def trained_run(tmp_path_factory):
     run = folder / "run"
     result = minibert(
         "train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
-        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great",
+        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great", "--tensorboard",
     )
     return {"run": run, "csv": csv, "stdout": result.stdout}
 
@@ -40,14 +42,15 @@ def test_train_writes_a_complete_run_folder(trained_run):
     names = set(os.listdir(trained_run["run"]))
     assert {
         "config.json", "vocabulary.txt", "mlm.keras", "classifier_frozen.keras", "classifier.keras",
-        "end_to_end.keras", "history.csv", "metrics.json",
+        "end_to_end.keras", "history.csv", "curves.png", "metrics.json",
     } <= names
     assert not [name for name in names if name.startswith(".tmp")]
     # Written through a private temporary file, but readable like any new file.
     umask = os.umask(0)
     os.umask(umask)
     for name in names:
-        assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
+        if (trained_run["run"] / name).is_file():
+            assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
@@ -58,6 +61,45 @@ def test_history_has_every_epoch_of_every_stage(trained_run):
     history = pd.read_csv(trained_run["run"] / "history.csv")
     assert history.groupby("stage").size().to_dict() == {"mlm": 2, "frozen": 1, "unfrozen": 1}
     assert history.loc[history.stage == "unfrozen", "val_accuracy"].between(0, 1).all()
+
+
+def test_train_draws_its_training_curves(trained_run):
+    assert png_size(trained_run["run"] / "curves.png") == PIXEL_SIZE
+
+
+def test_train_with_tensorboard_writes_event_files_for_every_stage(trained_run):
+    logs = trained_run["run"] / "logs"
+    for stage in ("mlm", "frozen", "unfrozen"):
+        for split in ("train", "validation"):
+            assert list((logs / stage / split).glob("events.out.tfevents*")), f"{stage}/{split}"
+
+
+def test_plot_redraws_a_runs_curves(trained_run, capsys):
+    curves = trained_run["run"] / "curves.png"
+    curves.unlink()
+    assert main(["plot", str(trained_run["run"])]) == 0
+    assert png_size(curves) == PIXEL_SIZE
+    assert f"curves written to {curves}" in capsys.readouterr().out
+
+
+def test_plot_on_a_folder_that_is_not_a_run_says_so_in_one_line(tmp_path, capsys):
+    assert main(["plot", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1
+    assert error[0].startswith(f"error: {tmp_path / 'history.csv'} not found; expected the history.csv")
+
+
+def test_embed_writes_every_rows_2d_vector_and_label_and_a_picture(trained_run, capsys):
+    run = trained_run["run"]
+    arguments = ["embed", str(run), "--dataset", str(trained_run["csv"]), "--split", "all", "--plot"]
+    assert main(arguments) == 0
+    table = pd.read_csv(run / "embeddings.csv", dtype={"label": str})
+    assert list(table.columns) == ["x", "y", "label", "text"] and len(table) == 240
+    assert set(table["label"]) == {"0", "1"} and np.isfinite(table[["x", "y"]].to_numpy()).all()
+    assert png_size(run / "embeddings.png") == PIXEL_SIZE
+    stdout = capsys.readouterr().out
+    assert f"coordinates in {run / 'embeddings.csv'}" in stdout
+    assert f"picture in {run / 'embeddings.png'}" in stdout
 
 
 def test_metrics_and_config_describe_the_run(trained_run):
@@ -188,6 +230,12 @@ def test_predict_on_a_pair_model_without_text_pairs_says_so(pair_run):
     result = minibert("predict", str(pair_run["run"]), "a text", check=False)
     assert result.returncode == 2
     assert "one --text-pair per text: 1 texts, 0 --text-pair" in result.stderr
+
+
+def test_embed_refuses_a_pair_model_in_one_line(pair_run, capsys):
+    assert main(["embed", str(pair_run["run"]), *pair_run["data_flags"]]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "classifies text pairs" in error[0]
 
 
 def test_evaluate_a_pair_model_on_its_pair_table(pair_run):

@@ -1,0 +1,58 @@
+"""A run's pictures, drawn from hand-written histories and tables."""
+
+import os
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import png_size
+from minibert.plots import PIXEL_SIZE, curves_figure, plot_curves, plot_embeddings
+
+
+def write_history(folder, stages) -> str:
+    """A history.csv of 2 epochs for each of `stages`, as a run writes it."""
+    rows = [
+        {"stage": stage, "epoch": epoch, "loss": 1.0 / epoch, "accuracy": 0.5 + 0.1 * epoch,
+         "val_loss": 1.1 / epoch, "val_accuracy": 0.4 + 0.1 * epoch, "seconds": 1.0}
+        for stage in stages for epoch in (1, 2)
+    ]
+    path = os.path.join(folder, "history.csv")
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_curves_of_a_run_without_pretraining_have_one_column_per_stage_it_ran(tmp_path):
+    history_path = write_history(tmp_path, ["frozen", "unfrozen"])
+    output = plot_curves(history_path, tmp_path / "curves.png")
+    assert png_size(output) == PIXEL_SIZE == (1200, 800)
+    figure = curves_figure(pd.read_csv(history_path))
+    titles = [axes.get_title() for axes in figure.axes]
+    assert titles == ["Classifier, backbone frozen", "Classifier, backbone unfrozen", "", ""]
+    # Train and validation in every panel, each named in its legend.
+    for axes in figure.axes:
+        assert [text.get_text().split(" (")[0] for text in axes.get_legend().get_texts()] == [
+            "train", "validation"
+        ]
+
+
+def test_a_stage_without_accuracy_says_so_instead_of_an_empty_panel():
+    history = pd.DataFrame({"stage": ["mlm", "mlm"], "epoch": [1, 2], "loss": [5.0, 4.0]})
+    loss_axes, accuracy_axes = curves_figure(history).axes
+    assert len(loss_axes.lines) == 1 and not accuracy_axes.lines
+    assert [text.get_text() for text in accuracy_axes.texts] == ["no accuracy logged"]
+
+
+def test_drawing_opens_no_pyplot_figure(tmp_path):
+    history_path = write_history(tmp_path, ["mlm"])
+    plot_curves(history_path, tmp_path / "curves.png")
+    table = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": [0.0, 1.0, 0.5], "label": ["a", "b", "a"]})
+    assert png_size(plot_embeddings(table, tmp_path / "embeddings.png", "three")) == PIXEL_SIZE
+    pyplot = sys.modules.get("matplotlib.pyplot")  # imported by the user, never by minibert
+    assert pyplot is None or not pyplot.get_fignums()
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".tmp")]
+
+
+def test_a_folder_without_history_is_refused_in_one_line(tmp_path):
+    with pytest.raises(FileNotFoundError, match="history.csv not found; expected the history.csv"):
+        plot_curves(tmp_path / "history.csv", tmp_path / "curves.png")
