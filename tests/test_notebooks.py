@@ -6,6 +6,7 @@ unedited, on the `tiny` preset, in a temporary folder.
 """
 
 import ast
+import asyncio
 import json
 import os
 import re
@@ -24,8 +25,8 @@ NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_model
 CELL_TIMEOUT = 300
 
 
-def execute(name, cwd, **parameters) -> nbformat.NotebookNode:
-    """`name` executed in a fresh kernel in `cwd`, with MINIBERT_NOTEBOOK_<KEY> = value."""
+async def execute(name, cwd, **parameters) -> str:
+    """Runs `name` in a fresh kernel in `cwd` with MINIBERT_NOTEBOOK_<KEY> = value; what it printed."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     # The kernel imports minibert from this checkout, whatever is installed.
     python_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -35,8 +36,8 @@ def execute(name, cwd, **parameters) -> nbformat.NotebookNode:
         notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
         resources={"metadata": {"path": str(cwd)}},
     )
-    client.execute(env=env)
-    return notebook
+    await client.async_execute(env=env)
+    return printed(notebook)
 
 
 def printed(notebook) -> str:
@@ -51,6 +52,10 @@ def printed(notebook) -> str:
     return "\n".join(texts)
 
 
+async def side_by_side(*executions):
+    return await asyncio.gather(*executions)
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
     """A temporary working folder with a tiny review table."""
@@ -60,24 +65,31 @@ def workspace(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def quickstart(workspace):
-    """Notebook 01, executed once: its printed text and the run folder it trained."""
-    run = workspace / "quickstart"
-    notebook = execute(
-        "01_quickstart.ipynb", workspace, dataset=workspace / "reviews.csv", preset="tiny", run=run
-    )
-    return {"printed": printed(notebook), "run": run}
+def executed(workspace) -> dict:
+    """What 01 and 02 printed, and the folders they wrote.
+
+    The two are independent and run side by side, each in its own kernel:
+    most of their time is single-threaded (importing TensorFlow, tracing
+    the training steps), so on two cores they overlap.
+    """
+    reviews = workspace / "reviews.csv"
+    run, output = workspace / "quickstart", workspace / "build_your_own"
+    quickstart, build_your_own = asyncio.run(side_by_side(
+        execute("01_quickstart.ipynb", workspace, dataset=reviews, preset="tiny", run=run),
+        execute("02_build_your_own.ipynb", workspace, dataset=reviews, preset="tiny", output=output),
+    ))
+    return {"01": quickstart, "02": build_your_own, "run": run, "output": output}
 
 
-def test_quickstart_runs_in_a_kernel_that_imports_this_checkout(quickstart):
-    assert f"from {ROOT / 'minibert'}\n" in quickstart["printed"]
+def test_quickstart_runs_in_a_kernel_that_imports_this_checkout(executed):
+    assert f"from {ROOT / 'minibert'}\n" in executed["01"]
 
 
-def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(quickstart):
-    names = set(os.listdir(quickstart["run"]))
+def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
+    names = set(os.listdir(executed["run"]))
     assert {"end_to_end.keras", "mlm.keras", "classifier.keras", "metrics.json"} <= names
     # One line per review: label (the CSV's labels are 0 and 1), probability, review.
-    predictions = re.findall(r"^\s+([01]) (\d\.\d\d)  (.+)$", quickstart["printed"], re.MULTILINE)
+    predictions = re.findall(r"^\s+([01]) (\d\.\d\d)  (.+)$", executed["01"], re.MULTILINE)
     assert [review for _, _, review in predictions] == [
         "A wonderful, moving film with a brilliant cast.",
         "Two hours of my life I will never get back. Awful.",
@@ -86,33 +98,26 @@ def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(quickstart):
     assert all(0.5 <= float(probability) <= 1 for _, probability, _ in predictions)
 
 
-def test_quickstart_fills_in_each_mask_with_five_words(quickstart):
-    guesses = re.findall(r"\[mask\] -> (.+)", quickstart["printed"])
+def test_quickstart_fills_in_each_mask_with_five_words(executed):
+    guesses = re.findall(r"\[mask\] -> (.+)", executed["01"])
     assert len(guesses) == 2
     assert all(len(re.findall(r"\S+ \(\d\.\d\d\)", line)) == 5 for line in guesses)
 
 
-def test_build_your_own_trains_saves_and_reloads_a_model(workspace):
-    output = workspace / "build_your_own"
-    notebook = execute(
-        "02_build_your_own.ipynb", workspace, dataset=workspace / "reviews.csv", preset="tiny",
-        output=output,
-    )
-    text = printed(notebook)
-    accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", text)
+def test_build_your_own_trains_saves_and_reloads_a_model(executed):
+    accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", executed["02"])
     assert accuracy and 0 <= float(accuracy.group(1)) <= 1
-    assert "the reloaded model predicts the same" in text
-    assert {"my_classifier.keras", "vocabulary.txt"} <= set(os.listdir(output))
+    assert "the reloaded model predicts the same" in executed["02"]
+    assert {"my_classifier.keras", "vocabulary.txt"} <= set(os.listdir(executed["output"]))
 
 
-def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(quickstart, workspace):
-    notebook = execute(
+def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, workspace):
+    text = asyncio.run(execute(
         "03_reuse_saved_models.ipynb", workspace, dataset=workspace / "reviews.csv",
-        run=quickstart["run"],
-    )
-    text = printed(notebook)
+        run=executed["run"],
+    ))
     # The DataFrame is the run's own validation split: the accuracy is the one it recorded.
-    recorded = json.loads((quickstart["run"] / "metrics.json").read_text())["validation"]["accuracy"]
+    recorded = json.loads((executed["run"] / "metrics.json").read_text())["validation"]["accuracy"]
     accuracy = re.search(r"40 reviews: loss \d\.\d{4}, accuracy (\d\.\d{4})", text)
     assert accuracy and float(accuracy.group(1)) == pytest.approx(recorded, abs=1e-4)
     assert re.search(r"encoder frozen: +accuracy \d\.\d{4}", text)
