@@ -1,0 +1,144 @@
+"""The notebooks run as written: each in a fresh kernel, on a tiny generated corpus.
+
+The notebooks read their parameters from MINIBERT_NOTEBOOK_* environment
+variables (with real defaults), so the suite runs the committed files
+unedited, on the `tiny` preset, in a temporary folder.
+"""
+
+import ast
+import asyncio
+import json
+import os
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import make_reviews
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb"]
+# Seconds any one cell may take: the tiny run's cells take a few, most of it tracing.
+CELL_TIMEOUT = 300
+
+
+async def execute(name, cwd, **parameters) -> str:
+    """Runs `name` in a fresh kernel in `cwd` with MINIBERT_NOTEBOOK_<KEY> = value; what it printed."""
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    # The kernel imports minibert from this checkout, whatever is installed.
+    python_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(python_path))
+    env.update({f"MINIBERT_NOTEBOOK_{key.upper()}": str(value) for key, value in parameters.items()})
+    client = NotebookClient(
+        notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
+        resources={"metadata": {"path": str(cwd)}},
+    )
+    await client.async_execute(env=env)
+    return printed(notebook)
+
+
+def printed(notebook) -> str:
+    """Everything the code cells printed or displayed as text."""
+    texts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream" and output.name == "stdout":
+                texts.append(output.text)
+            elif output.output_type in ("execute_result", "display_data"):
+                texts.append(output.data.get("text/plain", ""))
+    return "\n".join(texts)
+
+
+async def side_by_side(*executions):
+    return await asyncio.gather(*executions)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """A temporary working folder with a tiny review table."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    make_reviews(200).to_csv(folder / "reviews.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def executed(workspace) -> dict:
+    """What 01 and 02 printed, and the folders they wrote.
+
+    The two are independent and run side by side, each in its own kernel:
+    most of their time is single-threaded (importing TensorFlow, tracing
+    the training steps), so on two cores they overlap.
+    """
+    reviews = workspace / "reviews.csv"
+    run, output = workspace / "quickstart", workspace / "build_your_own"
+    quickstart, build_your_own = asyncio.run(side_by_side(
+        execute("01_quickstart.ipynb", workspace, dataset=reviews, preset="tiny", run=run),
+        execute("02_build_your_own.ipynb", workspace, dataset=reviews, preset="tiny", output=output),
+    ))
+    return {"01": quickstart, "02": build_your_own, "run": run, "output": output}
+
+
+def test_quickstart_runs_in_a_kernel_that_imports_this_checkout(executed):
+    assert f"from {ROOT / 'minibert'}\n" in executed["01"]
+
+
+def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
+    names = set(os.listdir(executed["run"]))
+    assert {"end_to_end.keras", "mlm.keras", "classifier.keras", "metrics.json"} <= names
+    # One line per review: label (the CSV's labels are 0 and 1), probability, review.
+    predictions = re.findall(r"^\s+([01]) (\d\.\d\d)  (.+)$", executed["01"], re.MULTILINE)
+    assert [review for _, _, review in predictions] == [
+        "A wonderful, moving film with a brilliant cast.",
+        "Two hours of my life I will never get back. Awful.",
+        "The plot was dull but the actors were great.",
+    ]
+    assert all(0.5 <= float(probability) <= 1 for _, probability, _ in predictions)
+
+
+def test_quickstart_fills_in_each_mask_with_five_words(executed):
+    guesses = re.findall(r"\[mask\] -> (.+)", executed["01"])
+    assert len(guesses) == 2
+    assert all(len(re.findall(r"\S+ \(\d\.\d\d\)", line)) == 5 for line in guesses)
+
+
+def test_build_your_own_trains_saves_and_reloads_a_model(executed):
+    accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", executed["02"])
+    assert accuracy and 0 <= float(accuracy.group(1)) <= 1
+    assert "the reloaded model predicts the same" in executed["02"]
+    assert {"my_classifier.keras", "vocabulary.txt"} <= set(os.listdir(executed["output"]))
+
+
+def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, workspace):
+    text = asyncio.run(execute(
+        "03_reuse_saved_models.ipynb", workspace, dataset=workspace / "reviews.csv",
+        run=executed["run"],
+    ))
+    # The DataFrame is the run's own validation split: the accuracy is the one it recorded.
+    recorded = json.loads((executed["run"] / "metrics.json").read_text())["validation"]["accuracy"]
+    accuracy = re.search(r"40 reviews: loss \d\.\d{4}, accuracy (\d\.\d{4})", text)
+    assert accuracy and float(accuracy.group(1)) == pytest.approx(recorded, abs=1e-4)
+    assert re.search(r"encoder frozen: +accuracy \d\.\d{4}", text)
+    assert re.search(r"\d+\.\d% of each review's 10 nearest neighbours share its label", text)
+    # Every probe word is in the tiny corpus, so each gets five neighbours.
+    assert len(re.findall(r"^ *\w+: (\S+ \(-?\d\.\d\d\)(, )?){5}$", text, re.MULTILINE)) == 5
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_define_no_classes(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            assert not [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)], cell.source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_are_committed_without_outputs(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, cell.source
