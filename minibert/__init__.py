@@ -12,7 +12,9 @@ Example:
 
 from minibert.config import FinetuneConfig, ModelConfig, PretrainConfig, RunConfig, get_preset
 from minibert.data.masking import mask_tokens
-from minibert.data.tokenizer import build_vectorizer, standardize_text
+from minibert.data.sources import load_dataset
+from minibert.data.tokenizer import build_vectorizer, standardize_text, vectorize
+from minibert.embeddings import sentence_vectors
 from minibert.fill_mask import FillMaskCallback, fill_mask
 from minibert.layers import (
     MaskedLMHead,
@@ -30,6 +32,7 @@ from minibert.models import (
     PairClassifier,
 )
 from minibert.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
+from minibert.plots import plot_curves
 from minibert.training import finetune, pretrain, run
 
 __version__ = "0.1.0"
@@ -57,9 +60,13 @@ __all__ = [
     "finetune",
     "get_preset",
     "learning_rate_schedule",
+    "load_dataset",
     "make_optimizer",
     "mask_tokens",
+    "plot_curves",
     "pretrain",
     "run",
+    "sentence_vectors",
     "standardize_text",
+    "vectorize",
 ]
