@@ -45,8 +45,18 @@ def _add_data_arguments(parser):
 
 
 def _load_data(args):
+    """The data set the flags name; for a command on a run, split with the run's seed.
+
+    A run carves its validation split with its --seed: `evaluate` and `embed`
+    must carve the same rows, not the default seed's (training rows, mostly).
+    """
+    from minibert import run_folder
     from minibert.data.sources import load_dataset
 
+    seed = getattr(args, "seed", 42)
+    run = getattr(args, "run", None)
+    if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
+        seed = run_folder.read_json(os.path.join(run, run_folder.CONFIG_FILE)).get("seed", seed)
     return load_dataset(
         args.dataset,
         data_dir=args.data_dir,
@@ -57,7 +67,7 @@ def _load_data(args):
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
         max_validation_rows=args.max_validation_rows,
-        seed=getattr(args, "seed", 42),
+        seed=seed,
         cache_dir=args.cache_dir,
     )
 
@@ -421,14 +431,16 @@ def command_plot(args):
 
 def command_embed(args):
     from minibert import run_folder
+    from minibert.data.labels import align_labels
     from minibert.embeddings import embedding_table
     from minibert.plots import plot_embeddings
 
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
     data = _load_data(args)
-    table, axis_names = embedding_table(
-        model, _split_rows(data, args.split), args.method, args.max_rows
-    )
+    rows = _split_rows(data, args.split)
+    # Colour by the model's label names, matched as `evaluate` matches them.
+    rows = rows.assign(label=align_labels(rows["label"].to_numpy(), data.label_names, model.label_names))
+    table, axis_names = embedding_table(model, rows, args.method, args.max_rows)
     picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
     table_path = os.path.splitext(picture)[0] + ".csv"
     run_folder.write_text(table_path, table.to_csv(index=False))

@@ -291,3 +291,16 @@ def test_nsp_prints_a_probability_per_pair_of_a_run_pretrained_with_it(tmp_path)
 def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(trained_run):
     result = minibert("nsp", str(trained_run["run"]), "a first.", "a second.", check=False)
     assert result.returncode == 2 and "--objective mlm+nsp" in result.stderr
+
+
+def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_path, reviews_csv):
+    from minibert import run_folder
+    from minibert.cli import _load_data, build_parser
+    from minibert.data.sources import load_dataset
+
+    run_folder.write_json(tmp_path / run_folder.CONFIG_FILE, {"seed": 7})
+    for command in ("evaluate", "embed"):
+        args = build_parser().parse_args([command, str(tmp_path), "--dataset", reviews_csv])
+        rows = _load_data(args).validation["text"].tolist()
+        assert rows == load_dataset(reviews_csv, seed=7).validation["text"].tolist()
+        assert rows != load_dataset(reviews_csv, seed=42).validation["text"].tolist()
