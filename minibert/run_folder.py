@@ -38,7 +38,7 @@ HISTORY_FILE = "history.csv"
 CURVES_FILE = "curves.png"
 METRICS_FILE = "metrics.json"
 LOGS_DIR = "logs"
-EMBEDDINGS_TABLE_FILE = "embeddings.csv"
+# `embed` writes embeddings.csv beside this picture (same name, .csv).
 EMBEDDINGS_PLOT_FILE = "embeddings.png"
 # Per-stage checkpoints of an unfinished run, and the settings it was asked
 # for (minibert.checkpoints); deleted once the run has finished.
