@@ -100,7 +100,10 @@ def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
                 axes.text(0.5, 0.5, f"no {suffix} logged", ha="center", va="center",
                           transform=axes.transAxes)
             axes.set_xlabel("epoch")
-            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+            # Whole epochs only, with room around them: a one-epoch stage
+            # would otherwise get ticks like 0.95 ... 1.05.
+            axes.set_xlim(0.5, stage_rows["epoch"].max() + 0.5)
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             axes.grid(alpha=0.3)
         loss_axes.set_ylabel("cross-entropy loss")
         accuracy_axes.set_ylabel("masked-word accuracy" if stage == "mlm" else "accuracy")

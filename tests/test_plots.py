@@ -56,3 +56,12 @@ def test_drawing_opens_no_pyplot_figure(tmp_path):
 def test_a_folder_without_history_is_refused_in_one_line(tmp_path):
     with pytest.raises(FileNotFoundError, match="history.csv not found; expected the history.csv"):
         plot_curves(tmp_path / "history.csv", tmp_path / "curves.png")
+
+
+def test_a_one_epoch_stage_gets_whole_epoch_ticks():
+    history = pd.DataFrame({"stage": ["frozen"], "epoch": [1], "loss": [0.6], "val_loss": [0.5]})
+    figure = curves_figure(history)
+    figure.canvas.draw()
+    for axes in figure.axes:
+        low, high = axes.get_xlim()
+        assert [tick for tick in axes.get_xticks() if low <= tick <= high] == [1.0]
