@@ -84,3 +84,12 @@ def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
     assert np.isfinite(metrics["stages"]["mlm"]["loss"])
     with open(tmp_path / "run" / "config.json") as file:
         assert json.load(file)["pretrain"]["corpus"] == str(folder)
+
+
+def test_streaming_under_another_backend_stops_naming_tensorflow(shards, monkeypatch):
+    folder, texts = shards
+    vectorizer = build_vectorizer(texts, 50, 16)
+    # Streaming runs the vectorizer in tf.data: JAX and PyTorch processes cannot.
+    monkeypatch.setattr("keras.backend.backend", lambda: "jax")
+    with pytest.raises(ValueError, match="needs the TensorFlow backend .*this process runs jax"):
+        corpus_mlm_dataset(corpus_files(str(folder)), vectorizer, batch_size=8, vocabulary_size=50)
