@@ -324,10 +324,12 @@ def _coerce_text(text: pd.Series) -> pd.Series:
     """Numbers become their str, bytes (tensorflow-datasets) are decoded as UTF-8."""
     if isinstance(text.dtype, pd.StringDtype):  # parquet and CSV text: already str, no loop
         return text
-    return text.map(_value_to_text).astype("str")
+    return text.map(value_to_text).astype("str")
 
 
-def _value_to_text(value) -> str | None:
+def value_to_text(value) -> str | None:
+    """One text cell as str: bytes decoded as UTF-8 (invalid bytes replaced), numbers as
+    their text; None for a missing value (None, NaN, pd.NA)."""
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):

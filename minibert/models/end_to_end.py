@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pandas as pd
 
+from minibert.data.sources import value_to_text
 from minibert.data.tokenizer import vectorize
 from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import FunctionalModel, with_deserialized
@@ -27,16 +28,13 @@ def as_text_array(texts) -> np.ndarray:
 
 
 def _as_text(text, index) -> str:
-    if isinstance(text, str):
-        return text
-    if isinstance(text, bytes):
-        return text.decode("utf-8", errors="replace")
-    if pd.api.types.is_scalar(text) and pd.isna(text):
+    value = value_to_text(text)  # as the data sets read their text columns
+    if value is None:
         raise ValueError(
             f"text {index} is missing ({text!r}); drop or fill missing texts first, "
             "e.g. frame.dropna(subset=['text'])"
         )
-    return str(text)
+    return value
 
 
 def as_pair_texts(pairs) -> dict:
