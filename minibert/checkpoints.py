@@ -7,10 +7,11 @@ callback also keeps the stage's per-epoch logs beside them, so the resumed
 stage's history still has every epoch, once.
 """
 
-import json
 import os
 
 import keras
+
+from minibert import run_folder
 
 HISTORY_FILE = "history.json"
 # Where BackupAndRestore records the epoch reached.
@@ -57,8 +58,7 @@ class StageCheckpoint(keras.callbacks.BackupAndRestore):
         self.resumed_epochs = self.model._initial_epoch or 0
         self.history = {}
         if self.resumed_epochs and os.path.exists(self.history_path):
-            with open(self.history_path, encoding="utf-8") as file:
-                saved = json.load(file)
+            saved = run_folder.read_json(self.history_path)
             # The logs are written before the weights: they may hold one
             # epoch more than the checkpoint, never one fewer.
             self.history = {key: values[: self.resumed_epochs] for key, values in saved.items()}
@@ -71,18 +71,13 @@ class StageCheckpoint(keras.callbacks.BackupAndRestore):
         metadata_path = os.path.join(self.backup_dir, METADATA_FILE)
         if not (os.path.exists(metadata_path) and os.path.exists(self.history_path)):
             return 0, 0.0
-        with open(metadata_path, encoding="utf-8") as file:
-            epochs = json.load(file)["epoch"]
-        with open(self.history_path, encoding="utf-8") as file:
-            seconds = json.load(file).get("seconds", [])[:epochs]
+        epochs = run_folder.read_json(metadata_path)["epoch"]
+        seconds = run_folder.read_json(self.history_path).get("seconds", [])[:epochs]
         return epochs, float(sum(seconds))
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         os.makedirs(self.backup_dir, exist_ok=True)
-        temporary = self.history_path + ".tmp"
-        with open(temporary, "w", encoding="utf-8") as file:
-            json.dump(self.history, file)
-        os.replace(temporary, self.history_path)
+        run_folder.write_json(self.history_path, self.history)
         super().on_epoch_end(epoch, logs)

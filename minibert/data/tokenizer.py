@@ -83,9 +83,13 @@ def build_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_si
 
 
 def save_vocabulary(vectorizer, path) -> None:
-    """One token per line, id = line number (line 0 is the empty padding token)."""
-    with open(path, "w", encoding="utf-8") as file:
-        file.write("\n".join(vectorizer.get_vocabulary()) + "\n")
+    """One token per line, id = line number (line 0 is the empty padding token).
+
+    Written atomically, as every run file is (`minibert.run_folder.write_text`).
+    """
+    from minibert.run_folder import write_text  # run_folder imports the data modules
+
+    write_text(path, "\n".join(vectorizer.get_vocabulary()) + "\n")
 
 
 def load_vocabulary(path) -> list[str]:
