@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 import tensorflow as tf
 
 from minibert.data.pipeline import PAD_TO_MULTIPLE, mask_batch
+from minibert.data.sources import value_to_text
 
 CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
 # Rows read from a shard at a time.
@@ -67,11 +68,16 @@ def _chunks(file, text_column):
 
 
 def iter_corpus_texts(files, text_column="text"):
-    """Every non-empty text of the shards, in order; missing values are skipped."""
+    """Every non-empty text of the shards, in order; missing values are skipped.
+
+    Cells are read as the data sets read them (`value_to_text`): bytes
+    decoded, numbers as their text.
+    """
     for file in files:
         for chunk in _chunks(file, text_column):
-            for text in chunk:
-                if isinstance(text, str) and text.strip():
+            for value in chunk:
+                text = value_to_text(value)
+                if text is not None and text.strip():
                     yield text
 
 

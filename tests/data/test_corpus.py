@@ -93,3 +93,13 @@ def test_streaming_under_another_backend_stops_naming_tensorflow(shards, monkeyp
     monkeypatch.setattr("keras.backend.backend", lambda: "jax")
     with pytest.raises(ValueError, match="needs the TensorFlow backend .*this process runs jax"):
         corpus_mlm_dataset(corpus_files(str(folder)), vectorizer, batch_size=8, vocabulary_size=50)
+
+
+def test_a_shard_of_bytes_is_read_as_the_data_sets_read_it(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = [b"a good film", b"caf\xff bad", None]
+    pq.write_table(pa.table({"text": pa.array(texts, pa.binary())}), tmp_path / "a.parquet")
+    pd.DataFrame({"text": [2024]}).to_json(tmp_path / "b.jsonl", orient="records", lines=True)
+    assert list(iter_corpus_texts(corpus_files(str(tmp_path)))) == ["a good film", "caf\ufffd bad", "2024"]
