@@ -1,6 +1,7 @@
 """The recipes: pretrain a masked LM, fine-tune a classifier, or both in a run."""
 
 import dataclasses
+import functools
 import os
 import shutil
 import time
@@ -116,6 +117,12 @@ def pretrain(
         backbone, tie_weights=config.model.tie_weights, num_sampled=pretrain_config.num_sampled,
         seed=config.seed, next_sentence=next_sentence,
     )
+    # Training and validation batches differ only in their masking and padding.
+    masked_batches = functools.partial(
+        mlm_dataset, batch_size=pretrain_config.batch_size,
+        vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
+        seed=config.seed, rows_multiple=batch_multiple(),
+    )
     if pretrain_config.corpus is not None:
         files = corpus_files(pretrain_config.corpus)
         dataset = pad_batches(corpus_mlm_dataset(
@@ -132,16 +139,9 @@ def pretrain(
         token_ids, next_labels = _pretraining_examples(
             vectorizer, texts, backbone, next_sentence, config.seed
         )
-        dataset = mlm_dataset(
-            token_ids,
-            batch_size=pretrain_config.batch_size,
-            vocabulary_size=backbone.vocabulary_size,
-            mask_rate=pretrain_config.mask_rate,
-            static_masking=pretrain_config.static_masking,
-            dynamic_padding=pretrain_config.dynamic_padding,
-            seed=config.seed,
-            next_sentence_labels=next_labels,
-            rows_multiple=batch_multiple(),
+        dataset = masked_batches(
+            token_ids, static_masking=pretrain_config.static_masking,
+            dynamic_padding=pretrain_config.dynamic_padding, next_sentence_labels=next_labels,
         )
         steps_per_epoch = int(dataset.cardinality())
     learning_rate = learning_rate_schedule(
@@ -169,15 +169,10 @@ def pretrain(
         validation_ids, validation_next_labels = _pretraining_examples(
             vectorizer, validation_texts, backbone, next_sentence, config.seed
         )
-        validation = mlm_dataset(
+        validation = masked_batches(
             validation_ids,
-            batch_size=pretrain_config.batch_size,
-            vocabulary_size=backbone.vocabulary_size,
-            mask_rate=pretrain_config.mask_rate,
             static_masking=True,  # the same masks every epoch: comparable scores
-            seed=config.seed,
             next_sentence_labels=validation_next_labels,
-            rows_multiple=batch_multiple(),
         )
     history = masked_lm.fit(
         dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
