@@ -8,7 +8,7 @@
       classifier.keras the classifier after the last stage
       end_to_end.keras raw strings in, probabilities out
       history.csv      one row per epoch of every stage
-      curves.png       loss and accuracy per epoch of every stage (minibert.plots)
+      curves.png       loss and accuracy per epoch of every stage (minibert.inspection.plots)
       metrics.json     validation figures and wall times
       logs/            with --tensorboard: each stage's TensorBoard event files
       embeddings.csv   written by `python -m minibert embed`: 2-D sentence
@@ -20,13 +20,13 @@
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 
 import keras
 import pandas as pd
 
-from minibert.data.sources import short_reason
+from minibert.data.tables import short_reason
+from minibert.files import read_json, write_json, write_text
 
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.txt"
@@ -41,7 +41,7 @@ LOGS_DIR = "logs"
 # `embed` writes embeddings.csv beside this picture (same name, .csv).
 EMBEDDINGS_PLOT_FILE = "embeddings.png"
 # Per-stage checkpoints of an unfinished run, and the settings it was asked
-# for (minibert.checkpoints); deleted once the run has finished.
+# for (minibert.training.checkpoints); deleted once the run has finished.
 CHECKPOINTS_DIR = "checkpoints"
 REQUEST_FILE = "request.json"
 
@@ -81,57 +81,6 @@ def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
     os.makedirs(checkpoints, exist_ok=True)
     write_json(request_path, request)
     return False
-
-
-def _atomic_write(path, write):
-    """Writes through a temporary file in the same folder, then renames it.
-
-    A crash mid-write leaves the previous file (or none), never a truncated one.
-    """
-    folder = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1]  # Keras checks the .keras extension
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
-    os.close(handle)
-    try:
-        write(temporary)
-        # mkstemp makes the file private (0600); give it the permissions any
-        # new file would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
-def save_model(model, path) -> None:
-    _atomic_write(path, model.save)
-
-
-def save_figure(figure, path) -> None:
-    """Writes a `matplotlib.figure.Figure` as PNG at its own size and dpi, atomically."""
-    _atomic_write(path, lambda temporary: figure.savefig(temporary, format="png"))
-
-
-def write_text(path, text) -> None:
-    def write(temporary):
-        with open(temporary, "w", encoding="utf-8") as file:
-            file.write(text)
-
-    _atomic_write(path, write)
-
-
-def write_json(path, values) -> None:
-    write_text(path, json.dumps(values, indent=2) + "\n")
-
-
-def read_json(path) -> dict:
-    with open(path, encoding="utf-8") as file:
-        try:
-            return json.load(file)
-        except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
-            raise ValueError(f"{path} is not valid JSON ({error}); restore it or rerun") from error
 
 
 def write_history(path, histories: dict) -> None:

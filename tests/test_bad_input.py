@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from conftest import make_reviews
 from minibert.config import ModelConfig, RunConfig, get_preset
 from minibert.data.labels import align_labels
-from minibert.data.sources import DataSourceError, load_dataset
+from minibert.data.sources import load_dataset
+from minibert.data.tables import DataSourceError
 from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, build_vectorizer, vectorize
 from minibert.models import Backbone, Classifier, EndToEndClassifier
 from minibert.training import run

@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 import pandas as pd
 
-from minibert.data.sources import (
+from minibert.data.tables import (
     DataSourceError,
     RawSplits,
     read_table,

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import tensorflow as tf
 
 from minibert.data.pipeline import PAD_TO_MULTIPLE, mask_batch
-from minibert.data.sources import value_to_text
+from minibert.data.tables import value_to_text
 
 CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
 # Rows read from a shard at a time.

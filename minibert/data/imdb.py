@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from minibert.data.sources import DataSourceError, RawSplits, short_reason
+from minibert.data.tables import DataSourceError, RawSplits, short_reason
 
 LABEL_NAMES = ("negative", "positive")
 TFDS_NAME = "imdb_reviews"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from minibert.data.errors import DataSourceError
+from minibert.data.tables import DataSourceError
 
 
 def encode_labels(labels: list[pd.Series], source_names) -> tuple[list[np.ndarray], tuple]:

@@ -18,8 +18,14 @@ import re
 import keras
 import numpy as np
 
-from minibert.data.tokenizer import CLS_ID, SEP_ID, UNKNOWN_ID, standardize_text, vectorized_batches
-from minibert.layers.pair_packer import kept_lengths
+from minibert.data.tokenizer import (
+    CLS_ID,
+    SEP_ID,
+    UNKNOWN_ID,
+    kept_lengths,
+    standardize_text,
+    vectorized_batches,
+)
 
 # A sentence ends at . ! or ? (or one of them and a closing quote or bracket)
 # followed by space; the space is what the split removes.

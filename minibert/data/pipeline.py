@@ -35,7 +35,8 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
     `_LENGTH_GROUP_BATCHES` batches, cuts the batches to their longest member
     (rounded up to `PAD_TO_MULTIPLE`) and shuffles the batch order (the
     "group by length" sampler of fairseq and Hugging Face). Epoch e of a seed
-    is always the same. With `labels`, it yields `(token_ids, labels)` pairs.
+    is always the same. With `labels`, one value per row (an array, or a dict
+    of arrays), it yields `(token_ids, labels of those rows)` pairs.
     """
     lengths = (token_ids != 0).sum(axis=1)
     epochs = iter(range(1 << 62))
@@ -52,7 +53,10 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
         for index in rng.permutation(len(batches)):
             rows = np.sort(batches[index])
             ids = token_ids[rows, : _padded_width(lengths[rows], token_ids.shape[1])]
-            yield ids if labels is None else (ids, labels[rows])
+            if labels is None:
+                yield ids
+            else:
+                yield ids, tf.nest.map_structure(lambda values: values[rows], labels)
 
     return epoch
 
@@ -60,11 +64,13 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
 def _length_grouped_dataset(token_ids, batch_size, seed, labels=None) -> tf.data.Dataset:
     """`length_grouped_batches` as a tf.data.Dataset of known length."""
     ids_spec = tf.TensorSpec((None, None), tf.int32)
+    if labels is not None:
+        labels_spec = tf.nest.map_structure(
+            lambda values: tf.TensorSpec((None, *values.shape[1:]), values.dtype), labels
+        )
     dataset = tf.data.Dataset.from_generator(
         length_grouped_batches(token_ids, batch_size, seed, labels),
-        output_signature=ids_spec if labels is None else (
-            ids_spec, tf.TensorSpec((None,), labels.dtype)
-        ),
+        output_signature=ids_spec if labels is None else (ids_spec, labels_spec),
     )
     num_batches = -(-len(token_ids) // batch_size)  # ceil: the last group's remainder
     # From a generator the length is unknown; stating it gives progress bars an end.
@@ -91,7 +97,7 @@ def mlm_dataset(
     static_masking: bool = False,
     dynamic_padding: bool = False,
     seed: int = 42,
-    next_sentence_labels: np.ndarray | None = None,
+    row_labels: dict | None = None,
     rows_multiple: int = 1,
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
@@ -100,34 +106,37 @@ def mlm_dataset(
     draws them once and reshuffles the masked sequences each epoch, as the
     notebook did. Both are deterministic for a seed. `dynamic_padding` groups
     sequences by length and cuts each batch to its longest one (see
-    `length_grouped_batches`); it needs dynamic masking. With
-    `next_sentence_labels` (one per row of `token_ids`, see
-    `minibert.data.next_sentence`), labels and weights are dicts of `"mlm"`
-    and `"nsp"`. `rows_multiple` > 1 pads each batch with zero-weight rows to
-    a multiple of that many (`pad_batches`).
+    `length_grouped_batches`); it needs dynamic masking. `row_labels` maps an
+    output's name to one label per row of `token_ids` (an objective's own
+    targets, e.g. `{"nsp": is-next}` from `minibert.data.next_sentence`):
+    labels and weights are then dicts of `"mlm"` and those names. `rows_multiple`
+    > 1 pads each batch with zero-weight rows to a multiple of that many
+    (`pad_batches`).
     """
     if static_masking and dynamic_padding:
         raise ValueError("dynamic_padding needs dynamic masking; drop static_masking")
     has_text = (token_ids != 0).any(axis=1)  # nothing to predict in empty rows
     token_ids = token_ids[has_text]
-    if next_sentence_labels is not None:
-        next_sentence_labels = np.asarray(next_sentence_labels)[has_text]
+    if row_labels is not None:
+        row_labels = {name: np.asarray(values)[has_text] for name, values in row_labels.items()}
     # Fixed padding: P slots for the full length. Dynamic padding: P follows
     # each batch's length (mask_tokens' default).
     max_predictions = None if dynamic_padding else max_predictions_for(token_ids.shape[1], mask_rate)
 
     def mask(rows, random_seed):
-        ids, next_labels = rows if next_sentence_labels is not None else (rows, None)
+        ids, batch_row_labels = rows if row_labels is not None else (rows, None)
         inputs, labels, weights = mask_batch(
             ids, random_seed, seed, vocabulary_size, mask_rate, max_predictions
         )
-        if next_labels is not None:
+        if batch_row_labels is not None:
             # Keras wants one weight structure per label structure.
-            labels = {"mlm": labels, "nsp": next_labels}
-            weights = {"mlm": weights, "nsp": tf.ones(tf.shape(next_labels), tf.float32)}
+            labels = {"mlm": labels, **batch_row_labels}
+            weights = {"mlm": weights, **{
+                name: tf.ones(tf.shape(values), tf.float32) for name, values in batch_row_labels.items()
+            }}
         return inputs, labels, weights
 
-    rows = token_ids if next_sentence_labels is None else (token_ids, next_sentence_labels)
+    rows = token_ids if row_labels is None else (token_ids, row_labels)
     dataset = tf.data.Dataset.from_tensor_slices(rows)
     shuffle = dict(buffer_size=len(token_ids), seed=seed, reshuffle_each_iteration=True)
     if static_masking:
@@ -139,7 +148,7 @@ def mlm_dataset(
         dataset = dataset.batch(batch_size)
     else:
         if dynamic_padding:
-            batches = _length_grouped_dataset(token_ids, batch_size, seed, next_sentence_labels)
+            batches = _length_grouped_dataset(token_ids, batch_size, seed, row_labels)
         else:
             batches = dataset.shuffle(**shuffle).batch(batch_size)
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)

@@ -11,9 +11,9 @@ table of text pairs, an unlabeled frame for pretraining, and the label names. Th
   `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.jsonl`, `.json` lines).
 - a path to one `.parquet`, `.csv`, `.jsonl` or `.json` (lines) file.
 
-This module holds what the sources share: the public types, the dispatch, reading table files,
-cleaning, label encoding, and the seeded stratified selection used both to carve a validation
-split and to cap the number of rows.
+This module holds the public type, the dispatch, cleaning, label encoding, and the seeded
+stratified selection used both to carve a validation split and to cap the number of rows; reading
+table files and the raw splits every reader returns are in `tables.py`.
 """
 
 from __future__ import annotations
@@ -25,16 +25,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minibert.data.errors import DataSourceError
+from minibert.data import amazon, imdb
 from minibert.data.labels import (
     encode_labels,
     override_label_names,
     require_known_test_labels,
     require_two_classes,
 )
+from minibert.data.tables import (
+    TABLE_SUFFIXES,
+    DataSourceError,
+    RawSplits,
+    find_table,
+    read_text_table,
+    value_to_text,
+)
 
 NAMED_DATASETS = ("imdb", "amazon-polarity")
-TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # eq=False: DataFrames have no single truth value.
@@ -68,19 +75,6 @@ class TextClassificationData:
         frames = [self.train, self.unlabeled] + ([self.validation] if include_validation else [])
         columns = ("text", "text_pair")
         return [text for frame in frames for c in columns if c in frame for text in frame[c].tolist()]
-
-
-@dataclasses.dataclass(frozen=True, eq=False)
-class RawSplits:
-    """A source as read, before cleaning: labels are still the source's own values."""
-
-    name: str
-    train: pd.DataFrame  # columns ["text", "label"]
-    test: pd.DataFrame | None = None  # columns ["text", "label"]
-    unlabeled: pd.DataFrame | None = None  # column ["text"]
-    label_names: tuple[str, ...] | None = None  # names the source gives integer labels 0..K-1
-    default_max_train_rows: int | None = None  # caps for sources too large to use whole
-    default_max_validation_rows: int | None = None
 
 
 def load_dataset(
@@ -126,9 +120,6 @@ def load_dataset(
 
 def _read_source(dataset, data_dir, text_column, label_column, text_pair_column, cache_dir):
     """Dispatch `dataset` (and `data_dir`) to the reader of that source: a `RawSplits`."""
-    # Imported here, not at the top: both modules import DataSourceError and the readers below.
-    from minibert.data import amazon, imdb
-
     if text_pair_column is not None and dataset in NAMED_DATASETS:
         raise DataSourceError(
             f"{dataset!r} has one text per row; --text-pair-column is for a table file or "
@@ -176,14 +167,14 @@ def read_split_folder(
     folder: Path, name: str, text_column: str, label_column: str, text_pair_column=None
 ) -> RawSplits:
     """Read `train.*` (required), `test.*` and `unsup.*` or `unlabeled.*` (optional) files."""
-    train_path = _find_table(folder, ("train",))
+    train_path = find_table(folder, ("train",))
     if train_path is None:
         raise DataSourceError(
             f"no train{'/'.join(TABLE_SUFFIXES)} file and no aclImdb/ tree (train/pos, train/neg) "
             f"in {folder}; pass a folder holding one of them"
         )
-    test_path = _find_table(folder, ("test",))
-    unlabeled_path = _find_table(folder, ("unsup", "unlabeled"))
+    test_path = find_table(folder, ("test",))
+    unlabeled_path = find_table(folder, ("unsup", "unlabeled"))
     return RawSplits(
         name,
         train=read_text_table(train_path, text_column, label_column, text_pair_column),
@@ -192,75 +183,6 @@ def read_split_folder(
         ),
         unlabeled=None if unlabeled_path is None else read_text_table(unlabeled_path, text_column),
     )
-
-
-def _find_table(folder: Path, stems: Sequence[str]) -> Path | None:
-    """The first `<stem><suffix>` file in `folder`, parquet before csv before json lines."""
-    for stem in stems:
-        for suffix in TABLE_SUFFIXES:
-            if (folder / f"{stem}{suffix}").is_file():
-                return folder / f"{stem}{suffix}"
-    return None
-
-
-def read_text_table(
-    path: Path, text_column: str, label_column: str | None = None, text_pair_column=None
-) -> pd.DataFrame:
-    """Read `path` as columns `["text", ("text_pair",) "label"]`; no label column: `["text"]`."""
-    table = read_table(path)
-    require_column(table, text_column, "text", path.name, "pass --text-column")
-    if label_column is None:
-        return pd.DataFrame({"text": table[text_column]})
-    columns = {"text": table[text_column]}
-    if text_pair_column is not None:
-        require_column(table, text_pair_column, "text pair", path.name, "pass --text-pair-column")
-        columns["text_pair"] = table[text_pair_column]
-    require_column(table, label_column, "label", path.name, "pass --label-column")
-    return pd.DataFrame({**columns, "label": table[label_column]})
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a `.parquet`, `.csv`, `.jsonl` or `.json` (one object per line) file."""
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise DataSourceError(
-            f"cannot read {path.name}: unsupported file type {suffix!r}; "
-            f"pass a {'/'.join(TABLE_SUFFIXES)} file"
-        )
-    try:
-        if suffix == ".parquet":
-            return pd.read_parquet(path, engine="pyarrow")
-        if suffix == ".csv":
-            return pd.read_csv(path)
-        # dtype=False keeps JSON's own types (a review "007" stays text) and parses no dates.
-        return pd.read_json(path, lines=True, dtype=False)
-    except UnicodeDecodeError as error:
-        raise DataSourceError(
-            f"{path} is not UTF-8 text (it holds the byte "
-            f"{error.object[error.start:error.start + 1]!r}); save it as UTF-8, e.g. with "
-            "iconv -f latin1 -t utf-8"
-        ) from error
-    except (OSError, ValueError) as error:  # parser, arrow and empty-file errors: ValueErrors
-        raise DataSourceError(
-            f"could not read {path}: {short_reason(error)}; "
-            "check the file (.json and .jsonl files are read as one JSON object per line)"
-        ) from error
-
-
-def require_column(table: pd.DataFrame, column: str, role: str, origin: str, fix: str) -> None:
-    """Raise a DataSourceError naming the missing column, the columns there are, and the fix."""
-    if column not in table.columns:
-        raise DataSourceError(
-            f"{role} column {column!r} not found in {origin}; "
-            f"columns are {[str(name) for name in table.columns]}; {fix}"
-        )
-
-
-def short_reason(error: BaseException) -> str:
-    """The first line of an exception's message, short enough for a one-line error."""
-    lines = str(error).strip().splitlines()
-    reason = lines[0] if lines else type(error).__name__
-    return reason if len(reason) <= 200 else reason[:197] + "..."
 
 
 def _assemble(
@@ -325,16 +247,6 @@ def _coerce_text(text: pd.Series) -> pd.Series:
     if isinstance(text.dtype, pd.StringDtype):  # parquet and CSV text: already str, no loop
         return text
     return text.map(value_to_text).astype("str")
-
-
-def value_to_text(value) -> str | None:
-    """One text cell as str: bytes decoded as UTF-8 (invalid bytes replaced), numbers as
-    their text; None for a missing value (None, NaN, pd.NA)."""
-    if isinstance(value, bytes):
-        return value.decode("utf-8", errors="replace")
-    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
-        return None
-    return str(value)
 
 
 def _validation_row_count(validation_size: float, train_rows: int) -> int:

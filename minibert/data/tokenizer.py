@@ -5,7 +5,10 @@ Token ids are laid out so that special tokens come first:
     0 padding ""   1 "[UNK]"   2 "[mask]"   3 "[cls]"   4 "[sep]"   5.. words
 
 Keeping them first means "is this a real word?" is one comparison
-(`token_id >= NUM_SPECIAL_TOKENS`), which the masking relies on.
+(`token_id >= NUM_SPECIAL_TOKENS`), which the masking relies on. The one rule
+for cutting a text pair to fit (`kept_lengths`) lives here too: packed pairs
+(`minibert.layers.PairPacker`) and next-sentence pairs
+(`minibert.data.next_sentence`) both follow it.
 """
 
 import re
@@ -14,6 +17,8 @@ import string
 import keras
 import numpy as np
 import tensorflow as tf
+
+from minibert.files import write_text
 
 PADDING_TOKEN = ""
 UNKNOWN_TOKEN = "[UNK]"
@@ -85,10 +90,8 @@ def build_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_si
 def save_vocabulary(vectorizer, path) -> None:
     """One token per line, id = line number (line 0 is the empty padding token).
 
-    Written atomically, as every run file is (`minibert.run_folder.write_text`).
+    Written atomically, as every run file is (`minibert.files.write_text`).
     """
-    from minibert.run_folder import write_text  # run_folder imports the data modules
-
     write_text(path, "\n".join(vectorizer.get_vocabulary()) + "\n")
 
 
@@ -119,3 +122,17 @@ def vectorize(vectorizer, texts, batch_size=1024) -> np.ndarray:
     if not batches:
         return np.zeros((0, vectorizer.get_config()["output_sequence_length"]), "int32")
     return np.concatenate(batches).astype("int32")
+
+
+def kept_lengths(length_a, length_b, budget):
+    """How many tokens of each side fit in `budget`, the longer side cut first.
+
+    Each side keeps up to half the room (the first side the odd token), and
+    room one side does not need goes to the other. Ints, arrays or tensors.
+
+    Example:
+    >>> [int(kept) for kept in kept_lengths(20, 2, budget=9)]
+    [7, 2]
+    """
+    kept_a = keras.ops.minimum(length_a, keras.ops.maximum(budget - length_b, (budget + 1) // 2))
+    return kept_a, keras.ops.minimum(length_b, budget - kept_a)

@@ -3,21 +3,7 @@
 import keras
 from keras import ops
 
-from minibert.data.tokenizer import CLS_ID, PADDING_ID, SEP_ID, UNKNOWN_ID
-
-
-def kept_lengths(length_a, length_b, budget):
-    """How many tokens of each side fit in `budget`, the longer side cut first.
-
-    Each side keeps up to half the room (the first side the odd token), and
-    room one side does not need goes to the other. Ints, arrays or tensors.
-
-    Example:
-    >>> [int(kept) for kept in kept_lengths(20, 2, budget=9)]
-    [7, 2]
-    """
-    kept_a = ops.minimum(length_a, ops.maximum(budget - length_b, (budget + 1) // 2))
-    return kept_a, ops.minimum(length_b, budget - kept_a)
+from minibert.data.tokenizer import CLS_ID, PADDING_ID, SEP_ID, UNKNOWN_ID, kept_lengths
 
 
 @keras.saving.register_keras_serializable(package="minibert")

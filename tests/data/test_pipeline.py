@@ -137,12 +137,12 @@ def test_classification_dynamic_padding_keeps_each_review_with_its_label(shuffle
     [{}, {"dynamic_padding": True}, {"static_masking": True}],
     ids=["shuffled", "length-grouped", "static"],
 )
-def test_next_sentence_labels_travel_with_their_rows(options):
+def test_row_labels_travel_with_their_rows(options):
     # Row i is made of one word, 10 + its label: masking changes ~15% of it,
     # so the row's commonest word still names the label it must carry.
     labels = np.tile([0, 1, 1], 22)[:64].astype("int32")
     ids = np.repeat((10 + labels)[:, None], 20, axis=1).astype("int32")
-    dataset = make(ids, next_sentence_labels=labels, **options)
+    dataset = make(ids, row_labels={"nsp": labels}, **options)
     rows = 0
     for inputs, batch_labels, weights in dataset:
         assert set(batch_labels) == set(weights) == {"mlm", "nsp"}

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from minibert.data import amazon, imdb
-from minibert.data.sources import DataSourceError, TextClassificationData, load_dataset
+from minibert.data.sources import TextClassificationData, load_dataset
+from minibert.data.tables import DataSourceError
 
 
 def _reviews(count: int, label: int) -> list[str]:
