@@ -8,17 +8,16 @@ rebuilt from it.
 import dataclasses
 
 from minibert.data.tokenizer import SPECIAL_TOKENS
-from minibert.distribution import DISTRIBUTIONS
+from minibert.objectives import OBJECTIVES, get_objective
 
-# Learning-rate schedules (minibert.optimization.learning_rate_schedule).
+# Data-parallel training engines (minibert.training.distribution).
+DISTRIBUTIONS = ("none", "mirrored", "data-parallel")
+# Learning-rate schedules (minibert.training.optimization.learning_rate_schedule).
 SCHEDULES = ("constant", "cosine", "linear")
 # How a classifier reads a text pair: "siamese", each text through the shared
 # backbone ([h1, h2, cos, |h1 - h2|], minibert.models.PairClassifier); or
 # "packed", one `[cls] a [sep] b [sep]` sequence with segment embeddings.
 PAIR_ENCODINGS = ("siamese", "packed")
-# Pretraining objectives: masked-LM alone (RoBERTa), or with BERT's
-# next-sentence prediction on `[cls] a [sep] b [sep]` pairs.
-OBJECTIVES = ("mlm", "mlm+nsp")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
 
@@ -67,13 +66,14 @@ class PretrainConfig:
     # (needs dynamic masking): most reviews are shorter than the maximum.
     dynamic_padding: bool = True
     # Train the masked-LM head on a sampled softmax over this many words
-    # (minibert.sampled_softmax); 0 trains on the full vocabulary.
+    # (minibert.layers.sampled_softmax); 0 trains on the full vocabulary.
     num_sampled: int = 2048
     # "constant", or "cosine" / "linear": a linear warmup over the first 10%
     # of steps, then a cosine or linear decay to 0
-    # (minibert.optimization.learning_rate_schedule).
+    # (minibert.training.optimization.learning_rate_schedule).
     schedule: str = "constant"
-    # One of OBJECTIVES.
+    # A name in minibert.objectives.OBJECTIVES: "mlm", masked-LM alone
+    # (RoBERTa); "mlm+nsp", with BERT's next-sentence prediction.
     objective: str = "mlm"
     # Stop pretraining after this many minutes, wherever the epoch is (None:
     # run every epoch): compares objectives or models at equal time.
@@ -143,21 +143,20 @@ class RunConfig:
     # one host's GPUs) or "data-parallel" (JAX, one or many hosts).
     distribute: str = "none"
     # Write each stage's epochs as TensorBoard event files under RUN/logs/<stage>
-    # (minibert.tensorboard_logs).
+    # (minibert.training.tensorboard_logs).
     tensorboard: bool = False
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
         _check_sizes(self)
-        if self.pretrain.objective not in OBJECTIVES:
-            raise ValueError(f"objective {self.pretrain.objective!r} is not one of {OBJECTIVES}")
+        objective = get_objective(self.pretrain.objective)
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
             raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
-        if self.pretrain.corpus is not None and (
-            self.pretrain.objective != "mlm" or self.pretrain.static_masking
-        ):
+        if self.pretrain.corpus is not None and (not objective.streams or self.pretrain.static_masking):
+            streamed = [name for name, known in OBJECTIVES.items() if known.streams]
             raise ValueError(
-                "a streamed pretraining corpus takes the mlm objective with dynamic masking"
+                f"a streamed pretraining corpus takes the {' or '.join(streamed)} objective with "
+                "dynamic masking"
             )
         if self.distribute not in DISTRIBUTIONS:
             raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
