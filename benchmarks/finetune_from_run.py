@@ -18,7 +18,7 @@ import time
 import keras
 
 import minibert  # noqa: F401  (registers the saved models' classes)
-from minibert import run_folder
+from minibert import files, run_folder
 from minibert.config import FinetuneConfig, RunConfig
 from minibert.data.sources import load_dataset
 from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
@@ -49,7 +49,7 @@ def main():
     parser.add_argument("overrides", nargs="*", help="FinetuneConfig fields as name=value")
     args = parser.parse_intermixed_args()
 
-    values = run_folder.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
+    values = files.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
     values.pop("data", None)
     config = RunConfig.from_dict(values)
     split_seed = config.seed  # the run's train/validation split, whatever --seed trains with

@@ -14,8 +14,10 @@ from minibert.config import FinetuneConfig, ModelConfig, PretrainConfig, RunConf
 from minibert.data.masking import mask_tokens
 from minibert.data.sources import load_dataset
 from minibert.data.tokenizer import build_vectorizer, standardize_text, vectorize
-from minibert.embeddings import sentence_vectors
-from minibert.fill_mask import FillMaskCallback, fill_mask
+from minibert.inspection.embeddings import sentence_vectors
+from minibert.inspection.fill_mask import FillMaskCallback, fill_mask
+from minibert.inspection.metrics import classification_report
+from minibert.inspection.plots import plot_curves
 from minibert.layers import (
     MaskedLMHead,
     PairPacker,
@@ -23,7 +25,6 @@ from minibert.layers import (
     TokenAndPositionEmbedding,
     TransformerEncoder,
 )
-from minibert.metrics import classification_report
 from minibert.models import (
     Backbone,
     Classifier,
@@ -31,9 +32,8 @@ from minibert.models import (
     MaskedLanguageModel,
     PairClassifier,
 )
-from minibert.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
-from minibert.plots import plot_curves
 from minibert.training import finetune, pretrain, run
+from minibert.training.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
 
 __version__ = "0.1.0"
 

@@ -130,7 +130,7 @@ def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, w
     """Runs in a child process: ms per pretraining step of one setup."""
     from minibert.data.pipeline import mlm_dataset
     from minibert.models import Backbone, MaskedLanguageModel
-    from minibert.training import compile_masked_lm
+    from minibert.training.pretraining import compile_masked_lm
 
     keras.mixed_precision.set_global_policy(setup.precision)
     keras.utils.set_random_seed(0)
@@ -156,7 +156,7 @@ def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, s
     """Runs in a child process: ms per classifier step, backbone unfrozen."""
     from minibert.data.pipeline import classification_dataset
     from minibert.models import Backbone, Classifier
-    from minibert.training import compile_classifier
+    from minibert.training.finetuning import compile_classifier
 
     keras.mixed_precision.set_global_policy(setup.precision)
     keras.utils.set_random_seed(0)

@@ -18,7 +18,7 @@ import pytest
 
 from conftest import make_headline_pairs, make_reviews, make_topic_documents, png_size
 from minibert.cli import main
-from minibert.plots import PIXEL_SIZE
+from minibert.inspection.plots import PIXEL_SIZE
 
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
 
@@ -294,13 +294,13 @@ def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(trained_run):
 
 
 def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_path, reviews_csv):
-    from minibert import run_folder
-    from minibert.cli import _load_data, build_parser
+    from minibert import files, run_folder
+    from minibert.cli import build_parser, load_data
     from minibert.data.sources import load_dataset
 
-    run_folder.write_json(tmp_path / run_folder.CONFIG_FILE, {"seed": 7})
+    files.write_json(tmp_path / run_folder.CONFIG_FILE, {"seed": 7})
     for command in ("evaluate", "embed"):
         args = build_parser().parse_args([command, str(tmp_path), "--dataset", reviews_csv])
-        rows = _load_data(args).validation["text"].tolist()
+        rows = load_data(args).validation["text"].tolist()
         assert rows == load_dataset(reviews_csv, seed=7).validation["text"].tolist()
         assert rows != load_dataset(reviews_csv, seed=42).validation["text"].tolist()

@@ -14,7 +14,8 @@ import sys
 import numpy as np
 import pytest
 
-from minibert.distribution import distribution_scope, pad_rows
+from minibert.models.replicas import pad_rows
+from minibert.training.distribution import distribution_scope
 
 STEP = r"""
 import json, sys
@@ -26,9 +27,10 @@ if distribute == "mirrored":
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras
 from minibert.data.pipeline import mlm_dataset
-from minibert.distribution import batch_multiple, distribution_scope
+from minibert.models.replicas import batch_multiple
+from minibert.training.distribution import distribution_scope
 from minibert.models import Backbone, MaskedLanguageModel
-from minibert.training import compile_masked_lm
+from minibert.training.pretraining import compile_masked_lm
 
 token_ids = np.random.RandomState(0).randint(5, 60, size=(7, 16)).astype("int32")
 results = {}

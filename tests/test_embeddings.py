@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from minibert.data.tokenizer import build_vectorizer
-from minibert.embeddings import embedding_table, pca_2d, project_2d, sentence_vectors
+from minibert.inspection.embeddings import embedding_table, pca_2d, project_2d, sentence_vectors
 from minibert.models import Backbone, Classifier, EndToEndClassifier, PairClassifier
 
 TEXTS = ["a good film", "a bad film", "great acting and a great story", "awful and boring", "good"]

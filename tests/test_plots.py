@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from conftest import png_size
-from minibert.plots import PIXEL_SIZE, curves_figure, plot_curves, plot_embeddings
+from minibert.inspection.plots import PIXEL_SIZE, curves_figure, plot_curves, plot_embeddings
 
 
 def write_history(folder, stages) -> str:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_reviews
-from minibert import run_folder
+from minibert import files, run_folder
 
 
 def wait_for_epoch(process, metadata_path, epoch, timeout=600):
@@ -74,7 +74,7 @@ def test_an_unfinished_run_with_other_settings_is_not_resumed(tmp_path):
 def test_a_finished_run_is_neither_resumed_nor_overwritten(tmp_path):
     run = tmp_path / "run"
     run_folder.prepare_run_folder(run, {"epochs": 4})
-    run_folder.write_json(run / run_folder.METRICS_FILE, {})
+    files.write_json(run / run_folder.METRICS_FILE, {})
     with pytest.raises(FileExistsError, match="already exists"):
         run_folder.prepare_run_folder(run, {"epochs": 4})
     # Overwritten, it is an unfinished run again: a kill now leaves it resumable.

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from minibert import run_folder
+from minibert import files, run_folder
 from minibert.cli import main
 from minibert.models import Backbone, Classifier
 
@@ -17,7 +17,7 @@ from minibert.models import Backbone, Classifier
 # says which version it is writing; the test kills it in the middle of one.
 SAVE_FOREVER = """
 import sys, numpy as np
-from minibert import run_folder
+from minibert import files, run_folder
 from minibert.models import Backbone, Classifier
 path = sys.argv[1]
 # A 20,000-word embedding makes each save take long enough to be caught in.
@@ -26,7 +26,7 @@ for version in range(1, 1000):
     for weight in model.weights:
         weight.assign(np.full(weight.shape, version, weight.dtype))
     print("saving", version, flush=True)
-    run_folder.save_model(model, path)
+    files.save_model(model, path)
     print("saved", version, flush=True)
 """
 
@@ -72,7 +72,7 @@ def test_a_kill_during_a_save_leaves_the_previous_model_intact(tmp_path):
 def run_with_model(tmp_path):
     """A folder holding a good classifier.keras, and that file's bytes."""
     path = tmp_path / run_folder.CLASSIFIER_FILE
-    run_folder.save_model(_small_classifier(), path)
+    files.save_model(_small_classifier(), path)
     return tmp_path, path.read_bytes()
 
 
@@ -114,4 +114,4 @@ def test_a_damaged_json_file_is_named(tmp_path):
     path = tmp_path / run_folder.CONFIG_FILE
     path.write_text('{"model": {', encoding="utf-8")
     with pytest.raises(ValueError, match=r"config\.json is not valid JSON"):
-        run_folder.read_json(path)
+        files.read_json(path)

@@ -1,10 +1,10 @@
-"""TensorBoard event files written by minibert.tensorboard_logs, read back as TensorBoard reads them."""
+"""TensorBoard event files written by minibert.training.tensorboard_logs, read back as TensorBoard reads them."""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from minibert.tensorboard_logs import TensorBoardLogs
+from minibert.training.tensorboard_logs import TensorBoardLogs
 
 
 def read_scalars(folder) -> dict:

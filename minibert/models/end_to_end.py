@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from minibert.data.sources import value_to_text
+from minibert.data.tables import value_to_text
 from minibert.data.tokenizer import vectorize
 from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import FunctionalModel, with_deserialized

@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from minibert.distribution import num_replicas_in_step, sum_over_replicas
 from minibert.layers import MaskedLMHead, NextSentenceHead
+from minibert.layers.sampled_softmax import sample_log_uniform, sampled_softmax_loss
+from minibert.models.replicas import num_replicas_in_step, sum_over_replicas
 from minibert.models.serialization import FunctionalModel, with_deserialized
-from minibert.sampled_softmax import sample_log_uniform, sampled_softmax_loss
 
 
 def _weighted_mean(losses, weights=None):
@@ -33,7 +33,7 @@ class MaskedLanguageModel(FunctionalModel):
         tie_weights: reuse the token embedding as the output projection.
         transform: BERT's Dense + LayerNorm before the projection.
         num_sampled: when > 0, training scores each prediction against its
-            true word and this many sampled ones (`minibert.sampled_softmax`)
+            true word and this many sampled ones (`minibert.layers.sampled_softmax`)
             instead of the whole vocabulary; evaluation and prediction keep
             the full softmax. 0 trains on the full softmax.
         seed: seed of the sampled words.

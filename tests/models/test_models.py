@@ -168,7 +168,7 @@ def test_masked_lm_reloads_from_keras_file_with_identical_logits(tmp_path, tie_w
 
 
 def test_sampled_masked_lm_trains_on_sampled_words_and_validates_on_all_of_them():
-    from minibert.training import compile_masked_lm
+    from minibert.training.pretraining import compile_masked_lm
 
     backbone = _backbone()
     mlm = MaskedLanguageModel(backbone, tie_weights=True, num_sampled=10, seed=0)

@@ -9,8 +9,8 @@ import pytest
 from minibert.data.tokenizer import build_vectorizer
 from minibert.layers import NextSentenceHead
 from minibert.models import Backbone, MaskedLanguageModel
-from minibert.next_sentence_prediction import next_sentence_probability
-from minibert.training import compile_masked_lm
+from minibert.inspection.next_sentence_prediction import next_sentence_probability
+from minibert.training.pretraining import compile_masked_lm
 from tests.layer_testing import run_layer_test
 
 VOCABULARY, SEQUENCE_LENGTH, HIDDEN = 50, 12, 16

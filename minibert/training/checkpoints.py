@@ -11,7 +11,7 @@ import os
 
 import keras
 
-from minibert import run_folder
+from minibert import files
 
 HISTORY_FILE = "history.json"
 # Where BackupAndRestore records the epoch reached.
@@ -58,7 +58,7 @@ class StageCheckpoint(keras.callbacks.BackupAndRestore):
         self.resumed_epochs = self.model._initial_epoch or 0
         self.history = {}
         if self.resumed_epochs and os.path.exists(self.history_path):
-            saved = run_folder.read_json(self.history_path)
+            saved = files.read_json(self.history_path)
             # The logs are written before the weights: they may hold one
             # epoch more than the checkpoint, never one fewer.
             self.history = {key: values[: self.resumed_epochs] for key, values in saved.items()}
@@ -71,13 +71,13 @@ class StageCheckpoint(keras.callbacks.BackupAndRestore):
         metadata_path = os.path.join(self.backup_dir, METADATA_FILE)
         if not (os.path.exists(metadata_path) and os.path.exists(self.history_path)):
             return 0, 0.0
-        epochs = run_folder.read_json(metadata_path)["epoch"]
-        seconds = run_folder.read_json(self.history_path).get("seconds", [])[:epochs]
+        epochs = files.read_json(metadata_path)["epoch"]
+        seconds = files.read_json(self.history_path).get("seconds", [])[:epochs]
         return epochs, float(sum(seconds))
 
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
         os.makedirs(self.backup_dir, exist_ok=True)
-        run_folder.write_json(self.history_path, self.history)
+        files.write_json(self.history_path, self.history)
         super().on_epoch_end(epoch, logs)

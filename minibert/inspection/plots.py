@@ -14,7 +14,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from minibert import run_folder
+from minibert import files
 
 FIGURE_INCHES = (12, 8)
 DPI = 100
@@ -130,7 +130,7 @@ def plot_curves(history_path, output_path) -> str:
         )
     run_name = os.path.basename(os.path.dirname(os.path.abspath(history_path)))
     figure = curves_figure(pd.read_csv(history_path), f"{run_name}: loss and accuracy per epoch")
-    run_folder.save_figure(figure, output_path)
+    files.save_figure(figure, output_path)
     return output_path
 
 
@@ -158,5 +158,5 @@ def plot_embeddings(table: pd.DataFrame, output_path, title, axis_labels=("x", "
     axes.set_title(title)
     axes.legend(title="label (rows)", markerscale=2)
     axes.grid(alpha=0.3)
-    run_folder.save_figure(figure, output_path)
+    files.save_figure(figure, output_path)
     return output_path

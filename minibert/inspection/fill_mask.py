@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from minibert.data.tokenizer import MASK_ID, MASK_TOKEN, NUM_SPECIAL_TOKENS
-from minibert.distribution import batch_multiple, pad_rows
+from minibert.models.replicas import batch_multiple, pad_rows
 
 
 def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple[str, float]]]]:

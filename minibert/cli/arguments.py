@@ -1,13 +1,14 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask, plot, embed."""
+"""`python -m minibert`'s flags: the parser of every command, and the run config they give."""
 
 import argparse
 import dataclasses
-import datetime
 import os
-import sys
 
-from minibert.config import OBJECTIVES, PAIR_ENCODINGS, PRESETS, SCHEDULES, RunConfig, get_preset
-from minibert.distribution import DISTRIBUTIONS
+from minibert.config import DISTRIBUTIONS, PAIR_ENCODINGS, PRESETS, SCHEDULES, RunConfig, get_preset
+from minibert.objectives import OBJECTIVES
+
+
+DESCRIPTION = "minibert: train, predict, evaluate, fill-mask, nsp, plot, embed, bench."
 
 
 def _positive_int(text):
@@ -44,34 +45,6 @@ def _add_data_arguments(parser):
     data.add_argument("--cache-dir", help="where downloads are kept")
 
 
-def _load_data(args):
-    """The data set the flags name; for a command on a run, split with the run's seed.
-
-    A run carves its validation split with its --seed: `evaluate` and `embed`
-    must carve the same rows, not the default seed's (training rows, mostly).
-    """
-    from minibert import run_folder
-    from minibert.data.sources import load_dataset
-
-    seed = getattr(args, "seed", 42)
-    run = getattr(args, "run", None)
-    if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
-        seed = run_folder.read_json(os.path.join(run, run_folder.CONFIG_FILE)).get("seed", seed)
-    return load_dataset(
-        args.dataset,
-        data_dir=args.data_dir,
-        text_column=args.text_column,
-        label_column=args.label_column,
-        text_pair_column=args.text_pair_column,
-        label_names=args.label_names,
-        validation_size=args.validation_size,
-        max_train_rows=args.max_train_rows,
-        max_validation_rows=args.max_validation_rows,
-        seed=seed,
-        cache_dir=args.cache_dir,
-    )
-
-
 def _add_split_argument(parser):
     parser.add_argument(
         "--split", choices=["validation", "train", "all"], default="validation",
@@ -79,17 +52,8 @@ def _add_split_argument(parser):
     )
 
 
-def _split_rows(data, split):
-    """The rows of `data` that `--split` names."""
-    import pandas as pd
-
-    if split == "all":
-        return pd.concat([data.train, data.validation], ignore_index=True)
-    return {"validation": data.validation, "train": data.train}[split]
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m minibert", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m minibert", description=DESCRIPTION)
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser(
@@ -131,9 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     pretraining = train.add_argument_group("pretraining")
     pretraining.add_argument("--mlm-epochs", type=_positive_int)
     pretraining.add_argument(
-        "--objective", choices=OBJECTIVES,
-        help="mlm (default), or mlm+nsp: BERT's next-sentence prediction as well, on pairs "
-        "cut from the documents' sentences",
+        "--objective", choices=list(OBJECTIVES),
+        help="; ".join(objective.help for objective in OBJECTIVES.values()),
     )
     pretraining.add_argument(
         "--mlm-minutes", type=float,
@@ -332,161 +295,3 @@ def config_from_args(args) -> RunConfig:
     )
 
 
-def _default_output(args, data_name) -> str:
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.join("saved_models", f"{data_name}-{args.preset}-{stamp}")
-
-
-def command_train(args):
-    from minibert.training import run
-
-    config = config_from_args(args)
-    data = _load_data(args)
-    run(data, config, args.output or _default_output(args, data.name), overwrite=args.overwrite)
-
-
-def command_predict(args):
-    from minibert import run_folder
-
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
-    texts = args.texts
-    if model.pairs or args.text_pairs:
-        if not model.pairs:
-            raise ValueError(f"{args.run} classifies single texts; drop --text-pair")
-        if len(args.text_pairs or ()) != len(texts):
-            raise ValueError(
-                f"a pair model needs one --text-pair per text: {len(texts)} texts, "
-                f"{len(args.text_pairs or ())} --text-pair"
-            )
-        texts = list(zip(texts, args.text_pairs))
-    for text, (label, confidence) in zip(texts, model.predict_labels(texts)):
-        shown = " ||| ".join(text) if model.pairs else text
-        print(f"{label}\t{confidence:.4f}\t{shown}")
-
-
-def command_evaluate(args):
-    import keras
-
-    from minibert import run_folder
-    from minibert.data.labels import align_labels
-    from minibert.metrics import classification_report, format_report
-
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
-    data = _load_data(args)
-    frame = _split_rows(data, args.split)
-    if model.pairs and not data.has_pairs:
-        raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
-    if data.has_pairs and not model.pairs:
-        raise ValueError(f"{args.run} classifies single texts; drop --text-pair-column")
-    # The data's label ids follow its own sorted classes; the model's may differ.
-    labels = align_labels(frame["label"].to_numpy(), data.label_names, model.label_names)
-    texts = frame if model.pairs else frame["text"]
-    probabilities = model.predict(texts, batch_size=256, verbose=0)
-    # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
-    targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
-    loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
-    report = classification_report(labels, probabilities, model.label_names)
-    print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
-
-
-def _masked_lm_and_vectorizer(run):
-    """A run's masked language model and a vectorizer of its vocabulary."""
-    from minibert import run_folder
-    from minibert.data.tokenizer import load_vocabulary, new_vectorizer
-
-    masked_lm = run_folder.load_run_model(run, run_folder.MLM_FILE)
-    config = RunConfig.from_dict(run_folder.read_json(os.path.join(run, run_folder.CONFIG_FILE)))
-    vocabulary = load_vocabulary(os.path.join(run, run_folder.VOCABULARY_FILE))
-    return masked_lm, new_vectorizer(config.model.sequence_length, vocabulary)
-
-
-def command_fill_mask(args):
-    from minibert.fill_mask import fill_mask, format_fill_mask
-
-    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
-    for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
-        print(format_fill_mask(text, predictions))
-
-
-def command_nsp(args):
-    from minibert.next_sentence_prediction import next_sentence_probability
-
-    if len(args.texts) % 2:
-        raise ValueError(f"nsp takes FIRST SECOND pairs; got {len(args.texts)} texts, an odd count")
-    pairs = list(zip(args.texts[0::2], args.texts[1::2]))
-    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
-    for (first, second), probability in zip(
-        pairs, next_sentence_probability(masked_lm, vectorizer, pairs)
-    ):
-        print(f"{probability:.4f}\t{first} ||| {second}")
-
-
-def command_plot(args):
-    from minibert import run_folder
-    from minibert.plots import plot_curves
-
-    output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
-    print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
-
-
-def command_embed(args):
-    from minibert import run_folder
-    from minibert.data.labels import align_labels
-    from minibert.embeddings import embedding_table
-    from minibert.plots import plot_embeddings
-
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
-    data = _load_data(args)
-    rows = _split_rows(data, args.split)
-    # Colour by the model's label names, matched as `evaluate` matches them.
-    rows = rows.assign(label=align_labels(rows["label"].to_numpy(), data.label_names, model.label_names))
-    table, axis_names = embedding_table(model, rows, args.method, args.max_rows)
-    picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
-    table_path = os.path.splitext(picture)[0] + ".csv"
-    run_folder.write_text(table_path, table.to_csv(index=False))
-    print(f"{len(table)} {args.split} rows of {data.name}, {args.method}: coordinates in {table_path}")
-    if args.plot:
-        title = (
-            f"{os.path.basename(os.path.normpath(args.run))}: sentence vectors of {len(table)} "
-            f"{data.name} {args.split} rows, {args.method}"
-        )
-        print(f"picture in {plot_embeddings(table, picture, title, axis_names)}")
-
-
-def command_bench(args):
-    from minibert import run_folder
-    from minibert.bench import run_bench
-
-    results = run_bench(
-        _load_data(args), get_preset(args.preset).model, batch_size=args.batch_size,
-        steps=args.steps,
-    )
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    run_folder.write_json(args.output, results)
-    print(f"results written to {args.output}")
-
-
-COMMANDS = {
-    "bench": command_bench,
-    "train": command_train,
-    "predict": command_predict,
-    "evaluate": command_evaluate,
-    "fill-mask": command_fill_mask,
-    "nsp": command_nsp,
-    "plot": command_plot,
-    "embed": command_embed,
-}
-
-
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    # Input problems end in one line naming the problem and the fix, not a traceback.
-    try:
-        COMMANDS[args.command](args)
-    except (ValueError, FileNotFoundError, FileExistsError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    return 0

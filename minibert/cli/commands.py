@@ -1,0 +1,183 @@
+"""What each `python -m minibert` command does, given its parsed flags."""
+
+import datetime
+import os
+
+from minibert import files, run_folder
+from minibert.cli.arguments import config_from_args
+from minibert.config import RunConfig, get_preset
+
+
+def load_data(args):
+    """The data set the flags name; for a command on a run, split with the run's seed.
+
+    A run carves its validation split with its --seed: `evaluate` and `embed`
+    must carve the same rows, not the default seed's (training rows, mostly).
+    """
+    from minibert.data.sources import load_dataset
+
+    seed = getattr(args, "seed", 42)
+    run = getattr(args, "run", None)
+    if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
+        seed = files.read_json(os.path.join(run, run_folder.CONFIG_FILE)).get("seed", seed)
+    return load_dataset(
+        args.dataset,
+        data_dir=args.data_dir,
+        text_column=args.text_column,
+        label_column=args.label_column,
+        text_pair_column=args.text_pair_column,
+        label_names=args.label_names,
+        validation_size=args.validation_size,
+        max_train_rows=args.max_train_rows,
+        max_validation_rows=args.max_validation_rows,
+        seed=seed,
+        cache_dir=args.cache_dir,
+    )
+
+
+def _split_rows(data, split):
+    """The rows of `data` that `--split` names."""
+    import pandas as pd
+
+    if split == "all":
+        return pd.concat([data.train, data.validation], ignore_index=True)
+    return {"validation": data.validation, "train": data.train}[split]
+
+
+def _default_output(args, data_name) -> str:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return os.path.join("saved_models", f"{data_name}-{args.preset}-{stamp}")
+
+
+def command_train(args):
+    from minibert.training import run
+
+    config = config_from_args(args)
+    data = load_data(args)
+    run(data, config, args.output or _default_output(args, data.name), overwrite=args.overwrite)
+
+
+def command_predict(args):
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    texts = args.texts
+    if model.pairs or args.text_pairs:
+        if not model.pairs:
+            raise ValueError(f"{args.run} classifies single texts; drop --text-pair")
+        if len(args.text_pairs or ()) != len(texts):
+            raise ValueError(
+                f"a pair model needs one --text-pair per text: {len(texts)} texts, "
+                f"{len(args.text_pairs or ())} --text-pair"
+            )
+        texts = list(zip(texts, args.text_pairs))
+    for text, (label, confidence) in zip(texts, model.predict_labels(texts)):
+        shown = " ||| ".join(text) if model.pairs else text
+        print(f"{label}\t{confidence:.4f}\t{shown}")
+
+
+def command_evaluate(args):
+    import keras
+
+    from minibert.data.labels import align_labels
+    from minibert.inspection.metrics import classification_report, format_report
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    data = load_data(args)
+    frame = _split_rows(data, args.split)
+    if model.pairs and not data.has_pairs:
+        raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
+    if data.has_pairs and not model.pairs:
+        raise ValueError(f"{args.run} classifies single texts; drop --text-pair-column")
+    # The data's label ids follow its own sorted classes; the model's may differ.
+    labels = align_labels(frame["label"].to_numpy(), data.label_names, model.label_names)
+    texts = frame if model.pairs else frame["text"]
+    probabilities = model.predict(texts, batch_size=256, verbose=0)
+    # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
+    targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
+    loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
+    report = classification_report(labels, probabilities, model.label_names)
+    print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
+
+
+def _masked_lm_and_vectorizer(run):
+    """A run's masked language model and a vectorizer of its vocabulary."""
+    from minibert.data.tokenizer import load_vocabulary, new_vectorizer
+
+    masked_lm = run_folder.load_run_model(run, run_folder.MLM_FILE)
+    config = RunConfig.from_dict(files.read_json(os.path.join(run, run_folder.CONFIG_FILE)))
+    vocabulary = load_vocabulary(os.path.join(run, run_folder.VOCABULARY_FILE))
+    return masked_lm, new_vectorizer(config.model.sequence_length, vocabulary)
+
+
+def command_fill_mask(args):
+    from minibert.inspection.fill_mask import fill_mask, format_fill_mask
+
+    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
+    for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
+        print(format_fill_mask(text, predictions))
+
+
+def command_nsp(args):
+    from minibert.inspection.next_sentence_prediction import next_sentence_probability
+
+    if len(args.texts) % 2:
+        raise ValueError(f"nsp takes FIRST SECOND pairs; got {len(args.texts)} texts, an odd count")
+    pairs = list(zip(args.texts[0::2], args.texts[1::2]))
+    masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
+    for (first, second), probability in zip(
+        pairs, next_sentence_probability(masked_lm, vectorizer, pairs)
+    ):
+        print(f"{probability:.4f}\t{first} ||| {second}")
+
+
+def command_plot(args):
+    from minibert.inspection.plots import plot_curves
+
+    output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
+    print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
+
+
+def command_embed(args):
+    from minibert.data.labels import align_labels
+    from minibert.inspection.embeddings import embedding_table
+    from minibert.inspection.plots import plot_embeddings
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    data = load_data(args)
+    rows = _split_rows(data, args.split)
+    # Colour by the model's label names, matched as `evaluate` matches them.
+    rows = rows.assign(label=align_labels(rows["label"].to_numpy(), data.label_names, model.label_names))
+    table, axis_names = embedding_table(model, rows, args.method, args.max_rows)
+    picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
+    table_path = os.path.splitext(picture)[0] + ".csv"
+    files.write_text(table_path, table.to_csv(index=False))
+    print(f"{len(table)} {args.split} rows of {data.name}, {args.method}: coordinates in {table_path}")
+    if args.plot:
+        title = (
+            f"{os.path.basename(os.path.normpath(args.run))}: sentence vectors of {len(table)} "
+            f"{data.name} {args.split} rows, {args.method}"
+        )
+        print(f"picture in {plot_embeddings(table, picture, title, axis_names)}")
+
+
+def command_bench(args):
+    from minibert.bench import run_bench
+
+    results = run_bench(
+        load_data(args), get_preset(args.preset).model, batch_size=args.batch_size,
+        steps=args.steps,
+    )
+    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+    files.write_json(args.output, results)
+    print(f"results written to {args.output}")
+
+
+COMMANDS = {
+    "bench": command_bench,
+    "train": command_train,
+    "predict": command_predict,
+    "evaluate": command_evaluate,
+    "fill-mask": command_fill_mask,
+    "nsp": command_nsp,
+    "plot": command_plot,
+    "embed": command_embed,
+}

@@ -1,0 +1,65 @@
+"""What a model and its batches must know of the devices a training step is split across.
+
+Under `--distribute` (`minibert.training.distribution`) each batch is split
+across devices: its rows must be a multiple of their count, and a loss that
+is a mean over the batch must sum over every replica's rows. These helpers
+answer both on one device too (1, and the value itself), so the models and
+pipelines call them unconditionally.
+"""
+
+import keras
+import numpy as np
+
+
+def batch_multiple() -> int:
+    """Rows each batch must be a multiple of: the devices it is split across.
+
+    Keras' DataParallel cannot split a batch of 31 rows across 2 devices, and
+    the masked LM's step fails on a MirroredStrategy's uneven replicas: the
+    data pipelines pad such batches with zero-weight rows.
+    """
+    distribution = keras.distribution.distribution()
+    if isinstance(distribution, keras.distribution.DataParallel):
+        return int(np.prod(distribution.device_mesh.shape))
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.distribute.has_strategy():
+            return tf.distribute.get_strategy().num_replicas_in_sync
+    return 1
+
+
+def pad_rows(array: np.ndarray, multiple: int) -> np.ndarray:
+    """`array` with all-zero rows appended up to a multiple of `multiple` rows.
+
+    Example:
+    >>> pad_rows(np.ones((3, 2), "int32"), 2).tolist()
+    [[1, 1], [1, 1], [1, 1], [0, 0]]
+    """
+    extra = -len(array) % multiple
+    return np.concatenate([array, np.zeros((extra, *array.shape[1:]), array.dtype)]) if extra else array
+
+
+def _replica_context():
+    """The tf.distribute replica context of a step split across replicas, else None."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    return context if context is not None and context.num_replicas_in_sync > 1 else None
+
+
+def sum_over_replicas(value):
+    """`value` summed over a tf.distribute step's replicas; `value` elsewhere.
+
+    A JAX data-parallel step computes on the whole batch: nothing to sum.
+    """
+    context = _replica_context()
+    return value if context is None else context.all_reduce("sum", value)
+
+
+def num_replicas_in_step() -> int:
+    """How many tf.distribute replicas share the step being traced (1 elsewhere)."""
+    context = _replica_context()
+    return 1 if context is None else context.num_replicas_in_sync

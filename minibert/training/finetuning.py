@@ -1,0 +1,138 @@
+"""Fine-tuning: a classifier head on a backbone, trained frozen, then unfrozen."""
+
+import os
+
+import numpy as np
+
+from minibert.config import RunConfig
+from minibert.data.pipeline import classification_dataset
+from minibert.inspection.metrics import classification_report
+from minibert.layers import PairPacker
+from minibert.models import Classifier, PairClassifier
+from minibert.models.end_to_end import classifier_token_ids
+from minibert.models.replicas import batch_multiple
+from minibert.training.callbacks import EpochTimer
+from minibert.training.checkpoints import StageCheckpoint
+from minibert.training.optimization import learning_rate_schedule, make_optimizer
+from minibert.training.tensorboard_logs import TensorBoardLogs
+
+
+def compile_classifier(classifier, learning_rate, jit_compile="auto", weight_decay=0.0, clip_norm=None):
+    classifier.compile(
+        jit_compile=jit_compile,
+        optimizer=make_optimizer(learning_rate, weight_decay, clip_norm),
+        loss=classifier.loss_name(),
+        metrics=["accuracy"],
+    )
+
+
+def finetune(
+    backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None,
+    checkpoint_dir=None, log_dir=None,
+):
+    """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
+
+    Args:
+        train, validation: `(token_ids, labels)`: arrays, or for text pairs
+            read by a `PairClassifier` a dict of `token_ids_a` and
+            `token_ids_b` arrays in place of `token_ids` (`classifier_inputs`).
+        on_stage_end: optional `function(stage_name, classifier)` called after
+            each stage, e.g. to save it.
+        checkpoint_dir: optional folder: each stage checkpoints every epoch
+            in a subfolder named after it, and a rerun resumes there (a
+            finished stage is restored, not trained again).
+        log_dir: optional folder: each stage writes TensorBoard scalars in
+            a subfolder named after it.
+
+    Returns:
+        The classifier and `{"frozen": history, "unfrozen": history}`.
+    """
+    finetune_config = config.finetune
+    model_class = PairClassifier if isinstance(train[0], dict) else Classifier
+    classifier = model_class(
+        backbone,
+        num_classes=num_classes,
+        pooling=finetune_config.pooling,
+        hidden_units=finetune_config.hidden_units,
+        dropout=finetune_config.dropout,
+    )
+    train_dataset = classifier_batches(train, config, shuffle=True)
+    validation_dataset = classifier_batches(validation, config, shuffle=False)
+    histories = {}
+    stages = [
+        ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
+        ("unfrozen", True, finetune_config.unfrozen_epochs, finetune_config.unfrozen_learning_rate),
+    ]
+    for stage, backbone_trainable, epochs, learning_rate in stages:
+        if epochs <= 0:
+            continue
+        if backbone_trainable:
+            backbone.set_trainable_layers(
+                finetune_config.trainable_layers, embeddings=finetune_config.train_embeddings
+            )
+        else:
+            backbone.trainable = False  # recursive: sets every sublayer
+        # A change of trainable needs a recompile.
+        learning_rate = learning_rate_schedule(
+            learning_rate, finetune_config.schedule, int(train_dataset.cardinality()) * epochs,
+            finetune_config.warmup_fraction,
+        )
+        compile_classifier(
+            classifier, learning_rate, config.jit_compile,
+            finetune_config.weight_decay, finetune_config.clip_norm,
+        )
+        callbacks = [EpochTimer()]
+        if log_dir is not None:
+            callbacks.append(TensorBoardLogs(os.path.join(log_dir, stage)))
+        checkpoint = None
+        if checkpoint_dir is not None:
+            checkpoint = StageCheckpoint(os.path.join(checkpoint_dir, stage))
+            callbacks.append(checkpoint)
+        history = classifier.fit(
+            train_dataset,
+            validation_data=validation_dataset,
+            epochs=epochs,
+            callbacks=callbacks,
+            verbose=verbose,
+            shuffle=False,  # the tf.data pipeline shuffles
+        )
+        histories[stage] = checkpoint.history if checkpoint is not None else history.history
+        # What the stage trained, to compare freezing strategies by.
+        trainable_parameters = sum(int(np.prod(w.shape)) for w in classifier.trainable_weights)
+        histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs
+        if on_stage_end is not None:
+            on_stage_end(stage, classifier)
+    # The backbone keeps the last stage's trainable state, so a saved
+    # classifier's optimizer state matches the variables it trains.
+    return classifier, histories
+
+
+def classifier_inputs(vectorizer, frame, pair_encoding="siamese"):
+    """The token ids a classifier takes for `frame`'s `text` (and `text_pair`) column.
+
+    One text per row: an array (rows, tokens). Pairs, "siamese": a dict of
+    both texts' ids, for a `PairClassifier`; "packed": one array of
+    `[cls] text [sep] text_pair [sep]` (`minibert.layers.PairPacker`).
+    """
+    if "text_pair" not in frame:
+        return classifier_token_ids(vectorizer, frame["text"])
+    packer = None
+    if pair_encoding == "packed":
+        packer = PairPacker(vectorizer.get_config()["output_sequence_length"])
+    return classifier_token_ids(vectorizer, frame, packer)
+
+
+def classifier_batches(pair, config: RunConfig, shuffle: bool):
+    """`(token_ids, labels)` batched as the fine-tuning config says."""
+    return classification_dataset(
+        *pair, batch_size=config.finetune.batch_size, shuffle=shuffle, seed=config.seed,
+        dynamic_padding=config.finetune.dynamic_padding, rows_multiple=batch_multiple(),
+    )
+
+
+def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
+    """`minibert.inspection.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
+    batches = classifier_batches(validation, config, shuffle=False)
+    # Data-parallel batches end with padding rows: keep the real ones.
+    probabilities = classifier.predict(batches, verbose=0)[: len(validation[1])]
+    return classification_report(validation[1], probabilities, label_names)

@@ -1,0 +1,117 @@
+"""Pretraining: a backbone learns an objective (`minibert.objectives`) from unlabelled text."""
+
+import functools
+
+from minibert.config import RunConfig
+from minibert.data.corpus import corpus_files, corpus_mlm_dataset, count_texts
+from minibert.data.pipeline import mlm_dataset, pad_batches
+from minibert.inspection.fill_mask import FillMaskCallback
+from minibert.models.replicas import batch_multiple
+from minibert.objectives import get_objective
+from minibert.training.callbacks import EpochTimer, TimeBudget
+from minibert.training.checkpoints import StageCheckpoint
+from minibert.training.optimization import learning_rate_schedule, make_optimizer
+from minibert.training.tensorboard_logs import TensorBoardLogs
+
+
+def compile_masked_lm(masked_lm, learning_rate, jit_compile="auto"):
+    # No loss nor metrics: the model computes its loss (a mean over the chosen
+    # slots only) and tracks its masked-word accuracy itself
+    # (MaskedLanguageModel.compute_loss and compute_metrics).
+    masked_lm.compile(jit_compile=jit_compile, optimizer=make_optimizer(learning_rate))
+
+
+# Held-out reviews the masked LM is scored on after each epoch.
+MLM_VALIDATION_TEXTS = 1000
+
+
+def pretrain(
+    backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None,
+    checkpoint_dir=None, log_dir=None,
+):
+    """Trains a MaskedLanguageModel over `backbone` on `texts`.
+
+    `validation_texts`, when given, are masked once and scored after every
+    epoch with the full softmax (`val_loss`, `val_accuracy`): the masked-word
+    accuracy on text the model never trained on, whatever the training loss.
+    `config.pretrain.objective` names the model and its examples
+    (`minibert.objectives`): "mlm+nsp" trains on next-sentence pairs of the
+    texts and also logs `nsp_loss` and `nsp_accuracy`; its backbone needs
+    `num_segments=2`. With `checkpoint_dir`, every epoch
+    is checkpointed there and a rerun resumes after the last one saved
+    (`minibert.training.checkpoints.StageCheckpoint`). With `log_dir`, every epoch is
+    written there as TensorBoard scalars (`minibert.training.tensorboard_logs`).
+
+    Returns the model and its `History.history`.
+    """
+    pretrain_config = config.pretrain
+    objective = get_objective(pretrain_config.objective)
+    if backbone.num_segments < objective.num_segments:
+        raise ValueError(
+            f"the {objective.name} objective needs a backbone with "
+            f"num_segments={objective.num_segments}"
+        )
+    masked_lm = objective.build_model(backbone, config)
+    # Training and validation batches differ only in their masking and padding.
+    masked_batches = functools.partial(
+        mlm_dataset, batch_size=pretrain_config.batch_size,
+        vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
+        seed=config.seed, rows_multiple=batch_multiple(),
+    )
+    if pretrain_config.corpus is not None:
+        files = corpus_files(pretrain_config.corpus)
+        dataset = pad_batches(corpus_mlm_dataset(
+            files, vectorizer, batch_size=pretrain_config.batch_size,
+            vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
+            seed=config.seed, text_column=pretrain_config.corpus_text_column,
+        ), batch_multiple())
+        # A stream has no length: an epoch is one batch per batch_size texts,
+        # read from the stream repeated (so no epoch ends short).
+        steps_per_epoch = -(-count_texts(files, pretrain_config.corpus_text_column)
+                            // pretrain_config.batch_size)
+        dataset = dataset.repeat()
+    else:
+        token_ids, row_labels = objective.make_examples(
+            vectorizer, texts, backbone.sequence_length, config.seed
+        )
+        dataset = masked_batches(
+            token_ids, static_masking=pretrain_config.static_masking,
+            dynamic_padding=pretrain_config.dynamic_padding, row_labels=row_labels,
+        )
+        steps_per_epoch = int(dataset.cardinality())
+    learning_rate = learning_rate_schedule(
+        pretrain_config.learning_rate, pretrain_config.schedule,
+        steps_per_epoch * pretrain_config.epochs,
+    )
+    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
+    callbacks = [EpochTimer()]
+    if log_dir is not None:
+        callbacks.append(TensorBoardLogs(log_dir))
+    epochs = pretrain_config.epochs
+    checkpoint = None
+    if checkpoint_dir is not None:
+        checkpoint = StageCheckpoint(checkpoint_dir)
+        callbacks.append(checkpoint)
+    if pretrain_config.max_minutes is not None:
+        saved_epochs, spent_seconds = checkpoint.saved_progress() if checkpoint else (0, 0.0)
+        if spent_seconds >= pretrain_config.max_minutes * 60:
+            epochs = saved_epochs  # the budget ran out before the run was killed: done
+        callbacks.append(TimeBudget(pretrain_config.max_minutes, spent_seconds))
+    if pretrain_config.fill_mask_sentences:
+        callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
+    validation = None
+    if validation_texts is not None and len(validation_texts):
+        validation_ids, validation_row_labels = objective.make_examples(
+            vectorizer, validation_texts, backbone.sequence_length, config.seed
+        )
+        validation = masked_batches(
+            validation_ids,
+            static_masking=True,  # the same masks every epoch: comparable scores
+            row_labels=validation_row_labels,
+        )
+    history = masked_lm.fit(
+        dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
+        steps_per_epoch=steps_per_epoch if pretrain_config.corpus is not None else None,
+        verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
+    )
+    return masked_lm, checkpoint.history if checkpoint else history.history
