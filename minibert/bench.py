@@ -197,26 +197,11 @@ def _in_child(function, *arguments):
         return pool.apply(function, arguments)
 
 
-def tfidf_baseline(data) -> dict:
-    """TF-IDF (uni+bigrams) + logistic regression: the baseline a user would pick instead."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-
-    start = time.perf_counter()
-    model = make_pipeline(
-        TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
-        LogisticRegression(C=4.0, max_iter=1000),
-    )
-    model.fit(data.train["text"], data.train["label"])
-    accuracy = float((model.predict(data.validation["text"]) == data.validation["label"]).mean())
-    return {"validation_accuracy": accuracy, "seconds": time.perf_counter() - start}
-
-
 def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setups=PRETRAINING_SETUPS,
               fast_path=FAST_PATH, num_texts=4096, print_fn=print) -> dict:
     """Times every setup; returns the results (and prints a table as it goes)."""
     from minibert.data.tokenizer import build_vectorizer, vectorize
+    from minibert.inspection.baseline import tfidf_baseline
 
     texts = data.pretraining_text()[:num_texts]
     vectorizer = build_vectorizer(

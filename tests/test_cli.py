@@ -131,6 +131,11 @@ def test_metrics_and_config_describe_the_run(trained_run):
     assert sum(map(sum, report["confusion_matrix"])) == metrics["rows"]["validation"]
     assert {"precision", "recall", "f1"} <= set(report)
     assert metrics["stages"]["unfrozen"]["trainable_parameters"] > metrics["stages"]["frozen"]["trainable_parameters"]
+    # What pretraining alone gives a classifier head: kept, and printed near the end.
+    frozen = metrics["stages"]["frozen"]["val_accuracy"]
+    assert metrics["frozen_validation_accuracy"] == pytest.approx(frozen)
+    last_lines = trained_run["stdout"].splitlines()[-8:]
+    assert f"frozen backbone: validation accuracy {frozen:.4f} from the head alone" in last_lines
     config = json.loads((trained_run["run"] / "config.json").read_text())
     assert config["model"]["num_layers"] == 2
     assert config["pretrain"]["fill_mask_sentences"] == ["the [mask] was great"]
@@ -304,3 +309,17 @@ def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_pa
         rows = load_data(args).validation["text"].tolist()
         assert rows == load_dataset(reviews_csv, seed=7).validation["text"].tolist()
         assert rows != load_dataset(reviews_csv, seed=42).validation["text"].tolist()
+
+
+def test_baseline_scores_tfidf_on_the_film_disjoint_split_train_would_carve(tmp_path, capsys):
+    frame = make_reviews(240)
+    frame["movie"] = [f"tt{index // 6}" for index in range(len(frame))]  # 40 films of 6
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    arguments = ["--dataset", str(tmp_path / "reviews.csv"), "--group-column", "movie", "--seed", "3"]
+    assert main(["baseline", *arguments]) == 0
+    line = capsys.readouterr().out.strip()
+    assert "validation accuracy" in line and "on 48 rows (8 whole movie groups)" in line
+    accuracy = float(line.split("validation accuracy ")[1].split()[0])
+    assert accuracy >= 0.9  # the sentiment words give the labels away
+    assert main(["baseline", "--dataset", str(tmp_path / "reviews.csv"), "--group-column", "film"]) == 2
+    assert "group column 'film' not found" in capsys.readouterr().err

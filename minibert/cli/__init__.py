@@ -1,4 +1,4 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask, nsp, plot, embed, bench.
+"""`python -m minibert`: train, predict, evaluate, fill-mask, nsp, plot, embed, bench, baseline.
 
 `arguments.py` builds the parser and turns flags into a `RunConfig`;
 `commands.py` holds one function per command and the `COMMANDS` table that

@@ -8,7 +8,7 @@ from minibert.config import DISTRIBUTIONS, PAIR_ENCODINGS, PRESETS, SCHEDULES, R
 from minibert.objectives import OBJECTIVES
 
 
-DESCRIPTION = "minibert: train, predict, evaluate, fill-mask, nsp, plot, embed, bench."
+DESCRIPTION = "minibert: train, predict, evaluate, fill-mask, nsp, plot, embed, bench, baseline."
 
 
 def _positive_int(text):
@@ -33,6 +33,11 @@ def _add_data_arguments(parser):
         "--text-pair-column",
         help="the second text of each row, for a table of text pairs (similarity, paraphrase, "
         "entailment)",
+    )
+    data.add_argument(
+        "--group-column",
+        help="hold out whole groups of this column as validation (e.g. movie: no film of the "
+        "validation split is trained on), for a figure that predicts unseen groups",
     )
     data.add_argument("--label-names", nargs="+", help="names of labels 0..K-1")
     data.add_argument(
@@ -207,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
     bench.add_argument("--output", default=os.path.join("saved_models", "bench.json"),
                        help="where the JSON results go (default: saved_models/bench.json)")
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="TF-IDF (uni+bigrams) + logistic regression on the validation split train would "
+        "carve with the same flags (needs scikit-learn)",
+    )
+    _add_data_arguments(baseline)
+    baseline.add_argument("--seed", type=int, default=42, help="as train's: the same split")
 
     fill = commands.add_parser("fill-mask", help="top-k words for each [mask]")
     fill.add_argument("run", help="a run folder")

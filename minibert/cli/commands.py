@@ -26,6 +26,7 @@ def load_data(args):
         text_column=args.text_column,
         label_column=args.label_column,
         text_pair_column=args.text_pair_column,
+        group_column=args.group_column,
         label_names=args.label_names,
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
@@ -171,7 +172,27 @@ def command_bench(args):
     print(f"results written to {args.output}")
 
 
+def command_baseline(args):
+    from minibert.inspection.baseline import tfidf_baseline
+
+    data = load_data(args)
+    if data.has_pairs:
+        raise ValueError("the TF-IDF baseline reads one text per row; drop --text-pair-column")
+    try:
+        result = tfidf_baseline(data)
+    except ImportError as error:
+        raise ValueError(f"the baseline needs scikit-learn ({error}); pip install scikit-learn") from error
+    split = (f"{data.validation_groups} whole {data.group_column} groups" if data.group_column
+             else "the test split" if data.validation_is_test else "a stratified random split")
+    print(
+        f"TF-IDF (uni+bigrams) + logistic regression on {data.name}: validation accuracy "
+        f"{result['validation_accuracy']:.4f} on {len(data.validation)} rows ({split}), "
+        f"trained on {len(data.train)} in {result['seconds']:.0f} s"
+    )
+
+
 COMMANDS = {
+    "baseline": command_baseline,
     "bench": command_bench,
     "train": command_train,
     "predict": command_predict,

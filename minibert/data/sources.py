@@ -59,6 +59,10 @@ class TextClassificationData:
     label_names: tuple[str, ...]  # label_names[i] is the name of label i
     validation_is_test: bool  # True when validation is the source's own test split
     dropped_rows: int = 0  # rows dropped in cleaning (missing/empty text, missing label)
+    # With `group_column`: the column, and how many of its groups validation holds (none of
+    # them in train).
+    group_column: str | None = None
+    validation_groups: int = 0
 
     @property
     def has_pairs(self) -> bool:
@@ -84,6 +88,7 @@ def load_dataset(
     text_column: str = "text",
     label_column: str = "label",
     text_pair_column: str | None = None,
+    group_column: str | None = None,
     label_names: Sequence[str] | None = None,
     validation_size: float = 0.2,
     max_train_rows: int | None = None,
@@ -99,6 +104,10 @@ def load_dataset(
         text_column: the text column of table files.
         label_column: the label column of table files.
         text_pair_column: the second text of each row, for a table of text pairs.
+        group_column: a column of table files that groups rows (IMDb's `movie`, an author):
+            the validation split carved from train then holds whole groups, none of which
+            train sees, so its accuracy predicts unseen groups. Not stratified by label;
+            rows without a group are groups of one.
         label_names: names of labels `0..K-1`, overriding the names the source gives.
         validation_size: when the source has no test split, the share of train (< 1) or the
             number of train rows (>= 1) carved off, stratified by label, as validation.
@@ -110,16 +119,27 @@ def load_dataset(
     Raises:
         DataSourceError: one line naming the wrong input and the fix.
     """
-    raw = _read_source(dataset, data_dir, text_column, label_column, text_pair_column, cache_dir)
+    raw = _read_source(
+        dataset, data_dir, text_column, label_column, text_pair_column, group_column, cache_dir
+    )
     if max_train_rows is None:
         max_train_rows = raw.default_max_train_rows
     if max_validation_rows is None:
         max_validation_rows = raw.default_max_validation_rows
-    return _assemble(raw, label_names, validation_size, max_train_rows, max_validation_rows, seed)
+    return _assemble(
+        raw, label_names, validation_size, max_train_rows, max_validation_rows, seed, group_column
+    )
 
 
-def _read_source(dataset, data_dir, text_column, label_column, text_pair_column, cache_dir):
+def _read_source(
+    dataset, data_dir, text_column, label_column, text_pair_column, group_column, cache_dir
+):
     """Dispatch `dataset` (and `data_dir`) to the reader of that source: a `RawSplits`."""
+    if group_column is not None and (dataset in NAMED_DATASETS and data_dir is None):
+        raise DataSourceError(
+            f"{dataset!r} as downloaded has no group column; --group-column is for a table file "
+            "or folder (e.g. ../shared/data/imdb, whose train.parquet has `movie`)"
+        )
     if text_pair_column is not None and dataset in NAMED_DATASETS:
         raise DataSourceError(
             f"{dataset!r} has one text per row; --text-pair-column is for a table file or "
@@ -148,14 +168,16 @@ def _read_source(dataset, data_dir, text_column, label_column, text_pair_column,
         tree = imdb.find_aclimdb_tree(path)
         if tree is not None:
             return imdb.read_aclimdb_tree(tree, name)
-        raw = read_split_folder(path, name, text_column, label_column, text_pair_column)
+        raw = read_split_folder(
+            path, name, text_column, label_column, text_pair_column, group_column
+        )
         if "imdb" in name.lower():
             raw = dataclasses.replace(raw, label_names=imdb.LABEL_NAMES)
         return raw
     if path.is_file():
-        return RawSplits(
-            path.name, train=read_text_table(path, text_column, label_column, text_pair_column)
-        )
+        return RawSplits(path.name, train=read_text_table(
+            path, text_column, label_column, text_pair_column, group_column
+        ))
     raise DataSourceError(
         f"unknown dataset {dataset!r}: not {' or '.join(map(repr, NAMED_DATASETS))}, and no such "
         "file or folder; pass one of those names, a folder (aclImdb/ or train/test/unsup files), "
@@ -164,7 +186,8 @@ def _read_source(dataset, data_dir, text_column, label_column, text_pair_column,
 
 
 def read_split_folder(
-    folder: Path, name: str, text_column: str, label_column: str, text_pair_column=None
+    folder: Path, name: str, text_column: str, label_column: str, text_pair_column=None,
+    group_column=None,
 ) -> RawSplits:
     """Read `train.*` (required), `test.*` and `unsup.*` or `unlabeled.*` (optional) files."""
     train_path = find_table(folder, ("train",))
@@ -177,7 +200,7 @@ def read_split_folder(
     unlabeled_path = find_table(folder, ("unsup", "unlabeled"))
     return RawSplits(
         name,
-        train=read_text_table(train_path, text_column, label_column, text_pair_column),
+        train=read_text_table(train_path, text_column, label_column, text_pair_column, group_column),
         test=None if test_path is None else read_text_table(
             test_path, text_column, label_column, text_pair_column
         ),
@@ -192,6 +215,7 @@ def _assemble(
     max_train_rows: int | None,
     max_validation_rows: int | None,
     seed: int,
+    group_column: str | None = None,
 ) -> TextClassificationData:
     """Clean, encode, split and sample a source into the `TextClassificationData` callers get."""
     train, dropped = _clean(raw.train, labelled=True)
@@ -212,10 +236,23 @@ def _assemble(
         frame["label"] = split_codes
     require_known_test_labels(raw.name, codes, names)
 
+    grouped = "group" in train.columns
+    if grouped and test is not None:
+        raise DataSourceError(
+            f"{raw.name!r} has its own test split, used as validation; --group-column only "
+            "carves validation out of train: drop it"
+        )
+    validation_groups = 0
     if test is None:
         validation_rows = _validation_row_count(validation_size, len(train))
         in_validation = np.zeros(len(train), dtype=bool)
-        in_validation[stratified_positions(train["label"].to_numpy(), validation_rows, seed)] = True
+        if grouped:
+            groups = _group_ids(train.pop("group"))
+            chosen = grouped_positions(groups, validation_rows, seed)
+            validation_groups = len(np.unique(groups[chosen]))
+        else:
+            chosen = stratified_positions(train["label"].to_numpy(), validation_rows, seed)
+        in_validation[chosen] = True
         train, test = train[~in_validation], train[in_validation]
     return TextClassificationData(
         name=raw.name,
@@ -225,6 +262,8 @@ def _assemble(
         label_names=names,
         validation_is_test=raw.test is not None,
         dropped_rows=dropped + dropped_test + dropped_unlabeled,
+        group_column=group_column if grouped else None,
+        validation_groups=validation_groups,
     )
 
 
@@ -239,6 +278,8 @@ def _clean(frame: pd.DataFrame, labelled: bool) -> tuple[pd.DataFrame, int]:
     cleaned = pd.DataFrame({c: text[keep].astype("str") for c, text in texts.items()})
     if labelled:
         cleaned["label"] = frame["label"][keep]
+    if "group" in frame.columns:
+        cleaned["group"] = frame["group"][keep]
     return cleaned.reset_index(drop=True), int((~keep).sum())
 
 
@@ -293,3 +334,33 @@ def stratified_positions(labels: np.ndarray, rows: int, seed: int) -> np.ndarray
         for index, count in enumerate(per_class)
     ]
     return np.sort(np.concatenate(chosen))
+
+
+def _group_ids(groups: pd.Series) -> np.ndarray:
+    """One integer per row naming its group; a row without a group is a group of its own."""
+    codes = pd.factorize(groups)[0]  # -1 where the group is missing
+    missing = codes < 0
+    codes[missing] = codes.max(initial=-1) + 1 + np.arange(missing.sum())
+    return codes
+
+
+def grouped_positions(groups: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Sorted positions of about `rows` rows made of whole groups, the groups drawn seeded.
+
+    Groups are visited in a seeded random order and each is taken whole if it still fits,
+    so the count reaches `rows` exactly unless no remaining group is small enough.
+
+    Example:
+    >>> grouped_positions(np.array([0, 0, 1, 2, 2, 2]), rows=3, seed=0).tolist()
+    [3, 4, 5]
+    """
+    sizes = np.bincount(groups)
+    taken = np.zeros(len(sizes), dtype=bool)
+    total = 0
+    for group in np.random.default_rng(seed).permutation(len(sizes)):
+        if sizes[group] and total + sizes[group] <= rows:
+            taken[group] = True
+            total += sizes[group]
+            if total == rows:
+                break
+    return np.flatnonzero(taken[groups])

@@ -44,9 +44,12 @@ def find_table(folder: Path, stems: Sequence[str]) -> Path | None:
 
 
 def read_text_table(
-    path: Path, text_column: str, label_column: str | None = None, text_pair_column=None
+    path: Path, text_column: str, label_column: str | None = None, text_pair_column=None,
+    group_column=None,
 ) -> pd.DataFrame:
-    """Read `path` as columns `["text", ("text_pair",) "label"]`; no label column: `["text"]`."""
+    """Read `path` as columns `["text", ("text_pair",) "label" (, "group")]`; no label column:
+    `["text"]`. `group_column` names what rows are grouped by (a film, an author) when the
+    validation split must hold out whole groups."""
     table = read_table(path)
     require_column(table, text_column, "text", path.name, "pass --text-column")
     if label_column is None:
@@ -56,7 +59,11 @@ def read_text_table(
         require_column(table, text_pair_column, "text pair", path.name, "pass --text-pair-column")
         columns["text_pair"] = table[text_pair_column]
     require_column(table, label_column, "label", path.name, "pass --label-column")
-    return pd.DataFrame({**columns, "label": table[label_column]})
+    columns["label"] = table[label_column]
+    if group_column is not None:
+        require_column(table, group_column, "group", path.name, "pass --group-column")
+        columns["group"] = table[group_column]
+    return pd.DataFrame(columns)
 
 
 def read_table(path: Path) -> pd.DataFrame:

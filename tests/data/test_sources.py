@@ -474,3 +474,71 @@ def test_a_missing_text_pair_column_names_the_columns_and_the_flag(tmp_path):
 def test_a_named_single_text_dataset_refuses_a_text_pair_column():
     with pytest.raises(DataSourceError, match="one text per row"):
         load_dataset("imdb", text_pair_column="other")
+
+
+def _films_parquet(tmp_path, films=60, seed=0):
+    """A folder whose train.parquet has 1 to 9 reviews per film, labels mixed within films."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for film in range(films):
+        for review in range(int(rng.integers(1, 10))):
+            rows.append((f"review {review} of film {film}", (film + review) % 2, f"tt{film:07d}"))
+    folder = tmp_path / "films"
+    folder.mkdir()
+    pd.DataFrame(rows, columns=["text", "label", "movie"]).to_parquet(folder / "train.parquet")
+    return folder, len(rows)
+
+
+def test_group_column_holds_out_whole_films_that_train_never_sees(tmp_path):
+    folder, total = _films_parquet(tmp_path)
+    data = load_dataset(str(folder), group_column="movie", validation_size=0.2, seed=3)
+    _assert_frames_have_the_promised_shape(data)  # the group column is not handed on
+    film_of = lambda frame: {text.rsplit(" ", 1)[1] for text in frame["text"]}  # noqa: E731
+    assert not film_of(data.train) & film_of(data.validation)
+    assert len(data.validation) == round(total * 0.2)
+    assert len(data.train) + len(data.validation) == total
+    assert data.validation_groups == len(film_of(data.validation)) and data.group_column == "movie"
+    again = load_dataset(str(folder), group_column="movie", validation_size=0.2, seed=3)
+    assert again.validation["text"].tolist() == data.validation["text"].tolist()
+    other = load_dataset(str(folder), group_column="movie", validation_size=0.2, seed=4)
+    assert other.validation["text"].tolist() != data.validation["text"].tolist()
+
+
+def test_without_a_group_column_a_random_split_shares_films_with_train(tmp_path):
+    # What the group column is for: the stratified split mixes films across the two.
+    folder, _ = _films_parquet(tmp_path)
+    data = load_dataset(str(folder), validation_size=0.2, seed=3)
+    film_of = lambda frame: {text.rsplit(" ", 1)[1] for text in frame["text"]}  # noqa: E731
+    assert film_of(data.train) & film_of(data.validation)
+
+
+def test_rows_without_a_group_are_groups_of_one(tmp_path):
+    frame = pd.DataFrame({
+        "text": [f"review {i}" for i in range(40)], "label": [i % 2 for i in range(40)],
+        "movie": ["tt1"] * 10 + [None] * 30,
+    })
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    data = load_dataset(str(tmp_path / "reviews.csv"), group_column="movie", validation_size=10)
+    assert len(data.validation) == 10 and len(data.train) == 30
+
+
+@pytest.mark.parametrize(
+    "dataset, layout, expected",
+    [
+        ("imdb", None, "has no group column"),
+        ("folder", "no column", "group column 'movie' not found"),
+        ("folder", "test split", "drop it"),
+    ],
+)
+def test_a_group_column_that_cannot_split_fails_in_one_line(tmp_path, dataset, layout, expected):
+    if dataset == "folder":
+        folder, _ = _films_parquet(tmp_path)
+        dataset = str(folder)
+        frame = pd.read_parquet(folder / "train.parquet")
+        if layout == "no column":
+            frame.drop(columns="movie").to_parquet(folder / "train.parquet")
+        else:
+            frame.to_parquet(folder / "test.parquet")
+    with pytest.raises(DataSourceError, match=expected) as error:
+        load_dataset(dataset, group_column="movie")
+    assert "\n" not in str(error.value)
