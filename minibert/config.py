@@ -41,6 +41,11 @@ class ModelConfig:
     # 2 adds BERT's segment embedding, for `[cls] a [sep] b [sep]` inputs;
     # a run sets it when it feeds packed pairs.
     num_segments: int = 0
+    # BERT's initialization, a truncated normal of this stddev (0.02) for every
+    # table and kernel; None keeps Keras' glorot_uniform.
+    initializer_range: float | None = None
+    # BERT's LayerNormalization of the summed embeddings.
+    embedding_layer_norm: bool = False
 
     def backbone_kwargs(self) -> dict:
         """Keyword arguments for `minibert.models.Backbone`."""
@@ -85,6 +90,15 @@ class PretrainConfig:
     corpus_text_column: str = "text"
     vocabulary_sample: int = 200_000
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
+    # Dropout while pretraining (None: the model's own); fine-tuning gets the
+    # model's rate back. Cramming pretrains without it.
+    dropout: float | None = None
+    # Start the masked-LM output bias at the log unigram frequencies of the
+    # pretraining text, so the first steps need not learn word frequencies.
+    unigram_bias: bool = False
+    # Pretrain on consecutive windows of this many tokens of each text
+    # (Cramming's 128), fine-tune on the full sequence_length; None: whole texts.
+    window_length: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,11 +166,21 @@ class RunConfig:
         objective = get_objective(self.pretrain.objective)
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
             raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
-        if self.pretrain.corpus is not None and (not objective.streams or self.pretrain.static_masking):
-            streamed = [name for name, known in OBJECTIVES.items() if known.streams]
+        if self.pretrain.corpus is not None and (
+            not objective.single_texts or self.pretrain.static_masking or self.pretrain.unigram_bias
+        ):
+            streamed = [name for name, known in OBJECTIVES.items() if known.single_texts]
             raise ValueError(
                 f"a streamed pretraining corpus takes the {' or '.join(streamed)} objective with "
-                "dynamic masking"
+                "dynamic masking and no --unigram-bias"
+            )
+        window = self.pretrain.window_length
+        if window is not None and not (
+            objective.single_texts and 2 <= window <= self.model.sequence_length
+        ):
+            raise ValueError(
+                f"window_length (--mlm-window) {window} needs an objective of single texts and "
+                f"2 to sequence_length ({self.model.sequence_length}) tokens"
             )
         if self.distribute not in DISTRIBUTIONS:
             raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
@@ -201,8 +225,11 @@ def _check_sizes(config: RunConfig) -> None:
          "hidden_dim, num_heads, num_layers and intermediate_dim must be at least 1"),
         (model.hidden_dim % max(model.num_heads, 1) == 0, f"hidden_dim (--hidden-dim) "
          f"{model.hidden_dim} must be a multiple of num_heads (--num-heads) {model.num_heads}"),
-        (0 <= model.dropout < 1 and 0 <= finetune.dropout < 1,
-         "dropout (--dropout, --classifier-dropout) must be in [0, 1)"),
+        (0 <= model.dropout < 1 and 0 <= finetune.dropout < 1
+         and (pretrain.dropout is None or 0 <= pretrain.dropout < 1),
+         "dropout (--dropout, --classifier-dropout, --mlm-dropout) must be in [0, 1)"),
+        (model.initializer_range is None or model.initializer_range > 0,
+         "initializer_range (--initializer-range) must be positive"),
         (0 < pretrain.mask_rate < 1, f"mask_rate (--mask-rate) must be in (0, 1), got "
          f"{pretrain.mask_rate}; BERT's is 0.15"),
         (min(pretrain.batch_size, finetune.batch_size) >= 1,

@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="pre-LN encoder blocks (default: post-LN, as the notebook)",
     )
     model.add_argument(
+        "--initializer-range", type=float,
+        help="start every table and kernel from a truncated normal of this stddev (BERT: 0.02; "
+        "default: Keras' glorot_uniform)",
+    )
+    model.add_argument(
+        "--embedding-layer-norm", action=argparse.BooleanOptionalAction, default=None,
+        help="BERT's LayerNormalization of the summed embeddings",
+    )
+    model.add_argument(
         "--tie-weights", action=argparse.BooleanOptionalAction, default=None,
         help="tie the masked-LM output projection to the token embedding",
     )
@@ -118,6 +127,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="adapt the vocabulary on this many of the corpus's first texts (default 200,000)",
     )
     pretraining.add_argument("--mlm-learning-rate", type=float)
+    pretraining.add_argument(
+        "--mlm-dropout", type=float,
+        help="dropout while pretraining (default: the model's --dropout); fine-tuning keeps the model's",
+    )
+    pretraining.add_argument(
+        "--unigram-bias", action=argparse.BooleanOptionalAction, default=None,
+        help="start the masked-LM output bias at the words' log frequencies in the pretraining text",
+    )
+    pretraining.add_argument(
+        "--mlm-window", type=int, dest="window_length",
+        help="pretrain on consecutive windows of this many tokens of each text (e.g. 128); "
+        "fine-tuning reads --max-length",
+    )
     pretraining.add_argument("--mask-rate", type=float)
     pretraining.add_argument(
         "--static-masking", action=argparse.BooleanOptionalAction, default=None,
@@ -283,6 +305,9 @@ def config_from_args(args) -> RunConfig:
         "corpus": args.corpus,
         "corpus_text_column": args.corpus_text_column,
         "vocabulary_sample": args.vocabulary_sample,
+        "dropout": args.mlm_dropout,
+        "unigram_bias": args.unigram_bias,
+        "window_length": args.window_length,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,

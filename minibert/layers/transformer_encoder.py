@@ -22,6 +22,8 @@ class TransformerEncoder(keras.layers.Layer):
         activation: activation of the feed-forward hidden layer.
         normalize_first: pre-LN when True, post-LN when False.
         layer_norm_epsilon: LayerNormalization epsilon.
+        kernel_initializer: initializer of the attention and feed-forward
+            kernels (BERT: a truncated normal of stddev 0.02).
 
     Call arguments:
         inputs: float tensor (batch, tokens, hidden).
@@ -42,6 +44,7 @@ class TransformerEncoder(keras.layers.Layer):
         activation="relu",
         normalize_first=False,
         layer_norm_epsilon=1e-6,
+        kernel_initializer="glorot_uniform",
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -51,6 +54,7 @@ class TransformerEncoder(keras.layers.Layer):
         self.activation = keras.activations.get(activation)
         self.normalize_first = normalize_first
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -62,6 +66,7 @@ class TransformerEncoder(keras.layers.Layer):
         self.attention = keras.layers.MultiHeadAttention(
             num_heads=self.num_heads,
             key_dim=hidden_dim // self.num_heads,
+            kernel_initializer=keras.initializers.get(self._initializer_config()),
             dtype=self.dtype_policy,
             name="attention",
         )
@@ -74,12 +79,14 @@ class TransformerEncoder(keras.layers.Layer):
         self.intermediate_dense = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
+            kernel_initializer=keras.initializers.get(self._initializer_config()),
             dtype=self.dtype_policy,
             name="intermediate_dense",
         )
         self.intermediate_dense.build(input_shape)
         self.output_dense = keras.layers.Dense(
-            hidden_dim, dtype=self.dtype_policy, name="output_dense"
+            hidden_dim, kernel_initializer=keras.initializers.get(self._initializer_config()),
+            dtype=self.dtype_policy, name="output_dense",
         )
         self.output_dense.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
         self.output_dropout = keras.layers.Dropout(self.dropout, name="output_dropout")
@@ -88,6 +95,10 @@ class TransformerEncoder(keras.layers.Layer):
         )
         self.output_norm.build(input_shape)
         self.built = True
+
+    def _initializer_config(self):
+        # A fresh initializer per sublayer: a seeded one would repeat its draws.
+        return keras.initializers.serialize(self.kernel_initializer)
 
     def call(self, inputs, padding_mask=None, training=None):
         attention_mask = None
@@ -130,6 +141,7 @@ class TransformerEncoder(keras.layers.Layer):
                 "activation": keras.activations.serialize(self.activation),
                 "normalize_first": self.normalize_first,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             }
         )
         return config

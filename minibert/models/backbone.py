@@ -31,6 +31,11 @@ class Backbone(FunctionalModel):
         num_segments: 2 adds BERT's segment embedding for `[cls] a [sep] b
             [sep]` pairs (segments are read off the `[sep]` tokens, see
             `TokenAndPositionEmbedding`); 0, single texts only.
+        initializer_range: when set, every embedding table and encoder kernel
+            starts from a truncated normal of this stddev (BERT's 0.02) instead
+            of Keras' glorot_uniform.
+        embedding_layer_norm: BERT's LayerNormalization of the summed
+            embeddings, before the first block.
 
     Call arguments:
         token_ids: int tensor (batch, tokens); id 0 is padding and is masked
@@ -59,12 +64,27 @@ class Backbone(FunctionalModel):
         normalize_first=False,
         layer_norm_epsilon=1e-6,
         num_segments=0,
+        initializer_range=None,
+        embedding_layer_norm=False,
         **kwargs,
     ):
+        # BERT draws every table and kernel from a truncated normal of stddev
+        # 0.02; None keeps Keras' glorot_uniform (models saved before the option).
+        def initializer():
+            if initializer_range is None:
+                return "glorot_uniform"
+            return keras.initializers.TruncatedNormal(stddev=initializer_range)
+
         # === Layers ===
         self.embedding = TokenAndPositionEmbedding(
             vocabulary_size, sequence_length, hidden_dim, num_segments=num_segments,
-            separator_id=SEP_ID if num_segments else None, name="embedding",
+            separator_id=SEP_ID if num_segments else None,
+            embeddings_initializer=initializer(), name="embedding",
+        )
+        self.embedding_norm = (
+            keras.layers.LayerNormalization(epsilon=layer_norm_epsilon, name="embedding_norm")
+            if embedding_layer_norm
+            else None
         )
         self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
         self.encoder_layers = [
@@ -75,6 +95,7 @@ class Backbone(FunctionalModel):
                 activation=activation,
                 normalize_first=normalize_first,
                 layer_norm_epsilon=layer_norm_epsilon,
+                kernel_initializer=initializer(),
                 name=f"encoder_{index}",
             )
             for index in range(num_layers)
@@ -88,7 +109,10 @@ class Backbone(FunctionalModel):
         # === Functional model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         padding_mask = ops.not_equal(token_ids, PADDING_ID)  # (batch, tokens)
-        x = self.embedding_dropout(self.embedding(token_ids))  # (batch, tokens, hidden)
+        x = self.embedding(token_ids)  # (batch, tokens, hidden)
+        if self.embedding_norm is not None:
+            x = self.embedding_norm(x)
+        x = self.embedding_dropout(x)
         for encoder in self.encoder_layers:
             x = encoder(x, padding_mask=padding_mask)
         if self.final_norm is not None:
@@ -107,6 +131,8 @@ class Backbone(FunctionalModel):
         self.normalize_first = normalize_first
         self.layer_norm_epsilon = layer_norm_epsilon
         self.num_segments = num_segments
+        self.initializer_range = initializer_range
+        self.embedding_layer_norm = embedding_layer_norm
 
     def set_trainable_layers(self, num_layers=None, embeddings=True):
         """Unfreezes the top `num_layers` encoder blocks and freezes the rest.
@@ -143,6 +169,24 @@ class Backbone(FunctionalModel):
         if self.final_norm is not None:
             self.final_norm.trainable = num_layers > 0
 
+    def set_dropout(self, rate=None):
+        """Sets the rate of every dropout in the backbone; None restores its `dropout`.
+
+        Pretraining a small model on little compute loses more to dropout than
+        it gains (Cramming, Geiping & Goldstein 2022): `pretrain` can turn it
+        off and hand fine-tuning the configured rate. Recompile afterwards.
+
+        Example:
+        >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
+        >>> backbone.set_dropout(0.0)
+        >>> backbone.embedding_dropout.rate, backbone.encoder_layers[0].output_dropout.rate
+        (0.0, 0.0)
+        """
+        rate = self.dropout if rate is None else rate
+        for layer in self._flatten_layers(include_self=False):
+            if isinstance(layer, keras.layers.Dropout):
+                layer.rate = rate
+
     @property
     def token_embedding(self):
         """The token embedding layer, for heads that tie their output to it."""
@@ -163,6 +207,8 @@ class Backbone(FunctionalModel):
             "normalize_first": self.normalize_first,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "num_segments": self.num_segments,
+            "initializer_range": self.initializer_range,
+            "embedding_layer_norm": self.embedding_layer_norm,
         }
 
     @classmethod

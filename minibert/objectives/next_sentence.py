@@ -30,6 +30,6 @@ MASKED_LM_AND_NEXT_SENTENCE = Objective(
     make_examples=masked_lm_and_next_sentence_examples,
     num_segments=2,
     # Pairs are cut across a document's sentences and other documents: a
-    # stream read one text at a time has neither.
-    streams=False,
+    # stream read one text at a time, or a window of one text, has neither.
+    single_texts=False,
 )

@@ -25,8 +25,9 @@ class Objective:
             row (the labels and weights of each batch are then dicts too).
         num_segments: the segment embeddings its backbone needs (2 for
             `[cls] a [sep] b [sep]` pairs; 0 for single texts).
-        streams: whether it can train on a streamed `--pretraining-corpus`
-            (its examples are then the corpus's texts, one per row).
+        single_texts: whether its examples are single texts with no targets
+            of their own, so it can stream a `--pretraining-corpus` (the
+            corpus's texts, one per row) and train on windows of each text.
 
     Example:
     >>> from minibert.objectives import get_objective
@@ -40,4 +41,4 @@ class Objective:
     build_model: Callable
     make_examples: Callable
     num_segments: int = 0
-    streams: bool = True
+    single_texts: bool = True

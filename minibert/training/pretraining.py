@@ -2,9 +2,12 @@
 
 import functools
 
+import numpy as np
+
 from minibert.config import RunConfig
 from minibert.data.corpus import corpus_files, corpus_mlm_dataset, count_texts
 from minibert.data.pipeline import mlm_dataset, pad_batches
+from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.inspection.fill_mask import FillMaskCallback
 from minibert.models.replicas import batch_multiple
 from minibert.objectives import get_objective
@@ -74,6 +77,9 @@ def pretrain(
         token_ids, row_labels = objective.make_examples(
             vectorizer, texts, backbone.sequence_length, config.seed
         )
+        token_ids = _windows(token_ids, pretrain_config.window_length)
+        if pretrain_config.unigram_bias:
+            _start_at_unigram_frequencies(masked_lm.head, token_ids)
         dataset = masked_batches(
             token_ids, static_masking=pretrain_config.static_masking,
             dynamic_padding=pretrain_config.dynamic_padding, row_labels=row_labels,
@@ -105,13 +111,47 @@ def pretrain(
             vectorizer, validation_texts, backbone.sequence_length, config.seed
         )
         validation = masked_batches(
-            validation_ids,
+            _windows(validation_ids, pretrain_config.window_length),
             static_masking=True,  # the same masks every epoch: comparable scores
             row_labels=validation_row_labels,
         )
-    history = masked_lm.fit(
-        dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
-        steps_per_epoch=steps_per_epoch if pretrain_config.corpus is not None else None,
-        verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
-    )
+    if pretrain_config.dropout is not None:
+        backbone.set_dropout(pretrain_config.dropout)
+    try:
+        history = masked_lm.fit(
+            dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
+            steps_per_epoch=steps_per_epoch if pretrain_config.corpus is not None else None,
+            verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
+        )
+    finally:
+        backbone.set_dropout(None)  # fine-tuning trains with the model's own rate
     return masked_lm, checkpoint.history if checkpoint else history.history
+
+
+def _windows(token_ids, window_length):
+    """Each row cut into consecutive windows of `window_length` tokens, empty ones dropped.
+
+    Example:
+    >>> _windows(np.array([[5, 6, 7, 0], [8, 0, 0, 0]]), 2).tolist()
+    [[5, 6], [7, 0], [8, 0]]
+    """
+    if window_length is None or window_length >= token_ids.shape[1]:
+        return token_ids
+    extra = -token_ids.shape[1] % window_length
+    windows = np.pad(token_ids, ((0, 0), (0, extra))).reshape(-1, window_length)
+    return windows[(windows != PADDING_ID).any(axis=1)]
+
+
+def _start_at_unigram_frequencies(head, token_ids):
+    """Sets the masked-LM head's output bias to the log frequency of each word in `token_ids`.
+
+    An untrained head predicts every word alike, and the first steps of
+    pretraining only learn how common each word is (the unigram plateau);
+    started at the log frequencies, the head predicts them from step one.
+    Add-one smoothing keeps unseen words finite; special tokens, never a
+    target, get the smallest bias.
+    """
+    counts = np.bincount(token_ids.ravel(), minlength=head.vocabulary_size).astype("float64")
+    counts[:NUM_SPECIAL_TOKENS] = 0
+    log_frequencies = np.log((counts + 1) / (counts + 1).sum())
+    head.output_bias.assign(log_frequencies.astype(head.output_bias.dtype))

@@ -1,0 +1,166 @@
+"""Pretraining levers on a short proxy, compared at equal steps (issue 15, item 2).
+
+Each lever is a change to the `imdb` preset's pretraining. For each one, the
+preset's model pretrains for `--steps` steps on IMDb's train and unlabelled
+text, with the film-disjoint validation split held out. Every `--eval-every`
+steps it records the held-out masked-word accuracy and loss (full softmax, 1,000
+validation reviews masked once). At the end a classifier head trains one epoch on
+the frozen backbone (the recipe's frozen stage) and is scored on the whole
+film-disjoint validation split: that figure says whether the pretrained features
+are worth anything. Rows compare at equal steps, so the machine's speed changes
+the wall time and nothing else.
+
+    python benchmarks/pretraining_levers.py --dataset ../shared/data/imdb \
+        --steps 1500 --levers baseline bert_init no_dropout unigram_bias \
+        --output saved_models/levers.json
+
+Each lever's row holds the levers before it in `--levers` plus its own
+(`--stack`, the default), or the baseline plus its own alone (`--no-stack`).
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+from minibert.config import get_preset
+from minibert.data.pipeline import mlm_dataset
+from minibert.data.sources import load_dataset
+from minibert.data.tokenizer import build_vectorizer, vectorize
+from minibert.models import Backbone
+from minibert.objectives import get_objective
+from minibert.training.finetuning import classifier_inputs, finetune
+from minibert.training.optimization import learning_rate_schedule
+from minibert.training.pretraining import (
+    _start_at_unigram_frequencies,
+    _windows,
+    compile_masked_lm,
+)
+
+# Each lever: the RunConfig sections it changes.
+LEVERS = {
+    "baseline": {},
+    "bert_init": {"model": {"initializer_range": 0.02, "embedding_layer_norm": True}},
+    "no_dropout": {"pretrain": {"dropout": 0.0}},
+    "unigram_bias": {"pretrain": {"unigram_bias": True}},
+    "one_cycle_2e-3": {"pretrain": {"learning_rate": 2e-3, "schedule": "linear"}},
+    "one_cycle_4e-3": {"pretrain": {"learning_rate": 4e-3, "schedule": "linear"}},
+    "mask_0.25": {"pretrain": {"mask_rate": 0.25}},
+    "mask_0.40": {"pretrain": {"mask_rate": 0.40}},
+    "window_128": {"pretrain": {"window_length": 128}},
+}
+
+
+def _apply(config, changes):
+    sections = {name: dataclasses.replace(getattr(config, name), **values)
+                for name, values in changes.items()}
+    return dataclasses.replace(config, **sections)
+
+
+def _merge(changes):
+    merged = {}
+    for change in changes:
+        for section, values in change.items():
+            merged.setdefault(section, {}).update(values)
+    return merged
+
+
+class HeldOutScore(keras.callbacks.Callback):
+    """Every `every` steps: the masked-word accuracy and loss on the held-out batches."""
+
+    def __init__(self, validation, every):
+        super().__init__()
+        self.validation, self.every, self.points = validation, every, []
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = len(self.points) * self.every + batch + 1
+        if (batch + 1) % self.every == 0:
+            scores = self.model.evaluate(self.validation, verbose=0, return_dict=True)
+            self.points.append({"step": step, "accuracy": scores["accuracy"], "loss": scores["loss"],
+                                "seconds": time.perf_counter() - self.start})
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+
+def run_lever(name, config, data, vectorizer, texts, steps, eval_every):
+    keras.utils.set_random_seed(config.seed)
+    model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
+    backbone = Backbone(**model_config.backbone_kwargs())
+    objective = get_objective(config.pretrain.objective)
+    masked_lm = objective.build_model(backbone, config)
+    token_ids = _windows(vectorize(vectorizer, texts), config.pretrain.window_length)
+    if config.pretrain.unigram_bias:
+        _start_at_unigram_frequencies(masked_lm.head, token_ids)
+    batches = dict(batch_size=config.pretrain.batch_size, vocabulary_size=backbone.vocabulary_size,
+                   mask_rate=config.pretrain.mask_rate, seed=config.seed)
+    dataset = mlm_dataset(token_ids, dynamic_padding=True, **batches).repeat()
+    held_out = _windows(vectorize(vectorizer, data.validation["text"][:1000]),
+                        config.pretrain.window_length)
+    # Scored at BERT's 15% whatever the lever's rate, so rows compare.
+    validation = mlm_dataset(held_out, static_masking=True, **dict(batches, mask_rate=0.15))
+    compile_masked_lm(masked_lm, learning_rate_schedule(
+        config.pretrain.learning_rate, config.pretrain.schedule, steps
+    ), config.jit_compile)
+    if config.pretrain.dropout is not None:
+        backbone.set_dropout(config.pretrain.dropout)
+    score = HeldOutScore(validation, eval_every)
+    start = time.perf_counter()
+    masked_lm.fit(dataset, steps_per_epoch=steps, epochs=1, callbacks=[score], verbose=0)
+    pretraining_seconds = time.perf_counter() - start
+    backbone.set_dropout(None)
+
+    frozen = dataclasses.replace(config, finetune=dataclasses.replace(
+        config.finetune, frozen_epochs=1, unfrozen_epochs=0))
+    train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
+    held = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
+    _, histories = finetune(backbone, train, held, len(data.label_names), frozen, verbose=0)
+    row = {"lever": name, "steps": steps, "held_out": score.points,
+           "pretraining_seconds": pretraining_seconds,
+           "seconds_per_step": pretraining_seconds / steps,
+           "frozen_validation_accuracy": float(histories["frozen"]["val_accuracy"][-1]),
+           "changes": None}
+    print(f"{name:<16} masked-word acc " + " ".join(
+        f"{point['step']}:{point['accuracy']:.4f}" for point in score.points)
+        + f"  frozen {row['frozen_validation_accuracy']:.4f}  {row['seconds_per_step'] * 1000:.0f} ms/step",
+        flush=True)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", required=True)
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--levers", nargs="+", default=list(LEVERS), choices=list(LEVERS))
+    parser.add_argument("--stack", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--output", default=os.path.join("saved_models", "levers.json"))
+    args = parser.parse_args()
+
+    preset = dataclasses.replace(get_preset("imdb"), seed=args.seed)
+    data = load_dataset(args.dataset, group_column="movie", seed=args.seed)
+    texts = data.pretraining_text()
+    vectorizer = build_vectorizer(texts, preset.model.vocabulary_size, preset.model.sequence_length)
+    rows = []
+    applied = []
+    for name in args.levers:
+        changes = _merge(applied + [LEVERS[name]]) if args.stack else LEVERS[name]
+        row = run_lever(name, _apply(preset, changes), data, vectorizer, texts, args.steps,
+                        args.eval_every)
+        row["changes"] = changes
+        rows.append(row)
+        if args.stack:
+            applied.append(LEVERS[name])
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as file:
+            json.dump({"dataset": args.dataset, "validation_rows": len(data.validation),
+                       "stack": args.stack, "rows": rows}, file, indent=2)
+
+
+if __name__ == "__main__":
+    main()
