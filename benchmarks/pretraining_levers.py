@@ -77,8 +77,8 @@ class HeldOutScore(keras.callbacks.Callback):
         self.validation, self.every, self.points = validation, every, []
 
     def on_train_batch_end(self, batch, logs=None):
-        step = len(self.points) * self.every + batch + 1
-        if (batch + 1) % self.every == 0:
+        step = batch + 1  # one epoch of all the steps
+        if step % self.every == 0:
             scores = self.model.evaluate(self.validation, verbose=0, return_dict=True)
             self.points.append({"step": step, "accuracy": scores["accuracy"], "loss": scores["loss"],
                                 "seconds": time.perf_counter() - self.start})
