@@ -1,0 +1,129 @@
+"""The pretraining levers of issue 15: each does what it says, saves, and refuses bad values."""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pytest
+
+from minibert.cli import build_parser, config_from_args
+from minibert.config import get_preset
+from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, build_vectorizer
+from minibert.layers import MaskedLMHead
+from minibert.models import Backbone
+from minibert.training import pretrain
+from minibert.training.pretraining import _start_at_unigram_frequencies
+
+from conftest import make_reviews
+
+SIZES = dict(vocabulary_size=200, sequence_length=32, hidden_dim=16, num_layers=2, num_heads=2,
+             intermediate_dim=32)
+
+
+def _pretrain_config(**pretrain_values):
+    config = get_preset("tiny")
+    return dataclasses.replace(config, pretrain=dataclasses.replace(
+        config.pretrain, epochs=1, fill_mask_sentences=(), **pretrain_values))
+
+
+def _pretrain(config, texts, model_values=None):
+    vectorizer = build_vectorizer(texts, config.model.vocabulary_size, config.model.sequence_length)
+    keras.utils.set_random_seed(0)
+    model_config = dataclasses.replace(
+        config.model, vocabulary_size=vectorizer.vocabulary_size(), **(model_values or {})
+    )
+    backbone = Backbone(**model_config.backbone_kwargs())
+    masked_lm, history = pretrain(backbone, vectorizer, texts, config, verbose=0)
+    return backbone, masked_lm, history
+
+
+def test_bert_initialization_draws_every_table_and_kernel_near_stddev_0_02():
+    bert = Backbone(**SIZES, initializer_range=0.02)
+    default = Backbone(**SIZES)
+    weights = [bert.token_embedding.embeddings, bert.encoder_layers[0].intermediate_dense.kernel,
+               bert.encoder_layers[1].attention.query_dense.kernel]
+    for weight in weights:
+        values = keras.ops.convert_to_numpy(weight)
+        # A normal truncated at two stddevs: |w| <= 0.04 and a stddev of 0.88 x 0.02.
+        assert np.abs(values).max() <= 0.04 + 1e-6
+        assert 0.015 < values.std() < 0.0195
+    glorot = keras.ops.convert_to_numpy(default.encoder_layers[0].intermediate_dense.kernel).std()
+    assert glorot > 0.05  # Keras' glorot_uniform at 16 x 32: what the option replaces
+
+
+def test_embedding_layer_norm_is_saved_and_reloads_without_custom_objects(tmp_path):
+    backbone = Backbone(**SIZES, embedding_layer_norm=True, initializer_range=0.02)
+    assert backbone.embedding_norm is not None and Backbone(**SIZES).embedding_norm is None
+    token_ids = np.array([[5, 6, 7, 0, 0, 0, 0, 0]], "int32")
+    backbone.save(tmp_path / "backbone.keras")
+    reloaded = keras.models.load_model(tmp_path / "backbone.keras")
+    assert reloaded.embedding_layer_norm and reloaded.initializer_range == 0.02
+    np.testing.assert_allclose(reloaded.predict(token_ids, verbose=0),
+                               backbone.predict(token_ids, verbose=0), atol=1e-6)
+
+
+def test_pretraining_dropout_applies_while_pretraining_and_fine_tuning_gets_the_models_back():
+    texts = make_reviews(120)["text"].tolist()
+    with_dropout = _pretrain(_pretrain_config(), texts)[2]["loss"][0]
+    backbone, _, history = _pretrain(_pretrain_config(dropout=0.0), texts)
+    assert history["loss"][0] != pytest.approx(with_dropout, abs=1e-6)  # it changed the step
+    rates = [layer.rate for layer in backbone._flatten_layers() if isinstance(layer, keras.layers.Dropout)]
+    assert rates and all(rate == backbone.dropout == 0.1 for rate in rates)
+
+
+def test_unigram_bias_starts_the_head_at_the_log_word_frequencies():
+    head = MaskedLMHead(vocabulary_size=12)
+    head.build((None, None, 4), (None, None))
+    token_ids = np.array([[3, 7, 7, 7, 9, 0], [7, 9, 5, 0, 0, 0]])
+    _start_at_unigram_frequencies(head, token_ids)
+    bias = keras.ops.convert_to_numpy(head.output_bias)
+    assert bias.argmax() == 7  # the commonest word
+    # Add-one smoothing: 4 sevens, 2 nines and a 5 ([cls], id 3, is not counted), + 12.
+    assert bias[7] == pytest.approx(np.log(5 / 19)) and bias[9] == pytest.approx(np.log(3 / 19))
+    assert (bias[:NUM_SPECIAL_TOKENS] == bias.min()).all()  # never a target
+
+
+def test_unigram_bias_starts_pretraining_below_a_uniform_head():
+    texts = make_reviews(120)["text"].tolist()
+    uniform = _pretrain(_pretrain_config(), texts)[2]["loss"][0]
+    frequencies = _pretrain(_pretrain_config(unigram_bias=True), texts)[2]["loss"][0]
+    assert frequencies < uniform - 0.2
+
+
+def test_windows_pretrain_on_short_slices_of_each_text():
+    texts = make_reviews(120)["text"].tolist()
+    config = _pretrain_config(window_length=8, dynamic_padding=False)
+    whole = _pretrain(_pretrain_config(dynamic_padding=False), texts)[1]
+    backbone, masked_lm, history = _pretrain(config, texts)
+    assert np.isfinite(history["loss"]).all()
+    # 15 words a review: each one gives two windows of 8 tokens, so twice the steps.
+    assert masked_lm.optimizer.iterations.numpy() == 2 * whole.optimizer.iterations.numpy()
+    assert backbone.sequence_length == 32  # fine-tuning still reads whole reviews
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--mlm-window", "64"], "2 to sequence_length \\(32\\)"),
+        (["--mlm-window", "8", "--objective", "mlm+nsp"], "an objective of single texts"),
+        (["--mlm-dropout", "1.5"], "--mlm-dropout"),
+        (["--initializer-range", "0"], "--initializer-range"),
+        (["--unigram-bias", "--pretraining-corpus", "shards/"], "no --unigram-bias"),
+    ],
+)
+def test_bad_lever_values_are_refused_in_one_line(flags, message):
+    args = build_parser().parse_args(["train", "--preset", "tiny", *flags])
+    with pytest.raises(ValueError, match=message) as error:
+        config_from_args(args)
+    assert "\n" not in str(error.value)
+
+
+def test_every_lever_has_its_flag():
+    args = build_parser().parse_args([
+        "train", "--preset", "tiny", "--initializer-range", "0.02", "--embedding-layer-norm",
+        "--mlm-dropout", "0", "--unigram-bias", "--mlm-window", "16",
+    ])
+    config = config_from_args(args)
+    assert (config.model.initializer_range, config.model.embedding_layer_norm) == (0.02, True)
+    assert (config.pretrain.dropout, config.pretrain.unigram_bias, config.pretrain.window_length) == (
+        0.0, True, 16)
