@@ -25,7 +25,6 @@ import os
 import time
 
 import keras
-import numpy as np
 
 from minibert.config import get_preset
 from minibert.data.pipeline import mlm_dataset

@@ -31,6 +31,7 @@ from minibert.models import (
     EndToEndClassifier,
     MaskedLanguageModel,
     PairClassifier,
+    ReplacedTokenDetector,
 )
 from minibert.training import finetune, pretrain, run
 from minibert.training.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
@@ -49,6 +50,7 @@ __all__ = [
     "PairClassifier",
     "PairPacker",
     "PretrainConfig",
+    "ReplacedTokenDetector",
     "RunConfig",
     "SequencePooling",
     "TokenAndPositionEmbedding",

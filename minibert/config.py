@@ -90,6 +90,8 @@ class PretrainConfig:
     corpus_text_column: str = "text"
     vocabulary_sample: int = 200_000
     fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
+    # --objective electra: the generator's share of the backbone's widths.
+    generator_width: float = 0.25
     # Dropout while pretraining (None: the model's own); fine-tuning gets the
     # model's rate back. Cramming pretrains without it.
     dropout: float | None = None
@@ -228,6 +230,8 @@ def _check_sizes(config: RunConfig) -> None:
         (0 <= model.dropout < 1 and 0 <= finetune.dropout < 1
          and (pretrain.dropout is None or 0 <= pretrain.dropout < 1),
          "dropout (--dropout, --classifier-dropout, --mlm-dropout) must be in [0, 1)"),
+        (0 < pretrain.generator_width <= 1,
+         f"generator_width (--generator-width) must be in (0, 1], got {pretrain.generator_width}"),
         (model.initializer_range is None or model.initializer_range > 0,
          "initializer_range (--initializer-range) must be positive"),
         (0 < pretrain.mask_rate < 1, f"mask_rate (--mask-rate) must be in (0, 1), got "

@@ -96,7 +96,7 @@ def write_history(path, histories: dict) -> None:
 
 # What each model file of a run holds, by class name (no model imports here).
 MODEL_CLASSES = {
-    MLM_FILE: ("MaskedLanguageModel",),
+    MLM_FILE: ("MaskedLanguageModel", "ReplacedTokenDetector"),
     CLASSIFIER_FILE: ("Classifier", "PairClassifier"),
     CLASSIFIER_FROZEN_FILE: ("Classifier", "PairClassifier"),
     END_TO_END_FILE: ("EndToEndClassifier",),

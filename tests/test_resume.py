@@ -28,14 +28,16 @@ def wait_for_epoch(process, metadata_path, epoch, timeout=600):
     raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
 
 
-def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path):
-    # Killed once its first MLM epoch is saved: the rerun must train epochs 2-3 only.
+@pytest.mark.parametrize("objective", ["mlm", "electra"])
+def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, objective):
+    # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
     csv = tmp_path / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
     run = tmp_path / "run"
     command = [
         sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
         "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
+        "--objective", objective,
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

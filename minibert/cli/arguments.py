@@ -113,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="; ".join(objective.help for objective in OBJECTIVES.values()),
     )
     pretraining.add_argument(
+        "--generator-width", type=float,
+        help="--objective electra: the generator's share of the backbone's width (default 0.25)",
+    )
+    pretraining.add_argument(
         "--mlm-minutes", type=float,
         help="stop pretraining after this many minutes (to compare at equal time)",
     )
@@ -308,6 +312,7 @@ def config_from_args(args) -> RunConfig:
         "dropout": args.mlm_dropout,
         "unigram_bias": args.unigram_bias,
         "window_length": args.window_length,
+        "generator_width": args.generator_width,
     })
     finetune = _override(preset.finetune, {
         "frozen_epochs": args.frozen_epochs,

@@ -60,6 +60,18 @@ def sampled_softmax_loss(features, labels, output_embeddings, output_bias, sampl
     >>> tuple(loss.shape)
     (2, 3)
     """
+    logits = sampled_logits(features, labels, output_embeddings, output_bias, sampled_ids)
+    return ops.logsumexp(logits, axis=-1) - logits[..., 0]
+
+
+def sampled_logits(features, labels, output_embeddings, output_bias, sampled_ids):
+    """(B, P, 1 + K) corrected logits of each prediction's true word (first) and the sampled ones.
+
+    Their softmax estimates the full softmax over the vocabulary restricted to
+    those candidates: the loss above, and the replacements ELECTRA's generator
+    draws (`minibert.models.ReplacedTokenDetector`), both read it. Arguments as
+    `sampled_softmax_loss`.
+    """
     vocabulary_size = ops.shape(output_embeddings)[0]
     num_sampled = ops.shape(sampled_ids)[0]
     features = ops.cast(features, "float32")
@@ -75,11 +87,9 @@ def sampled_softmax_loss(features, labels, output_embeddings, output_bias, sampl
     true_logits = ops.sum(features * ops.take(output_embeddings, labels, axis=0), axis=-1)
     true_logits += ops.take(output_bias, labels) - log_expected_count(labels)  # (B, P)
 
-    sampled_logits = ops.matmul(features, ops.transpose(ops.take(output_embeddings, sampled_ids, axis=0)))
-    sampled_logits += ops.take(output_bias, sampled_ids) - log_expected_count(sampled_ids)  # (B, P, K)
+    sampled = ops.matmul(features, ops.transpose(ops.take(output_embeddings, sampled_ids, axis=0)))
+    sampled += ops.take(output_bias, sampled_ids) - log_expected_count(sampled_ids)  # (B, P, K)
     # A draw of the true word itself is not a negative: leave it out.
     accidental_hits = ops.expand_dims(labels, -1) == sampled_ids
-    sampled_logits = ops.where(accidental_hits, -1e9, sampled_logits)
-
-    logits = ops.concatenate([ops.expand_dims(true_logits, -1), sampled_logits], axis=-1)
-    return ops.logsumexp(logits, axis=-1) - true_logits
+    sampled = ops.where(accidental_hits, -1e9, sampled)
+    return ops.concatenate([ops.expand_dims(true_logits, -1), sampled], axis=-1)

@@ -5,5 +5,9 @@ from minibert.models.classifier import Classifier
 from minibert.models.end_to_end import EndToEndClassifier
 from minibert.models.masked_lm import MaskedLanguageModel
 from minibert.models.pair_classifier import PairClassifier
+from minibert.models.replaced_token_detector import ReplacedTokenDetector
 
-__all__ = ["Backbone", "Classifier", "EndToEndClassifier", "MaskedLanguageModel", "PairClassifier"]
+__all__ = [
+    "Backbone", "Classifier", "EndToEndClassifier", "MaskedLanguageModel", "PairClassifier",
+    "ReplacedTokenDetector",
+]

@@ -5,22 +5,8 @@ from keras import ops
 
 from minibert.layers import MaskedLMHead, NextSentenceHead
 from minibert.layers.sampled_softmax import sample_log_uniform, sampled_softmax_loss
-from minibert.models.replicas import num_replicas_in_step, sum_over_replicas
+from minibert.models.replicas import num_replicas_in_step, weighted_mean
 from minibert.models.serialization import FunctionalModel, with_deserialized
-
-
-def _weighted_mean(losses, weights=None):
-    """sum(losses * weights) / sum(weights), the sums over every replica's batch.
-
-    Under a tf.distribute strategy each replica returns its share of the
-    global mean, and Keras sums the replicas' gradients: the result equals
-    one device's on the whole batch, however the rows were split. Under JAX
-    a data-parallel step already sees the whole batch.
-    """
-    weights = ops.ones_like(losses) if weights is None else ops.cast(weights, "float32")
-    weights = ops.reshape(weights, ops.shape(losses))
-    total_weight = sum_over_replicas(ops.sum(weights))
-    return ops.sum(losses * weights) / ops.maximum(total_weight, 1.0)
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -158,10 +144,10 @@ class MaskedLanguageModel(FunctionalModel):
             losses = keras.losses.sparse_categorical_crossentropy(y, y_pred, from_logits=True)
         # Unused prediction slots (weight 0) count for nothing: the mean is
         # over the chosen slots, not all of them.
-        loss = _weighted_mean(losses, sample_weight)
+        loss = weighted_mean(losses, sample_weight)
         if self.next_sentence:
             next_labels = ops.reshape(ops.cast(next_labels, "float32"), (-1, 1))
-            next_loss = _weighted_mean(
+            next_loss = weighted_mean(
                 keras.losses.binary_crossentropy(next_labels, next_logits, from_logits=True),
                 next_weights,
             )

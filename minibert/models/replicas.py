@@ -63,3 +63,17 @@ def num_replicas_in_step() -> int:
     """How many tf.distribute replicas share the step being traced (1 elsewhere)."""
     context = _replica_context()
     return 1 if context is None else context.num_replicas_in_sync
+
+
+def weighted_mean(losses, weights=None):
+    """sum(losses * weights) / sum(weights), the sums over every replica's batch.
+
+    Under a tf.distribute strategy each replica returns its share of the
+    global mean, and Keras sums the replicas' gradients: the result equals
+    one device's on the whole batch, however the rows were split. Under JAX
+    a data-parallel step already sees the whole batch.
+    """
+    weights = keras.ops.ones_like(losses) if weights is None else keras.ops.cast(weights, "float32")
+    weights = keras.ops.reshape(weights, keras.ops.shape(losses))
+    total_weight = sum_over_replicas(keras.ops.sum(weights))
+    return keras.ops.sum(losses * weights) / keras.ops.maximum(total_weight, 1.0)

@@ -9,8 +9,12 @@ that makes its examples) and one entry below.
 from minibert.objectives.masked_lm import MASKED_LM
 from minibert.objectives.next_sentence import MASKED_LM_AND_NEXT_SENTENCE
 from minibert.objectives.objective import Objective
+from minibert.objectives.replaced_token_detection import REPLACED_TOKEN_DETECTION
 
-OBJECTIVES = {objective.name: objective for objective in (MASKED_LM, MASKED_LM_AND_NEXT_SENTENCE)}
+OBJECTIVES = {
+    objective.name: objective
+    for objective in (MASKED_LM, MASKED_LM_AND_NEXT_SENTENCE, REPLACED_TOKEN_DETECTION)
+}
 
 
 def get_objective(name: str) -> Objective:
