@@ -161,11 +161,17 @@ class RunConfig:
     # Write each stage's epochs as TensorBoard event files under RUN/logs/<stage>
     # (minibert.training.tensorboard_logs).
     tensorboard: bool = False
+    # The whole run's wall-clock budget in minutes (None: none): fine-tuning's
+    # share is measured on this machine first, pretraining gets the rest
+    # (minibert.training.budget), within pretrain.max_minutes if that is set.
+    minutes: float | None = None
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
         _check_sizes(self)
         objective = get_objective(self.pretrain.objective)
+        if self.minutes is not None and self.minutes <= 0:
+            raise ValueError(f"minutes (--minutes) must be positive, got {self.minutes}")
         if self.pretrain.max_minutes is not None and self.pretrain.max_minutes <= 0:
             raise ValueError(f"max_minutes must be positive, got {self.pretrain.max_minutes}")
         if self.pretrain.corpus is not None and (
@@ -211,6 +217,7 @@ class RunConfig:
             jit_compile=values["jit_compile"],
             distribute=values.get("distribute", "none"),  # older runs have none
             tensorboard=values.get("tensorboard", False),
+            minutes=values.get("minutes"),
         )
 
 

@@ -283,3 +283,37 @@ def test_a_time_budget_stops_pretraining_early(tmp_path):
     run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert (history["stage"] == "mlm").sum() == 1  # stopped within the first epoch
+
+
+def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_left(tmp_path):
+    data = tiny_data()
+    config = dataclasses.replace(tiny_config(mlm_epochs=200), minutes=1.0)
+    lines = []
+    metrics = run(data, config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    budget = metrics["budget"]
+    assert budget["finetuning_estimate_seconds"] > 0
+    assert 0 < budget["pretraining_minutes"] < 1.0
+    assert any(line.startswith("budget 1 minutes: fine-tuning measured at") for line in lines)
+    # 200 epochs would take far longer: the budget stopped pretraining at its share.
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert 0 < (history["stage"] == "mlm").sum() < 200
+    assert metrics["stages"]["mlm"]["seconds"] <= budget["pretraining_minutes"] * 60 + 20
+    assert metrics["total_seconds"] <= 60 + 30
+
+
+def test_estimating_fine_tuning_leaves_the_backbone_as_it_was():
+    from minibert.models import Backbone
+    from minibert.training.budget import estimate_finetuning_seconds
+    from minibert.training.finetuning import classifier_inputs
+    from minibert.data.tokenizer import build_vectorizer
+
+    data = tiny_data()
+    vectorizer = build_vectorizer(data.train["text"], 200, 32)
+    backbone = Backbone(vectorizer.vocabulary_size(), 32, 16, 2, 2, 32)
+    before = [weight.copy() for weight in backbone.get_weights()]
+    train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
+    validation = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
+    seconds = estimate_finetuning_seconds(backbone, train, validation, 2, tiny_config())
+    assert seconds > 0 and backbone.trainable
+    for old, new in zip(before, backbone.get_weights()):
+        np.testing.assert_array_equal(old, new)

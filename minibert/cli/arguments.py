@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--seed", type=int, default=42)
     train.add_argument(
+        "--minutes", type=float,
+        help="the whole run's time budget: fine-tuning's share is measured on this machine "
+        "first and pretraining gets the rest (default: none)",
+    )
+    train.add_argument(
         "--tensorboard", action="store_true", default=None,
         help="write each stage's epochs as TensorBoard logs under RUN/logs/<stage> "
         "(view with: tensorboard --logdir RUN/logs)",
@@ -334,7 +339,7 @@ def config_from_args(args) -> RunConfig:
     return _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
-         "distribute": args.distribute, "tensorboard": args.tensorboard},
+         "distribute": args.distribute, "tensorboard": args.tensorboard, "minutes": args.minutes},
     )
 
 

@@ -47,39 +47,16 @@ def finetune(
     Returns:
         The classifier and `{"frozen": history, "unfrozen": history}`.
     """
-    finetune_config = config.finetune
-    model_class = PairClassifier if isinstance(train[0], dict) else Classifier
-    classifier = model_class(
-        backbone,
-        num_classes=num_classes,
-        pooling=finetune_config.pooling,
-        hidden_units=finetune_config.hidden_units,
-        dropout=finetune_config.dropout,
-    )
+    classifier = new_classifier(backbone, train, num_classes, config)
     train_dataset = classifier_batches(train, config, shuffle=True)
     validation_dataset = classifier_batches(validation, config, shuffle=False)
     histories = {}
-    stages = [
-        ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
-        ("unfrozen", True, finetune_config.unfrozen_epochs, finetune_config.unfrozen_learning_rate),
-    ]
-    for stage, backbone_trainable, epochs, learning_rate in stages:
+    for stage, backbone_trainable, epochs, learning_rate in stages(config):
         if epochs <= 0:
             continue
-        if backbone_trainable:
-            backbone.set_trainable_layers(
-                finetune_config.trainable_layers, embeddings=finetune_config.train_embeddings
-            )
-        else:
-            backbone.trainable = False  # recursive: sets every sublayer
-        # A change of trainable needs a recompile.
-        learning_rate = learning_rate_schedule(
-            learning_rate, finetune_config.schedule, int(train_dataset.cardinality()) * epochs,
-            finetune_config.warmup_fraction,
-        )
-        compile_classifier(
-            classifier, learning_rate, config.jit_compile,
-            finetune_config.weight_decay, finetune_config.clip_norm,
+        prepare_stage(
+            classifier, backbone_trainable, learning_rate,
+            int(train_dataset.cardinality()) * epochs, config,
         )
         callbacks = [EpochTimer()]
         if log_dir is not None:
@@ -105,6 +82,48 @@ def finetune(
     # The backbone keeps the last stage's trainable state, so a saved
     # classifier's optimizer state matches the variables it trains.
     return classifier, histories
+
+
+def new_classifier(backbone, train, num_classes, config: RunConfig):
+    """The classifier `config` describes on `backbone`: a `PairClassifier` for siamese pairs."""
+    finetune_config = config.finetune
+    model_class = PairClassifier if isinstance(train[0], dict) else Classifier
+    return model_class(
+        backbone,
+        num_classes=num_classes,
+        pooling=finetune_config.pooling,
+        hidden_units=finetune_config.hidden_units,
+        dropout=finetune_config.dropout,
+    )
+
+
+def stages(config: RunConfig):
+    """`(name, backbone trainable, epochs, learning rate)` of each fine-tuning stage."""
+    finetune_config = config.finetune
+    return [
+        ("frozen", False, finetune_config.frozen_epochs, finetune_config.learning_rate),
+        ("unfrozen", True, finetune_config.unfrozen_epochs, finetune_config.unfrozen_learning_rate),
+    ]
+
+
+def prepare_stage(classifier, backbone_trainable, learning_rate, total_steps, config: RunConfig):
+    """Freezes or unfreezes the classifier's backbone for a stage, and compiles it."""
+    finetune_config = config.finetune
+    backbone = classifier.backbone
+    if backbone_trainable:
+        backbone.set_trainable_layers(
+            finetune_config.trainable_layers, embeddings=finetune_config.train_embeddings
+        )
+    else:
+        backbone.trainable = False  # recursive: sets every sublayer
+    # A change of trainable needs a recompile.
+    schedule = learning_rate_schedule(
+        learning_rate, finetune_config.schedule, total_steps, finetune_config.warmup_fraction
+    )
+    compile_classifier(
+        classifier, schedule, config.jit_compile, finetune_config.weight_decay,
+        finetune_config.clip_norm,
+    )
 
 
 def classifier_inputs(vectorizer, frame, pair_encoding="siamese"):

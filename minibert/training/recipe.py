@@ -17,6 +17,7 @@ from minibert.inspection.plots import plot_curves
 from minibert.layers import PairPacker
 from minibert.models import Backbone, EndToEndClassifier
 from minibert.objectives import get_objective
+from minibert.training.budget import estimate_finetuning_seconds, pretraining_minutes
 from minibert.training.devices import describe_devices
 from minibert.training.distribution import distribution_scope
 from minibert.training.finetuning import classifier_inputs, finetune, validation_report
@@ -113,12 +114,38 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({vectorizer_seconds:.0f} s)")
 
     backbone = Backbone(**model_config.backbone_kwargs(), name="backbone")
+    pair_encoding = config.finetune.pair_encoding
+    train = (classifier_inputs(vectorizer, data.train, pair_encoding), data.train["label"].to_numpy())
+    validation = (
+        classifier_inputs(vectorizer, data.validation, pair_encoding),
+        data.validation["label"].to_numpy(),
+    )
     histories = {}
+    budget = None
+    if config.minutes is not None and config.pretrain.epochs > 0:
+        finetuning_seconds = estimate_finetuning_seconds(
+            backbone, train, validation, len(data.label_names), config
+        )
+        share = pretraining_minutes(config.minutes, time.perf_counter() - start, finetuning_seconds)
+        if config.pretrain.max_minutes is not None:
+            share = min(share, config.pretrain.max_minutes)
+        budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
+                  "pretraining_minutes": share}
+        print_fn(
+            f"budget {config.minutes:g} minutes: fine-tuning measured at ~{finetuning_seconds / 60:.1f} "
+            f"minutes here, {share:.1f} minutes left for pretraining"
+        )
+        # Nothing left: no pretraining at all, rather than a few steps.
+        pretrain_config = dataclasses.replace(
+            config.pretrain, max_minutes=share if share > 0 else None,
+            epochs=config.pretrain.epochs if share > 0 else 0,
+        )
+        config = dataclasses.replace(config, pretrain=pretrain_config)
     if config.pretrain.epochs > 0:
-        budget = config.pretrain.max_minutes
+        minutes = config.pretrain.max_minutes
         print_fn(
             f"stage mlm: {config.pretrain.epochs} epochs of {objective.description} pretraining"
-            + (f", at most {budget:g} minutes" if budget is not None else "")
+            + (f", at most {minutes:g} minutes" if minutes is not None else "")
         )
         # Text pretraining never reads: the validation reviews, unless asked to.
         validation_texts = None
@@ -131,12 +158,6 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
         )
         files.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
 
-    pair_encoding = config.finetune.pair_encoding
-    train = (classifier_inputs(vectorizer, data.train, pair_encoding), data.train["label"].to_numpy())
-    validation = (
-        classifier_inputs(vectorizer, data.validation, pair_encoding),
-        data.validation["label"].to_numpy(),
-    )
     print_fn(
         "stage classifier: backbone frozen, then unfrozen"
         + (f"; text pairs, {pair_encoding}" if data.has_pairs else "")
@@ -183,6 +204,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
         "validation_groups": {"column": data.group_column, "count": data.validation_groups}
         if data.group_column else None,
     }
+    metrics["budget"] = budget
     frozen = histories.get("frozen", {}).get("val_accuracy")
     # The head alone on the pretrained features: whether pretraining learned
     # anything a classifier can use (random weights give ~0.56 on IMDb).
