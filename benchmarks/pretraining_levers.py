@@ -32,6 +32,7 @@ from minibert.data.sources import load_dataset
 from minibert.data.tokenizer import build_vectorizer, vectorize
 from minibert.models import Backbone
 from minibert.objectives import get_objective
+from minibert.training.callbacks import TimeBudget
 from minibert.training.finetuning import classifier_inputs, finetune
 from minibert.training.optimization import learning_rate_schedule
 from minibert.training.pretraining import (
@@ -51,6 +52,8 @@ LEVERS = {
     "mask_0.25": {"pretrain": {"mask_rate": 0.25}},
     "mask_0.40": {"pretrain": {"mask_rate": 0.40}},
     "window_128": {"pretrain": {"window_length": 128}},
+    # Not a lever of the masked LM: the other objective, compared at equal minutes (--minutes).
+    "electra": {"pretrain": {"objective": "electra"}},
 }
 
 
@@ -86,7 +89,7 @@ class HeldOutScore(keras.callbacks.Callback):
         self.start = time.perf_counter()
 
 
-def run_lever(name, config, data, vectorizer, texts, steps, eval_every):
+def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=None):
     keras.utils.set_random_seed(config.seed)
     model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
     backbone = Backbone(**model_config.backbone_kwargs())
@@ -108,9 +111,11 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every):
     if config.pretrain.dropout is not None:
         backbone.set_dropout(config.pretrain.dropout)
     score = HeldOutScore(validation, eval_every)
+    callbacks = [score] if minutes is None else [score, TimeBudget(minutes)]
     start = time.perf_counter()
-    masked_lm.fit(dataset, steps_per_epoch=steps, epochs=1, callbacks=[score], verbose=0)
+    masked_lm.fit(dataset, steps_per_epoch=steps, epochs=1, callbacks=callbacks, verbose=0)
     pretraining_seconds = time.perf_counter() - start
+    steps = int(masked_lm.optimizer.iterations.numpy())  # fewer when the minutes ran out
     backbone.set_dropout(None)
 
     frozen = dataclasses.replace(config, finetune=dataclasses.replace(
@@ -137,6 +142,11 @@ def main():
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--levers", nargs="+", default=list(LEVERS), choices=list(LEVERS))
     parser.add_argument("--stack", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument(
+        "--minutes", type=float,
+        help="also stop each lever's pretraining after this many minutes: equal time, not steps "
+        "(run the compared levers side by side, so both share the machine's speed)",
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", default=os.path.join("saved_models", "levers.json"))
     args = parser.parse_args()
@@ -150,7 +160,7 @@ def main():
     for name in args.levers:
         changes = _merge(applied + [LEVERS[name]]) if args.stack else LEVERS[name]
         row = run_lever(name, _apply(preset, changes), data, vectorizer, texts, args.steps,
-                        args.eval_every)
+                        args.eval_every, args.minutes)
         row["changes"] = changes
         rows.append(row)
         if args.stack:
