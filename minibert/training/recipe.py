@@ -129,6 +129,7 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
         share = pretraining_minutes(config.minutes, time.perf_counter() - start, finetuning_seconds)
         if config.pretrain.max_minutes is not None:
             share = min(share, config.pretrain.max_minutes)
+        share = round(share, 1)
         budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
                   "pretraining_minutes": share}
         print_fn(
