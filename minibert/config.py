@@ -265,23 +265,26 @@ PRESETS = {
         finetune=FinetuneConfig(unfrozen_learning_rate=1e-3, dynamic_padding=False),
     ),
     # The accuracy recipe, found by measurement on IMDb (benchmarks/README.md):
-    # 512 tokens, 2 pre-LN layers of 4 heads, the fast path, 4 MLM epochs at
-    # a constant 1e-3 (a decaying rate slowed the MLM), then mean pooling,
-    # 1 frozen epoch at Adam 1e-3 and 1 unfrozen epoch at 2e-3, each with
-    # warmup and cosine decay (a second unfrozen epoch overfits; 1e-3 and
-    # 5e-4 scored lower). About 0.90 validation accuracy in 55 minutes on
-    # 2 CPU cores. The MLM stops at 45 minutes if the 4 epochs are not done
-    # by then, so a slow host still finishes the whole run within the hour.
+    # 512 tokens, 2 pre-LN layers of 4 heads, the fast path, masked-LM
+    # pretraining at a constant 1e-3 (a decaying rate slowed the MLM), then
+    # mean pooling, 1 frozen epoch at Adam 1e-3 and 1 unfrozen epoch at 2e-3,
+    # each with warmup and cosine decay (a second unfrozen epoch overfits;
+    # 1e-3 and 5e-4 scored lower). Issue 15's levers: BERT's initialization
+    # and embedding LayerNorm, no dropout while pretraining, and the output
+    # bias at the log word frequencies (they shortened the plateau and lifted
+    # the frozen stage). The whole run has 60 minutes: fine-tuning's share is
+    # measured first and pretraining gets the rest, up to 8 epochs.
     "imdb": RunConfig(
         model=ModelConfig(
             sequence_length=512, num_layers=2, num_heads=4, intermediate_dim=256,
-            normalize_first=True,
+            normalize_first=True, initializer_range=0.02, embedding_layer_norm=True,
         ),
-        pretrain=PretrainConfig(epochs=4, max_minutes=45),
+        pretrain=PretrainConfig(epochs=8, dropout=0.0, unigram_bias=True),
         finetune=FinetuneConfig(
             frozen_epochs=1, unfrozen_epochs=1, unfrozen_learning_rate=2e-3, pooling="mean",
             schedule="cosine",
         ),
+        minutes=60,
     ),
     # Seconds on a CPU: for smoke tests and trying the CLI.
     "tiny": RunConfig(

@@ -84,3 +84,11 @@ def test_train_defaults_to_the_accuracy_recipe_on_the_fast_path():
     assert config.pretrain.num_sampled > 0 and config.model.tie_weights
     assert config.pretrain.dynamic_padding and config.finetune.dynamic_padding
     assert not config.pretrain.static_masking
+
+
+def test_the_imdb_preset_has_an_hour_and_minutes_0_turns_the_budget_off():
+    assert get_preset("imdb").minutes == 60
+    assert config_from_args(build_parser().parse_args(["train", "--minutes", "0"])).minutes is None
+    assert config_from_args(build_parser().parse_args(["train", "--minutes", "30"])).minutes == 30
+    with pytest.raises(ValueError, match="--minutes"):
+        config_from_args(build_parser().parse_args(["train", "--minutes", "-5"]))

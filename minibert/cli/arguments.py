@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--minutes", type=float,
         help="the whole run's time budget: fine-tuning's share is measured on this machine "
-        "first and pretraining gets the rest (default: none)",
+        "first and pretraining gets the rest (default: the preset's; imdb: 60; 0: no budget)",
     )
     train.add_argument(
         "--tensorboard", action="store_true", default=None,
@@ -336,10 +336,13 @@ def config_from_args(args) -> RunConfig:
         "dropout": args.classifier_dropout,
         "pair_encoding": args.pair_encoding,
     })
-    return _override(
+    config = _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
-         "distribute": args.distribute, "tensorboard": args.tensorboard, "minutes": args.minutes},
+         "distribute": args.distribute, "tensorboard": args.tensorboard},
     )
+    if args.minutes is not None:  # 0 turns the preset's budget off
+        config = dataclasses.replace(config, minutes=args.minutes or None)
+    return config
 
 
