@@ -317,3 +317,12 @@ def test_estimating_fine_tuning_leaves_the_backbone_as_it_was():
     assert seconds > 0 and backbone.trainable
     for old, new in zip(before, backbone.get_weights()):
         np.testing.assert_array_equal(old, new)
+
+
+def test_a_budget_too_short_for_fine_tuning_skips_pretraining(tmp_path):
+    lines = []
+    config = dataclasses.replace(tiny_config(mlm_epochs=3), minutes=0.3)  # 18 s: under the reserve
+    metrics = run(tiny_data(), config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    assert metrics["budget"]["pretraining_minutes"] == 0
+    assert "mlm" not in metrics["stages"] and set(metrics["stages"]) == {"frozen", "unfrozen"}
+    assert any("0.0 minutes left for pretraining" in line for line in lines)

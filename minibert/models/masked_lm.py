@@ -9,6 +9,23 @@ from minibert.models.replicas import num_replicas_in_step, weighted_mean
 from minibert.models.serialization import FunctionalModel, with_deserialized
 
 
+def masked_word_metrics(model, x, y, y_pred, sample_weight=None):
+    """`compute_metrics` of a model whose output is masked-word logits (B, P, V), or in
+    sampled training `{"features": ...}`: its masked-word accuracy is tracked where there
+    are logits.
+
+    Full-vocabulary accuracy needs the logits sampling avoids: sampled training
+    logs the loss, and validation (full softmax) reports the accuracy.
+    """
+    sampled = isinstance(y_pred, dict)
+    if not sampled:
+        model.accuracy_metric.update_state(y, y_pred, sample_weight)
+    results = keras.Model.compute_metrics(model, x, y, y_pred, sample_weight)
+    if sampled:
+        results.pop(model.accuracy_metric.name)
+    return results
+
+
 @keras.saving.register_keras_serializable(package="minibert")
 class MaskedLanguageModel(FunctionalModel):
     """Predicts the original words at the masked positions.
@@ -167,15 +184,7 @@ class MaskedLanguageModel(FunctionalModel):
             self.next_sentence_accuracy.update_state(
                 ops.reshape(next_labels, (-1, 1)), next_logits, next_weights
             )
-        sampled = isinstance(y_pred, dict)
-        if not sampled:
-            self.accuracy_metric.update_state(y, y_pred, sample_weight)
-        results = super().compute_metrics(x, y, y_pred, sample_weight)
-        if sampled:
-            # Full-vocabulary accuracy needs the logits sampling avoids:
-            # sampled training logs the loss; validation reports accuracy.
-            results.pop(self.accuracy_metric.name)
-        return results
+        return masked_word_metrics(self, x, y, y_pred, sample_weight)
 
     def get_config(self):
         return {

@@ -22,6 +22,7 @@ from keras import ops
 from minibert.data.tokenizer import PADDING_ID
 from minibert.layers import MaskedLMHead, TransformerEncoder
 from minibert.layers.sampled_softmax import sample_log_uniform, sampled_logits
+from minibert.models.masked_lm import masked_word_metrics
 from minibert.models.replicas import num_replicas_in_step, weighted_mean
 from minibert.models.serialization import FunctionalModel, with_deserialized
 
@@ -207,14 +208,7 @@ class ReplacedTokenDetector(FunctionalModel):
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        sampled = isinstance(y_pred, dict)
-        if not sampled:
-            self.accuracy_metric.update_state(y, y_pred, sample_weight)
-        results = super().compute_metrics(x, y, y_pred, sample_weight)
-        if sampled:
-            # Full-vocabulary accuracy needs the logits sampling avoids.
-            results.pop(self.accuracy_metric.name)
-        return results
+        return masked_word_metrics(self, x, y, y_pred, sample_weight)
 
     def get_config(self):
         return {
