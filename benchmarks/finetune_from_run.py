@@ -22,6 +22,7 @@ from minibert import files, run_folder
 from minibert.config import FinetuneConfig, RunConfig
 from minibert.data.sources import load_dataset
 from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
+from minibert.models import Backbone
 from minibert.training import finetune
 
 
@@ -46,6 +47,13 @@ def main():
     parser.add_argument("run", help="a run folder with mlm.keras, vocabulary.txt and config.json")
     parser.add_argument("--dataset", required=True, help="the data set the run was trained on")
     parser.add_argument("--seed", type=int, help="set every random seed (default: the run's, unset)")
+    parser.add_argument(
+        "--group-column", help="the run's --group-column (config.json does not record it)"
+    )
+    parser.add_argument(
+        "--random-init", action="store_true",
+        help="fine-tune a fresh backbone of the run's shape instead of its pretrained one",
+    )
     parser.add_argument("overrides", nargs="*", help="FinetuneConfig fields as name=value")
     args = parser.parse_intermixed_args()
 
@@ -60,17 +68,20 @@ def main():
         keras.utils.set_random_seed(args.seed)
 
     # The run's split needs its seed and the default --validation-size (0.2).
-    data = load_dataset(args.dataset, seed=split_seed)
+    data = load_dataset(args.dataset, seed=split_seed, group_column=args.group_column)
     vectorizer = new_vectorizer(
         config.model.sequence_length,
         load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),
     )
-    masked_lm = keras.models.load_model(os.path.join(args.run, run_folder.MLM_FILE))
+    if args.random_init:
+        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+    else:
+        backbone = keras.models.load_model(os.path.join(args.run, run_folder.MLM_FILE)).backbone
     train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
     validation = (vectorize(vectorizer, data.validation["text"]), data.validation["label"].to_numpy())
     start = time.perf_counter()
     _, histories = finetune(
-        masked_lm.backbone, train, validation, len(data.label_names), config, verbose=2
+        backbone, train, validation, len(data.label_names), config, verbose=2
     )
     results = {
         stage: {
@@ -81,7 +92,10 @@ def main():
         for stage, history in histories.items()
     }
     results["total_seconds"] = round(time.perf_counter() - start)
-    print(json.dumps({"finetune": dataclasses.asdict(config.finetune), "seed": args.seed, **results}))
+    print(json.dumps({
+        "finetune": dataclasses.asdict(config.finetune), "seed": args.seed,
+        "random_init": args.random_init, **results,
+    }))
 
 
 if __name__ == "__main__":

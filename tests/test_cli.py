@@ -311,6 +311,25 @@ def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_pa
         assert rows != load_dataset(reviews_csv, seed=42).validation["text"].tolist()
 
 
+def test_evaluate_and_embed_hold_out_the_groups_the_run_held_out(tmp_path):
+    from minibert import files, run_folder
+    from minibert.cli import build_parser, load_data
+    from minibert.data.sources import load_dataset
+
+    frame = make_reviews(240)
+    frame["movie"] = [f"tt{index // 6}" for index in range(len(frame))]
+    table = str(tmp_path / "reviews.csv")
+    frame.to_csv(table, index=False)
+    run = tmp_path / "run"
+    run.mkdir()
+    files.write_json(run / run_folder.CONFIG_FILE, {"seed": 3, "data": {"group_column": "movie"}})
+    grouped = load_dataset(table, seed=3, group_column="movie").validation["text"].tolist()
+    assert grouped != load_dataset(table, seed=3).validation["text"].tolist()
+    for command in ("evaluate", "embed"):
+        args = build_parser().parse_args([command, str(run), "--dataset", table])
+        assert load_data(args).validation["text"].tolist() == grouped
+
+
 def test_baseline_scores_tfidf_on_the_film_disjoint_split_train_would_carve(tmp_path, capsys):
     frame = make_reviews(240)
     frame["movie"] = [f"tt{index // 6}" for index in range(len(frame))]  # 40 films of 6

@@ -326,3 +326,11 @@ def test_a_budget_too_short_for_fine_tuning_skips_pretraining(tmp_path):
     assert metrics["budget"]["pretraining_minutes"] == 0
     assert "mlm" not in metrics["stages"] and set(metrics["stages"]) == {"frozen", "unfrozen"}
     assert any("0.0 minutes left for pretraining" in line for line in lines)
+
+
+def test_config_records_the_group_column_that_carved_validation(tmp_path):
+    # `evaluate` and `embed` read it back to hold out the same groups.
+    data = dataclasses.replace(tiny_data(), group_column="movie", validation_groups=40)
+    run(data, tiny_config(mlm_epochs=0, unfrozen_epochs=0), str(tmp_path / "run"), verbose=0)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["data"]["group_column"] == "movie"

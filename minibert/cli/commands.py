@@ -9,24 +9,29 @@ from minibert.config import RunConfig, get_preset
 
 
 def load_data(args):
-    """The data set the flags name; for a command on a run, split with the run's seed.
+    """The data set the flags name; for a command on a run, split as the run split it.
 
-    A run carves its validation split with its --seed: `evaluate` and `embed`
-    must carve the same rows, not the default seed's (training rows, mostly).
+    A run carves its validation split with its --seed and --group-column:
+    `evaluate` and `embed` must carve the same rows, not the default seed's
+    (training rows, mostly). A --group-column given here wins over the run's.
     """
     from minibert.data.sources import load_dataset
 
     seed = getattr(args, "seed", 42)
+    group_column = args.group_column
     run = getattr(args, "run", None)
     if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
-        seed = files.read_json(os.path.join(run, run_folder.CONFIG_FILE)).get("seed", seed)
+        recorded = files.read_json(os.path.join(run, run_folder.CONFIG_FILE))
+        seed = recorded.get("seed", seed)
+        if group_column is None:
+            group_column = recorded.get("data", {}).get("group_column")
     return load_dataset(
         args.dataset,
         data_dir=args.data_dir,
         text_column=args.text_column,
         label_column=args.label_column,
         text_pair_column=args.text_pair_column,
-        group_column=args.group_column,
+        group_column=group_column,
         label_names=args.label_names,
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,

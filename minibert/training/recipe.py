@@ -108,6 +108,8 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
     config_values = dataclasses.asdict(config)
     config_values["data"] = {
         "name": data.name, "label_names": list(data.label_names), "pairs": data.has_pairs,
+        # `evaluate` and `embed` carve the same validation split from it.
+        "group_column": data.group_column,
     }
     files.write_json(os.path.join(output, run_folder.CONFIG_FILE), config_values)
     vectorizer_seconds = time.perf_counter() - start
