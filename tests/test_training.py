@@ -285,6 +285,32 @@ def test_a_time_budget_stops_pretraining_early(tmp_path):
     assert (history["stage"] == "mlm").sum() == 1  # stopped within the first epoch
 
 
+def test_a_time_budget_keeps_the_stopped_epochs_validation_and_callbacks_inside_it():
+    import time
+
+    from minibert.training.callbacks import TimeBudget
+
+    class SlowSteps(keras.callbacks.Callback):
+        # 10 steps of 0.05 s, then 1 s of epoch-end work (as validation, checkpoints).
+        def on_train_batch_end(self, batch, logs=None):
+            time.sleep(0.05)
+
+        def on_epoch_end(self, epoch, logs=None):
+            time.sleep(1.0)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    budget = TimeBudget(minutes=4 / 60)
+    start = time.perf_counter()
+    model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=20, verbose=0,
+              callbacks=[SlowSteps(), budget])
+    # Epochs of 1.5 s: blind to the epoch's end, the budget would let epoch 3 finish at 4.5 s
+    # and stop epoch 4 at its first step, ending at ~5.55 s. Knowing it, epoch 3 stops at its
+    # first step and ends at ~4.05 s.
+    assert budget.epoch_end_seconds >= 1.0
+    assert time.perf_counter() - start < 4.6
+
+
 def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_left(tmp_path):
     data = tiny_data()
     config = dataclasses.replace(tiny_config(mlm_epochs=200), minutes=1.0)
