@@ -48,7 +48,8 @@ def main():
     parser.add_argument("--dataset", required=True, help="the data set the run was trained on")
     parser.add_argument("--seed", type=int, help="set every random seed (default: the run's, unset)")
     parser.add_argument(
-        "--group-column", help="the run's --group-column (config.json does not record it)"
+        "--group-column",
+        help="the column whose groups validation holds (default: the one config.json records)",
     )
     parser.add_argument(
         "--random-init", action="store_true",
@@ -58,7 +59,8 @@ def main():
     args = parser.parse_intermixed_args()
 
     values = files.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
-    values.pop("data", None)
+    recorded_data = values.pop("data", {})
+    group_column = args.group_column or recorded_data.get("group_column")
     config = RunConfig.from_dict(values)
     split_seed = config.seed  # the run's train/validation split, whatever --seed trains with
     overrides = dict(parse_override(text) for text in args.overrides)
@@ -68,7 +70,7 @@ def main():
         keras.utils.set_random_seed(args.seed)
 
     # The run's split needs its seed and the default --validation-size (0.2).
-    data = load_dataset(args.dataset, seed=split_seed, group_column=args.group_column)
+    data = load_dataset(args.dataset, seed=split_seed, group_column=group_column)
     vectorizer = new_vectorizer(
         config.model.sequence_length,
         load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),
