@@ -4,7 +4,7 @@
         python benchmarks/pretraining_step_time.py --dataset ../shared/data/imdb --steps 250
     ... --mallopt   # glibc's mmap and trim thresholds set back before TensorFlow loads
 
-It pretrains on the first `--rows` train + unlabelled texts (dynamic padding, sampled
+It pretrains on the first `--rows` of the preset's pretraining text (dynamic padding, sampled
 softmax, batch 32) and prints the median and mean step and the user and system seconds
 of `fit` alone. benchmarks/README.md ("Where the step's time goes") reads its output.
 """
@@ -29,19 +29,18 @@ if args.mallopt:  # before TensorFlow's own M_TRIM_THRESHOLD=128 kB
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
 from minibert.config import get_preset  # noqa: E402
 from minibert.data.pipeline import mlm_dataset  # noqa: E402
+from minibert.data.sources import load_dataset  # noqa: E402
 from minibert.data.tokenizer import build_vectorizer, vectorize  # noqa: E402
 from minibert.models import Backbone  # noqa: E402
 from minibert.objectives import get_objective  # noqa: E402
 from minibert.training.pretraining import compile_masked_lm  # noqa: E402
 
 config = get_preset("imdb")
-texts = [text for name in ("train", "unsup")
-         for text in pd.read_parquet(os.path.join(args.dataset, f"{name}.parquet"))["text"]]
-texts = texts[: args.rows]
+# What the preset pretrains on: train (less the film-disjoint validation) and unlabelled text.
+texts = load_dataset(args.dataset, group_column="movie").pretraining_text()[: args.rows]
 vectorizer = build_vectorizer(texts, config.model.vocabulary_size, config.model.sequence_length)
 model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
 backbone = Backbone(**model_config.backbone_kwargs())
