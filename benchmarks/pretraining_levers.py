@@ -32,7 +32,7 @@ from minibert.data.sources import load_dataset
 from minibert.data.tokenizer import build_vectorizer, vectorize
 from minibert.models import Backbone
 from minibert.objectives import get_objective
-from minibert.training.callbacks import TimeBudget
+from minibert.training.callbacks import BudgetedSchedule, TimeBudget
 from minibert.training.finetuning import classifier_inputs, finetune
 from minibert.training.optimization import learning_rate_schedule
 from minibert.training.pretraining import (
@@ -105,13 +105,21 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
                         config.pretrain.window_length)
     # Scored at BERT's 15% whatever the lever's rate, so rows compare.
     validation = mlm_dataset(held_out, static_masking=True, **dict(batches, mask_rate=0.15))
-    compile_masked_lm(masked_lm, learning_rate_schedule(
+    learning_rate = learning_rate_schedule(
         config.pretrain.learning_rate, config.pretrain.schedule, steps
-    ), config.jit_compile)
+    )
+    score = HeldOutScore(validation, eval_every)
+    callbacks = [score]
+    if minutes is not None:
+        # As the recipe's budget does: a decaying rate ends with the minutes.
+        budget = TimeBudget(minutes)
+        callbacks.append(budget)
+        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            callbacks.append(BudgetedSchedule(learning_rate, steps, budget))
+            learning_rate = float(learning_rate(0))
+    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if config.pretrain.dropout is not None:
         backbone.set_dropout(config.pretrain.dropout)
-    score = HeldOutScore(validation, eval_every)
-    callbacks = [score] if minutes is None else [score, TimeBudget(minutes)]
     start = time.perf_counter()
     masked_lm.fit(dataset, steps_per_epoch=steps, epochs=1, callbacks=callbacks, verbose=0)
     pretraining_seconds = time.perf_counter() - start

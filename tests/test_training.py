@@ -311,6 +311,45 @@ def test_a_time_budget_keeps_the_stopped_epochs_validation_and_callbacks_inside_
     assert time.perf_counter() - start < 4.6
 
 
+def test_a_budgeted_schedule_decays_to_zero_when_the_minutes_run_out_before_the_steps():
+    import time
+
+    from minibert.training.callbacks import BudgetedSchedule, TimeBudget
+    from minibert.training.optimization import WarmupLinearDecay
+
+    rates = []
+
+    class SlowSteps(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+            time.sleep(0.02)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    budget = TimeBudget(minutes=3 / 60)
+    # 10,000 steps would take minutes: by steps alone the rate would still be near its peak.
+    schedule = BudgetedSchedule(WarmupLinearDecay(1e-2, 1000, 10_000), 10_000, budget)
+    model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=1000, verbose=0,
+              callbacks=[SlowSteps(), budget, schedule])
+    assert len(rates) < 1000
+    peak = int(np.argmax(rates))
+    assert max(rates) > 0.8e-2 and 0 < peak < len(rates) - 1  # warmed up over ~10% of the time
+    assert rates[-1] < 0.1e-2  # and decayed to ~0 as the three seconds ran out
+
+
+def test_pretraining_with_a_decaying_schedule_ends_it_at_the_time_budget(tmp_path):
+    config = tiny_config(mlm_epochs=200, frozen_epochs=0, unfrozen_epochs=1)
+    config = dataclasses.replace(config, pretrain=dataclasses.replace(
+        config.pretrain, max_minutes=0.1, schedule="linear", learning_rate=1e-2,
+    ))
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert (history["stage"] == "mlm").sum() < 200
+    masked_lm = keras.models.load_model(tmp_path / "run" / "mlm.keras")
+    # By steps, the 200 epochs' schedule would be near its peak (warmed up over 20 epochs).
+    assert float(keras.ops.convert_to_numpy(masked_lm.optimizer.learning_rate)) < 1e-3
+
+
 def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_left(tmp_path):
     data = tiny_data()
     config = dataclasses.replace(tiny_config(mlm_epochs=200), minutes=1.0)

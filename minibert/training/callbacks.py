@@ -1,4 +1,4 @@
-"""Callbacks every training stage uses: each epoch's wall time, and a stage's time budget."""
+"""Callbacks every training stage uses: each epoch's wall time, a stage's time budget and its schedule."""
 
 import time
 
@@ -45,5 +45,49 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._last_batch_end = time.perf_counter()
-        if self._last_batch_end - self._start + self.epoch_end_seconds >= self.seconds:
+        if self.spent_share() >= 1:
             self.model.stop_training = True
+
+    def spent_share(self) -> float:
+        """The share of the budget spent so far, the stopped epoch's end counted in."""
+        return (time.perf_counter() - self._start + self.epoch_end_seconds) / self.seconds
+
+
+class BudgetedSchedule(keras.callbacks.Callback):
+    """Ends a learning-rate schedule with its steps or with a time budget, whichever runs out first.
+
+    A schedule sized to a stage's epochs barely decays when a time budget
+    stops the stage after a few of them (issue 15: 5 of 8 epochs fit the
+    hour). Before each batch this sets the optimizer's rate to
+    `schedule(step)` at the step the schedule would have reached if the
+    budget's spent share were its share of `total_steps`, or at the real
+    step where that is further on: the warmup and the decay to 0 then fit
+    the minutes the stage has, on a slow machine and a fast one alike.
+    Cramming (Geiping & Goldstein 2023) ties its one-cycle schedule to the
+    budget the same way. The model must be compiled with a plain float rate.
+
+    Args:
+        schedule: a `keras.optimizers.schedules.LearningRateSchedule`.
+        total_steps: the steps the schedule spans (the stage's epochs).
+        budget: the stage's `TimeBudget`.
+
+    Example:
+    >>> from minibert.training.optimization import WarmupLinearDecay
+    >>> schedule = BudgetedSchedule(WarmupLinearDecay(1e-3, 10, 100), 100, TimeBudget(1))
+    >>> schedule.schedule_step(real_step=5, spent_share=0.5)
+    50.0
+    """
+
+    def __init__(self, schedule, total_steps, budget):
+        super().__init__()
+        self.schedule, self.total_steps, self.budget = schedule, total_steps, budget
+
+    def schedule_step(self, real_step, spent_share) -> float:
+        return max(float(real_step), spent_share * self.total_steps)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        step = self.schedule_step(
+            keras.ops.convert_to_numpy(optimizer.iterations), self.budget.spent_share()
+        )
+        optimizer.learning_rate = float(self.schedule(step))

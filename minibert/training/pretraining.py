@@ -2,6 +2,7 @@
 
 import functools
 
+import keras
 import numpy as np
 
 from minibert.config import RunConfig
@@ -11,7 +12,7 @@ from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.inspection.fill_mask import FillMaskCallback
 from minibert.models.replicas import batch_multiple
 from minibert.objectives import get_objective
-from minibert.training.callbacks import EpochTimer, TimeBudget
+from minibert.training.callbacks import BudgetedSchedule, EpochTimer, TimeBudget
 from minibert.training.checkpoints import StageCheckpoint
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
 from minibert.training.tensorboard_logs import TensorBoardLogs
@@ -85,11 +86,10 @@ def pretrain(
             dynamic_padding=pretrain_config.dynamic_padding, row_labels=row_labels,
         )
         steps_per_epoch = int(dataset.cardinality())
+    total_steps = steps_per_epoch * pretrain_config.epochs
     learning_rate = learning_rate_schedule(
-        pretrain_config.learning_rate, pretrain_config.schedule,
-        steps_per_epoch * pretrain_config.epochs,
+        pretrain_config.learning_rate, pretrain_config.schedule, total_steps
     )
-    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     callbacks = [EpochTimer()]
     if log_dir is not None:
         callbacks.append(TensorBoardLogs(log_dir))
@@ -102,7 +102,13 @@ def pretrain(
         saved_epochs, spent_seconds = checkpoint.saved_progress() if checkpoint else (0, 0.0)
         if spent_seconds >= pretrain_config.max_minutes * 60:
             epochs = saved_epochs  # the budget ran out before the run was killed: done
-        callbacks.append(TimeBudget(pretrain_config.max_minutes, spent_seconds))
+        budget = TimeBudget(pretrain_config.max_minutes, spent_seconds)
+        callbacks.append(budget)
+        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            # The schedule's decay ends with the minutes when they run out before the epochs.
+            callbacks.append(BudgetedSchedule(learning_rate, total_steps, budget))
+            learning_rate = float(learning_rate(0))
+    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
     validation = None
