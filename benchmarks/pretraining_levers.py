@@ -52,6 +52,8 @@ LEVERS = {
     "mask_0.25": {"pretrain": {"mask_rate": 0.25}},
     "mask_0.40": {"pretrain": {"mask_rate": 0.40}},
     "window_128": {"pretrain": {"window_length": 128}},
+    "glu": {"model": {"gated_feedforward": True}},
+    "no_bias": {"model": {"use_bias": False}},
     # Not a lever of the masked LM: the other objective, compared at equal minutes (--minutes).
     "electra": {"pretrain": {"objective": "electra"}},
 }

@@ -46,6 +46,10 @@ class ModelConfig:
     initializer_range: float | None = None
     # BERT's LayerNormalization of the summed embeddings.
     embedding_layer_norm: bool = False
+    # Cramming's feed-forward: a gated linear unit, and no biases in the
+    # attention and feed-forward layers (TransformerEncoder).
+    gated_feedforward: bool = False
+    use_bias: bool = True
 
     def backbone_kwargs(self) -> dict:
         """Keyword arguments for `minibert.models.Backbone`."""

@@ -14,6 +14,7 @@ def test_notebook_preset_is_the_notebooks_configuration():
         "num_heads": 8, "intermediate_dim": 128, "dropout": 0.1, "activation": "relu",
         "normalize_first": False, "layer_norm_epsilon": 1e-6, "tie_weights": False,
         "num_segments": 0, "initializer_range": None, "embedding_layer_norm": False,
+        "gated_feedforward": False, "use_bias": True,
     }
     assert (config.pretrain.epochs, config.pretrain.batch_size, config.pretrain.learning_rate) == (5, 32, 1e-3)
     assert config.pretrain.static_masking and not config.pretrain.dynamic_padding

@@ -62,6 +62,42 @@ def test_embedding_layer_norm_is_saved_and_reloads_without_custom_objects(tmp_pa
                                backbone.predict(token_ids, verbose=0), atol=1e-6)
 
 
+def test_gated_feedforward_gates_each_block_and_reloads_without_custom_objects(tmp_path):
+    gated = Backbone(**SIZES, gated_feedforward=True)
+    block = gated.encoder_layers[0]
+    assert block.gate_dense is not None and Backbone(**SIZES).encoder_layers[0].gate_dense is None
+    # One more intermediate-sized kernel (and bias) per block: 16 x 32 + 32.
+    assert gated.count_params() - Backbone(**SIZES).count_params() == 2 * (16 * 32 + 32)
+    token_ids = np.array([[5, 6, 7, 8, 0, 0, 0, 0]], "int32")
+    before = gated.predict(token_ids, verbose=0)
+    # A zero gate shuts the feed-forward path: the block's output changes.
+    block.gate_dense.kernel.assign(np.zeros(block.gate_dense.kernel.shape, "float32"))
+    block.gate_dense.bias.assign(np.zeros(block.gate_dense.bias.shape, "float32"))
+    assert not np.allclose(gated.predict(token_ids, verbose=0), before, atol=1e-4)
+    gated.save(tmp_path / "gated.keras")
+    reloaded = keras.models.load_model(tmp_path / "gated.keras")
+    assert reloaded.gated_feedforward
+    np.testing.assert_allclose(reloaded.predict(token_ids, verbose=0),
+                               gated.predict(token_ids, verbose=0), atol=1e-6)
+
+
+def test_no_bias_drops_every_attention_and_feed_forward_bias_and_reloads(tmp_path):
+    backbone = Backbone(**SIZES, use_bias=False, gated_feedforward=True)
+    names = [weight.path for weight in backbone.weights]
+    assert not [name for name in names if name.endswith("bias") and "norm" not in name]
+    assert [name for name in Backbone(**SIZES).weights if name.path.endswith("dense/bias")]
+    backbone.save(tmp_path / "backbone.keras")
+    assert not keras.models.load_model(tmp_path / "backbone.keras").use_bias
+
+
+def test_the_cramming_blocks_pretrain_and_their_loss_falls():
+    texts = make_reviews(120)["text"].tolist()
+    config = _pretrain_config()
+    config = dataclasses.replace(config, pretrain=dataclasses.replace(config.pretrain, epochs=4))
+    _, _, history = _pretrain(config, texts, {"gated_feedforward": True, "use_bias": False})
+    assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
+
+
 def test_pretraining_dropout_applies_while_pretraining_and_fine_tuning_gets_the_models_back():
     texts = make_reviews(120)["text"].tolist()
     with_dropout = _pretrain(_pretrain_config(), texts)[2]["loss"][0]
@@ -121,9 +157,11 @@ def test_bad_lever_values_are_refused_in_one_line(flags, message):
 def test_every_lever_has_its_flag():
     args = build_parser().parse_args([
         "train", "--preset", "tiny", "--initializer-range", "0.02", "--embedding-layer-norm",
-        "--mlm-dropout", "0", "--unigram-bias", "--mlm-window", "16",
+        "--mlm-dropout", "0", "--unigram-bias", "--mlm-window", "16", "--gated-feedforward",
+        "--no-bias",
     ])
     config = config_from_args(args)
+    assert config.model.gated_feedforward and not config.model.use_bias
     assert (config.model.initializer_range, config.model.embedding_layer_norm) == (0.02, True)
     assert (config.pretrain.dropout, config.pretrain.unigram_bias, config.pretrain.window_length) == (
         0.0, True, 16)

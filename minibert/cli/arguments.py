@@ -108,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="BERT's LayerNormalization of the summed embeddings",
     )
     model.add_argument(
+        "--gated-feedforward", action=argparse.BooleanOptionalAction, default=None,
+        help="a gated linear unit in each block's feed-forward network (Cramming)",
+    )
+    model.add_argument(
+        "--bias", action=argparse.BooleanOptionalAction, default=None, dest="use_bias",
+        help="biases in the attention and feed-forward layers (--no-bias drops them, as Cramming)",
+    )
+    model.add_argument(
         "--tie-weights", action=argparse.BooleanOptionalAction, default=None,
         help="tie the masked-LM output projection to the token embedding",
     )

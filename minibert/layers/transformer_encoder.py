@@ -24,6 +24,12 @@ class TransformerEncoder(keras.layers.Layer):
         layer_norm_epsilon: LayerNormalization epsilon.
         kernel_initializer: initializer of the attention and feed-forward
             kernels (BERT: a truncated normal of stddev 0.02).
+        gated_feedforward: a gated linear unit in the feed-forward network,
+            `activation(x W) * (x V)` (Shazeer 2020), at a third more of its
+            cost for the same `intermediate_dim`; Cramming kept it.
+        use_bias: biases in the attention projections and the feed-forward
+            layers; Cramming drops them, which spends nothing on them and
+            changed little (LayerNormalization keeps its offset).
 
     Call arguments:
         inputs: float tensor (batch, tokens, hidden).
@@ -45,6 +51,8 @@ class TransformerEncoder(keras.layers.Layer):
         normalize_first=False,
         layer_norm_epsilon=1e-6,
         kernel_initializer="glorot_uniform",
+        gated_feedforward=False,
+        use_bias=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -55,6 +63,8 @@ class TransformerEncoder(keras.layers.Layer):
         self.normalize_first = normalize_first
         self.layer_norm_epsilon = layer_norm_epsilon
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.gated_feedforward = gated_feedforward
+        self.use_bias = use_bias
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -67,6 +77,7 @@ class TransformerEncoder(keras.layers.Layer):
             num_heads=self.num_heads,
             key_dim=hidden_dim // self.num_heads,
             kernel_initializer=keras.initializers.get(self._initializer_config()),
+            use_bias=self.use_bias,
             dtype=self.dtype_policy,
             name="attention",
         )
@@ -80,13 +91,22 @@ class TransformerEncoder(keras.layers.Layer):
             self.intermediate_dim,
             activation=self.activation,
             kernel_initializer=keras.initializers.get(self._initializer_config()),
+            use_bias=self.use_bias,
             dtype=self.dtype_policy,
             name="intermediate_dense",
         )
         self.intermediate_dense.build(input_shape)
+        self.gate_dense = None
+        if self.gated_feedforward:
+            self.gate_dense = keras.layers.Dense(
+                self.intermediate_dim,
+                kernel_initializer=keras.initializers.get(self._initializer_config()),
+                use_bias=self.use_bias, dtype=self.dtype_policy, name="gate_dense",
+            )
+            self.gate_dense.build(input_shape)
         self.output_dense = keras.layers.Dense(
             hidden_dim, kernel_initializer=keras.initializers.get(self._initializer_config()),
-            dtype=self.dtype_policy, name="output_dense",
+            use_bias=self.use_bias, dtype=self.dtype_policy, name="output_dense",
         )
         self.output_dense.build(tuple(input_shape[:-1]) + (self.intermediate_dim,))
         self.output_dropout = keras.layers.Dropout(self.dropout, name="output_dropout")
@@ -122,7 +142,10 @@ class TransformerEncoder(keras.layers.Layer):
         residual = x
         if self.normalize_first:
             x = self.output_norm(x)
-        x = self.output_dense(self.intermediate_dense(x))  # (batch, tokens, hidden)
+        intermediate = self.intermediate_dense(x)  # (batch, tokens, intermediate)
+        if self.gate_dense is not None:
+            intermediate = intermediate * self.gate_dense(x)
+        x = self.output_dense(intermediate)  # (batch, tokens, hidden)
         x = residual + self.output_dropout(x, training=training)
         if not self.normalize_first:
             x = self.output_norm(x)
@@ -142,6 +165,8 @@ class TransformerEncoder(keras.layers.Layer):
                 "normalize_first": self.normalize_first,
                 "layer_norm_epsilon": self.layer_norm_epsilon,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+                "gated_feedforward": self.gated_feedforward,
+                "use_bias": self.use_bias,
             }
         )
         return config

@@ -36,6 +36,9 @@ class Backbone(FunctionalModel):
             of Keras' glorot_uniform.
         embedding_layer_norm: BERT's LayerNormalization of the summed
             embeddings, before the first block.
+        gated_feedforward: gated linear units in the blocks' feed-forward
+            networks (`TransformerEncoder`).
+        use_bias: biases in the blocks' attention and feed-forward layers.
 
     Call arguments:
         token_ids: int tensor (batch, tokens); id 0 is padding and is masked
@@ -66,6 +69,8 @@ class Backbone(FunctionalModel):
         num_segments=0,
         initializer_range=None,
         embedding_layer_norm=False,
+        gated_feedforward=False,
+        use_bias=True,
         **kwargs,
     ):
         # BERT draws every table and kernel from a truncated normal of stddev
@@ -96,6 +101,8 @@ class Backbone(FunctionalModel):
                 normalize_first=normalize_first,
                 layer_norm_epsilon=layer_norm_epsilon,
                 kernel_initializer=initializer(),
+                gated_feedforward=gated_feedforward,
+                use_bias=use_bias,
                 name=f"encoder_{index}",
             )
             for index in range(num_layers)
@@ -133,6 +140,8 @@ class Backbone(FunctionalModel):
         self.num_segments = num_segments
         self.initializer_range = initializer_range
         self.embedding_layer_norm = embedding_layer_norm
+        self.gated_feedforward = gated_feedforward
+        self.use_bias = use_bias
 
     def set_trainable_layers(self, num_layers=None, embeddings=True):
         """Unfreezes the top `num_layers` encoder blocks and freezes the rest.
@@ -209,6 +218,8 @@ class Backbone(FunctionalModel):
             "num_segments": self.num_segments,
             "initializer_range": self.initializer_range,
             "embedding_layer_norm": self.embedding_layer_norm,
+            "gated_feedforward": self.gated_feedforward,
+            "use_bias": self.use_bias,
         }
 
     @classmethod

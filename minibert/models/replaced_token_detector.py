@@ -86,6 +86,8 @@ class ReplacedTokenDetector(FunctionalModel):
                 activation=backbone.activation,
                 normalize_first=backbone.normalize_first,
                 layer_norm_epsilon=backbone.layer_norm_epsilon,
+                gated_feedforward=backbone.gated_feedforward,
+                use_bias=backbone.use_bias,
                 name=f"generator_encoder_{index}",
             )
             for index in range(backbone.num_layers)
