@@ -21,7 +21,8 @@ import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import files, run_folder
 from minibert.config import FinetuneConfig, RunConfig
 from minibert.data.sources import load_dataset
-from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
+from minibert.data.tokenizer import load_vocabulary, vectorize
+from minibert.data.vectorizers import run_vectorizer
 from minibert.models import Backbone
 from minibert.training import finetune
 
@@ -71,8 +72,8 @@ def main():
 
     # The run's split needs its seed and the default --validation-size (0.2).
     data = load_dataset(args.dataset, seed=split_seed, group_column=group_column)
-    vectorizer = new_vectorizer(
-        config.model.sequence_length,
+    vectorizer = run_vectorizer(
+        config.tokenizer, config.model.sequence_length,
         load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),
     )
     if args.random_init:

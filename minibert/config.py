@@ -8,6 +8,7 @@ rebuilt from it.
 import dataclasses
 
 from minibert.data.tokenizer import SPECIAL_TOKENS
+from minibert.data.vectorizers import TOKENIZERS
 from minibert.objectives import OBJECTIVES, get_objective
 
 # Data-parallel training engines (minibert.training.distribution).
@@ -169,6 +170,8 @@ class RunConfig:
     # share is measured on this machine first, pretraining gets the rest
     # (minibert.training.budget), within pretrain.max_minutes if that is set.
     minutes: float | None = None
+    # One of minibert.data.vectorizers.TOKENIZERS: "word" or "wordpiece".
+    tokenizer: str = "word"
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
@@ -194,6 +197,14 @@ class RunConfig:
                 f"window_length (--mlm-window) {window} needs an objective of single texts and "
                 f"2 to sequence_length ({self.model.sequence_length}) tokens"
             )
+        if self.tokenizer not in TOKENIZERS:
+            raise ValueError(
+                f"tokenizer (--tokenizer) {self.tokenizer!r} is not one of {list(TOKENIZERS)}"
+            )
+        if self.tokenizer != "word" and not objective.single_texts:
+            # Next-sentence pairs are cut and packed with the word tokenizer.
+            raise ValueError(f"--tokenizer {self.tokenizer} takes an objective of single texts, "
+                             f"not {objective.name}")
         if self.distribute not in DISTRIBUTIONS:
             raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
         if self.finetune.pair_encoding not in PAIR_ENCODINGS:
@@ -222,6 +233,7 @@ class RunConfig:
             distribute=values.get("distribute", "none"),  # older runs have none
             tensorboard=values.get("tensorboard", False),
             minutes=values.get("minutes"),
+            tokenizer=values.get("tokenizer", "word"),  # older runs: whole words
         )
 
 

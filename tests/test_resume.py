@@ -28,8 +28,10 @@ def wait_for_epoch(process, metadata_path, epoch, timeout=600):
     raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
 
 
-@pytest.mark.parametrize("objective", ["mlm", "electra"])
-def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, objective):
+@pytest.mark.parametrize(
+    "flags", [["--objective", "mlm"], ["--objective", "electra"], ["--tokenizer", "wordpiece"]]
+)
+def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, flags):
     # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
     csv = tmp_path / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
@@ -37,7 +39,7 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, objective):
     command = [
         sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
         "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
-        "--objective", objective,
+        *flags,
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

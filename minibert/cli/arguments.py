@@ -5,6 +5,7 @@ import dataclasses
 import os
 
 from minibert.config import DISTRIBUTIONS, PAIR_ENCODINGS, PRESETS, SCHEDULES, RunConfig, get_preset
+from minibert.data.vectorizers import TOKENIZERS
 from minibert.objectives import OBJECTIVES
 
 
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model = train.add_argument_group("model (default: the preset's)")
     model.add_argument("--max-length", type=int, dest="sequence_length")
+    model.add_argument(
+        "--tokenizer", choices=TOKENIZERS,
+        help="word: whole words (default); wordpiece: BERT's sub-word pieces, learnt from the "
+        "pretraining text (unknown words split into known pieces instead of [UNK])",
+    )
     model.add_argument("--vocabulary-size", type=int)
     model.add_argument("--hidden-dim", type=int)
     model.add_argument("--num-layers", type=int)
@@ -347,7 +353,8 @@ def config_from_args(args) -> RunConfig:
     config = _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {"seed": args.seed, "precision": args.precision, "jit_compile": args.jit_compile,
-         "distribute": args.distribute, "tensorboard": args.tensorboard},
+         "distribute": args.distribute, "tensorboard": args.tensorboard,
+         "tokenizer": args.tokenizer},
     )
     if args.minutes is not None:  # 0 turns the preset's budget off
         config = dataclasses.replace(config, minutes=args.minutes or None)

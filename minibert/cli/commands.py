@@ -106,12 +106,13 @@ def command_evaluate(args):
 
 def _masked_lm_and_vectorizer(run):
     """A run's masked language model and a vectorizer of its vocabulary."""
-    from minibert.data.tokenizer import load_vocabulary, new_vectorizer
+    from minibert.data.tokenizer import load_vocabulary
+    from minibert.data.vectorizers import run_vectorizer
 
     masked_lm = run_folder.load_run_model(run, run_folder.MLM_FILE)
     config = RunConfig.from_dict(files.read_json(os.path.join(run, run_folder.CONFIG_FILE)))
     vocabulary = load_vocabulary(os.path.join(run, run_folder.VOCABULARY_FILE))
-    return masked_lm, new_vectorizer(config.model.sequence_length, vocabulary)
+    return masked_lm, run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
 
 
 def command_fill_mask(args):

@@ -11,7 +11,8 @@ import numpy as np
 from minibert import files, run_folder
 from minibert.config import RunConfig
 from minibert.data.corpus import corpus_files, sample_texts
-from minibert.data.tokenizer import build_vectorizer, load_vocabulary, new_vectorizer, save_vocabulary
+from minibert.data.tokenizer import load_vocabulary, save_vocabulary
+from minibert.data.vectorizers import build_run_vectorizer, run_vectorizer
 from minibert.inspection.metrics import format_report
 from minibert.inspection.plots import plot_curves
 from minibert.layers import PairPacker
@@ -87,10 +88,12 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
             f"vocabulary from its first {len(texts)} texts"
         )
     if resuming and os.path.exists(vocabulary_path):
-        vectorizer = new_vectorizer(config.model.sequence_length, load_vocabulary(vocabulary_path))
+        vectorizer = run_vectorizer(
+            config.tokenizer, config.model.sequence_length, load_vocabulary(vocabulary_path)
+        )
     else:
-        vectorizer = build_vectorizer(
-            texts, config.model.vocabulary_size, config.model.sequence_length
+        vectorizer = build_run_vectorizer(
+            config.tokenizer, texts, config.model.vocabulary_size, config.model.sequence_length
         )
     # A small corpus can have fewer words than asked for: size the model to
     # the vocabulary it really has, and record that in config.json.
