@@ -29,7 +29,8 @@ import keras
 from minibert.config import get_preset
 from minibert.data.pipeline import mlm_dataset
 from minibert.data.sources import load_dataset
-from minibert.data.tokenizer import build_vectorizer, vectorize
+from minibert.data.tokenizer import vectorize
+from minibert.data.vectorizers import build_run_vectorizer
 from minibert.models import Backbone
 from minibert.objectives import get_objective
 from minibert.training.callbacks import BudgetedSchedule, TimeBudget
@@ -47,6 +48,8 @@ LEVERS = {
     "bert_init": {"model": {"initializer_range": 0.02, "embedding_layer_norm": True}},
     "no_dropout": {"pretrain": {"dropout": 0.0}},
     "unigram_bias": {"pretrain": {"unigram_bias": True}},
+    # The preset's schedule before the one-cycle (issue 15, session 9).
+    "constant_1e-3": {"pretrain": {"learning_rate": 1e-3, "schedule": "constant"}},
     "one_cycle_2e-3": {"pretrain": {"learning_rate": 2e-3, "schedule": "linear"}},
     "one_cycle_4e-3": {"pretrain": {"learning_rate": 4e-3, "schedule": "linear"}},
     "mask_0.25": {"pretrain": {"mask_rate": 0.25}},
@@ -54,15 +57,18 @@ LEVERS = {
     "window_128": {"pretrain": {"window_length": 128}},
     "glu": {"model": {"gated_feedforward": True}},
     "no_bias": {"model": {"use_bias": False}},
+    # Masked-word accuracy counts pieces here: compare its frozen stage, not that.
+    "wordpiece_16k": {"run": {"tokenizer": "wordpiece"}, "model": {"vocabulary_size": 16_000}},
     # Not a lever of the masked LM: the other objective, compared at equal minutes (--minutes).
     "electra": {"pretrain": {"objective": "electra"}},
 }
 
 
 def _apply(config, changes):
+    """`config` with each section's changes; the "run" section is RunConfig's own fields."""
     sections = {name: dataclasses.replace(getattr(config, name), **values)
-                for name, values in changes.items()}
-    return dataclasses.replace(config, **sections)
+                for name, values in changes.items() if name != "run"}
+    return dataclasses.replace(config, **sections, **changes.get("run", {}))
 
 
 def _merge(changes):
@@ -164,12 +170,18 @@ def main():
     preset = dataclasses.replace(get_preset("imdb"), seed=args.seed)
     data = load_dataset(args.dataset, group_column="movie", seed=args.seed)
     texts = data.pretraining_text()
-    vectorizer = build_vectorizer(texts, preset.model.vocabulary_size, preset.model.sequence_length)
+    vectorizers = {}  # one per tokenizer and size, shared by the rows that use it
     rows = []
     applied = []
     for name in args.levers:
         changes = _merge(applied + [LEVERS[name]]) if args.stack else LEVERS[name]
-        row = run_lever(name, _apply(preset, changes), data, vectorizer, texts, args.steps,
+        config = _apply(preset, changes)
+        key = (config.tokenizer, config.model.vocabulary_size)
+        if key not in vectorizers:
+            vectorizers[key] = build_run_vectorizer(
+                config.tokenizer, texts, config.model.vocabulary_size, config.model.sequence_length
+            )
+        row = run_lever(name, config, data, vectorizers[key], texts, args.steps,
                         args.eval_every, args.minutes)
         row["changes"] = changes
         rows.append(row)
