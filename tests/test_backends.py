@@ -39,6 +39,41 @@ def under(backend, *arguments):
     return result.stdout
 
 
+# SGD on a loss whose gradient is 1 whatever the weight: the weight ends at minus the sum
+# of the rates the steps really used, which must be the rates the schedule set.
+BUDGETED_SCHEDULE = """
+import json, time, keras, numpy as np
+from minibert.training.callbacks import BudgetedSchedule, TimeBudget
+from minibert.training.optimization import WarmupLinearDecay
+
+class Recorded(BudgetedSchedule):
+    rates = []
+    def on_train_batch_begin(self, batch, logs=None):
+        super().on_train_batch_begin(batch, logs)
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+        time.sleep(0.02)
+
+model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False,
+                                                                 kernel_initializer="zeros")])
+model.compile(optimizer=keras.optimizers.SGD(0.0), loss=lambda y, prediction: prediction)
+budget = TimeBudget(5 / 60)
+schedule = Recorded(WarmupLinearDecay(1e-2, 100, 1000), 1000, budget)
+model.fit(np.ones((1000, 1)), np.zeros((1000, 1)), batch_size=1, epochs=1, verbose=0,
+          callbacks=[budget, schedule])
+print(json.dumps({"rates": schedule.rates,
+                  "weight": float(keras.ops.convert_to_numpy(model.weights[0])[0, 0])}))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", *OTHER_BACKENDS])
+def test_a_budgeted_schedule_sets_the_rate_every_step_uses(backend):
+    result = json.loads(under(backend, "-c", BUDGETED_SCHEDULE).strip().splitlines()[-1])
+    rates = np.array(result["rates"])
+    assert 10 < len(rates) < 1000  # the five seconds ran out first
+    assert rates.max() > 0.5e-2 and rates[-1] < 0.2e-2  # it warmed up and decayed
+    assert result["weight"] == pytest.approx(-rates.sum(), rel=1e-4)
+
+
 def test_jax_and_torch_are_installed_for_the_suite():
     # The [test] extra installs both; without them the tests below would not run at all.
     assert OTHER_BACKENDS == ["jax", "torch"]

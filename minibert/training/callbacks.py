@@ -86,6 +86,9 @@ class BudgetedSchedule(keras.callbacks.Callback):
         return max(float(real_step), spent_share * self.total_steps)
 
     def on_train_batch_begin(self, batch, logs=None):
+        # Under JAX, `self.model` syncs the values fit carries between steps
+        # into the variables (keras.callbacks.Callback.model), so the step
+        # after this one reads the new rate: tests/test_backends.py checks it.
         optimizer = self.model.optimizer
         step = self.schedule_step(
             keras.ops.convert_to_numpy(optimizer.iterations), self.budget.spent_share()
