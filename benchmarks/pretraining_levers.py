@@ -7,8 +7,9 @@ steps it records the held-out masked-word accuracy and loss (full softmax, 1,000
 validation reviews masked once). At the end a classifier head trains one epoch on
 the frozen backbone (the recipe's frozen stage) and is scored on the whole
 film-disjoint validation split: that figure says whether the pretrained features
-are worth anything. Rows compare at equal steps, so the machine's speed changes
-the wall time and nothing else.
+are worth anything; `--unfrozen` trains the preset's unfrozen stage after it and
+reports that too. Rows compare at equal steps, so the machine's speed changes
+the wall time and nothing else; with `--minutes`, at equal time instead.
 
     python benchmarks/pretraining_levers.py --dataset ../shared/data/imdb \
         --steps 1500 --levers baseline bert_init no_dropout unigram_bias \
@@ -97,7 +98,8 @@ class HeldOutScore(keras.callbacks.Callback):
         self.start = time.perf_counter()
 
 
-def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=None):
+def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=None,
+              unfrozen=False):
     keras.utils.set_random_seed(config.seed)
     model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
     backbone = Backbone(**model_config.backbone_kwargs())
@@ -134,20 +136,25 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
     steps = int(masked_lm.optimizer.iterations.numpy())  # fewer when the minutes ran out
     backbone.set_dropout(None)
 
-    frozen = dataclasses.replace(config, finetune=dataclasses.replace(
-        config.finetune, frozen_epochs=1, unfrozen_epochs=0))
+    # The preset's frozen stage, and with --unfrozen its unfrozen stage after it.
+    stages = dataclasses.replace(config, finetune=dataclasses.replace(
+        config.finetune, frozen_epochs=1,
+        unfrozen_epochs=config.finetune.unfrozen_epochs if unfrozen else 0))
     train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
     held = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
-    _, histories = finetune(backbone, train, held, len(data.label_names), frozen, verbose=0)
+    _, histories = finetune(backbone, train, held, len(data.label_names), stages, verbose=0)
     row = {"lever": name, "steps": steps, "held_out": score.points,
            "pretraining_seconds": pretraining_seconds,
            "seconds_per_step": pretraining_seconds / steps,
            "frozen_validation_accuracy": float(histories["frozen"]["val_accuracy"][-1]),
+           "unfrozen_validation_accuracy": float(histories["unfrozen"]["val_accuracy"][-1])
+           if unfrozen else None,
            "changes": None}
     print(f"{name:<16} masked-word acc " + " ".join(
         f"{point['step']}:{point['accuracy']:.4f}" for point in score.points)
-        + f"  frozen {row['frozen_validation_accuracy']:.4f}  {row['seconds_per_step'] * 1000:.0f} ms/step",
-        flush=True)
+        + f"  frozen {row['frozen_validation_accuracy']:.4f}"
+        + (f"  unfrozen {row['unfrozen_validation_accuracy']:.4f}" if unfrozen else "")
+        + f"  {row['seconds_per_step'] * 1000:.0f} ms/step", flush=True)
     return row
 
 
@@ -162,6 +169,10 @@ def main():
         "--minutes", type=float,
         help="also stop each lever's pretraining after this many minutes: equal time, not steps "
         "(run the compared levers side by side, so both share the machine's speed)",
+    )
+    parser.add_argument(
+        "--unfrozen", action="store_true",
+        help="also train the preset's unfrozen stage after the frozen one, and report it",
     )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", default=os.path.join("saved_models", "levers.json"))
@@ -182,7 +193,7 @@ def main():
                 config.tokenizer, texts, config.model.vocabulary_size, config.model.sequence_length
             )
         row = run_lever(name, config, data, vectorizers[key], texts, args.steps,
-                        args.eval_every, args.minutes)
+                        args.eval_every, args.minutes, args.unfrozen)
         row["changes"] = changes
         rows.append(row)
         if args.stack:
