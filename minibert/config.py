@@ -14,7 +14,7 @@ from minibert.objectives import OBJECTIVES, get_objective
 # Data-parallel training engines (minibert.training.distribution).
 DISTRIBUTIONS = ("none", "mirrored", "data-parallel")
 # Learning-rate schedules (minibert.training.optimization.learning_rate_schedule).
-SCHEDULES = ("constant", "cosine", "linear")
+SCHEDULES = ("constant", "cosine", "linear", "wsd")
 # How a classifier reads a text pair: "siamese", each text through the shared
 # backbone ([h1, h2, cos, |h1 - h2|], minibert.models.PairClassifier); or
 # "packed", one `[cls] a [sep] b [sep]` sequence with segment embeddings.
@@ -79,8 +79,11 @@ class PretrainConfig:
     # (minibert.layers.sampled_softmax); 0 trains on the full vocabulary.
     num_sampled: int = 2048
     # "constant", or "cosine" / "linear": a linear warmup over the first 10%
-    # of steps, then a cosine or linear decay to 0
-    # (minibert.training.optimization.learning_rate_schedule).
+    # of steps, then a cosine or linear decay to 0; or "wsd": the warmup, the
+    # peak held, then a linear decay over the last 20%
+    # (minibert.training.optimization.learning_rate_schedule). With a time
+    # budget, the steps are those the budget's minutes allow
+    # (minibert.training.callbacks.BudgetedSchedule).
     schedule: str = "constant"
     # A name in minibert.objectives.OBJECTIVES: "mlm", masked-LM alone
     # (RoBERTa); "mlm+nsp", with BERT's next-sentence prediction.
@@ -289,18 +292,16 @@ PRESETS = {
     # and embedding LayerNorm, no dropout while pretraining, and the output
     # bias at the log word frequencies (they shortened the plateau and lifted
     # the frozen stage). The whole run has 60 minutes: fine-tuning's share is
-    # measured first and pretraining gets the rest, up to 8 epochs. Its rate
-    # is Cramming's one-cycle: warmup to 2e-3, then a linear decay that ends
-    # with the budget (training.callbacks.BudgetedSchedule). A peak of 4e-3
-    # led at 1,200 steps but stalled over the hour (benchmarks/README.md).
+    # measured first and pretraining gets the rest, up to 8 epochs, at a
+    # constant 1e-3: Cramming's one-cycle, a warmup to 2e-3 or 4e-3 then a
+    # linear decay ending with the budget, did no better over the hour
+    # (benchmarks/README.md).
     "imdb": RunConfig(
         model=ModelConfig(
             sequence_length=512, num_layers=2, num_heads=4, intermediate_dim=256,
             normalize_first=True, initializer_range=0.02, embedding_layer_norm=True,
         ),
-        pretrain=PretrainConfig(
-            epochs=8, dropout=0.0, unigram_bias=True, learning_rate=2e-3, schedule="linear",
-        ),
+        pretrain=PretrainConfig(epochs=8, dropout=0.0, unigram_bias=True),
         finetune=FinetuneConfig(
             frozen_epochs=1, unfrozen_epochs=1, unfrozen_learning_rate=2e-3, pooling="mean",
             schedule="cosine",

@@ -24,6 +24,14 @@ def test_linear_schedule_warms_up_then_decays_linearly_to_zero():
     assert values == pytest.approx([0, 5e-4, 1e-3, 5e-4, 0, 0], abs=1e-9)
 
 
+def test_wsd_warms_up_holds_the_peak_then_decays_over_the_last_fifth():
+    schedule = learning_rate_schedule(1e-3, "wsd", total_steps=100)
+    values = rates(schedule, (5, 10, 50, 80, 90, 100))
+    assert values == pytest.approx([5e-4, 1e-3, 1e-3, 1e-3, 5e-4, 0], abs=1e-9)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    assert rates(restored, (50, 90)) == pytest.approx(rates(schedule, (50, 90)))
+
+
 def test_no_warmup_starts_at_the_peak():
     schedule = learning_rate_schedule(1e-3, "linear", total_steps=10, warmup_fraction=0)
     assert rates(schedule, (0, 5)) == pytest.approx([1e-3, 5e-4])

@@ -170,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretraining.add_argument(
         "--mlm-schedule", choices=SCHEDULES,
-        help="constant, or cosine / linear: 10%% linear warmup, then a decay to 0",
+        help="constant, or cosine / linear: 10%% linear warmup, then a decay to 0; or wsd: the "
+        "warmup, the rate held, then a linear decay over the last 20%%",
     )
     pretraining.add_argument(
         "--num-sampled", type=int,
