@@ -147,6 +147,6 @@ def build_word_piece_vectorizer(texts, vocabulary_size: int, sequence_length: in
         standardized, vocabulary_size, lowercase=False, suffix_indicator=SUFFIX_INDICATOR,
         reserved_tokens=reserved,
     )
-    # The learner may return more tokens than asked for (its search is approximate).
+    # Never more than the size asked for, whatever the learner's search returns.
     vocabulary = [PADDING_TOKEN] + list(vocabulary[1:vocabulary_size])
     return WordPieceVectorizer(vocabulary, sequence_length)

@@ -1,4 +1,4 @@
-"""Callbacks every training stage uses: each epoch's wall time, a stage's time budget and its schedule."""
+"""Callbacks every training stage uses: epoch wall time, a time budget, and a schedule within it."""
 
 import time
 
