@@ -34,13 +34,14 @@ from minibert.data.tokenizer import vectorize
 from minibert.data.vectorizers import build_run_vectorizer
 from minibert.models import Backbone
 from minibert.objectives import get_objective
-from minibert.training.callbacks import BudgetedSchedule, TimeBudget
+from minibert.training.callbacks import TimeBudget
 from minibert.training.finetuning import classifier_inputs, finetune
 from minibert.training.optimization import learning_rate_schedule
 from minibert.training.pretraining import (
     _start_at_unigram_frequencies,
     _windows,
     compile_masked_lm,
+    within_budget,
 )
 
 # Each lever: the RunConfig sections it changes.
@@ -122,11 +123,8 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
     callbacks = [score]
     if minutes is not None:
         # As the recipe's budget does: a decaying rate ends with the minutes.
-        budget = TimeBudget(minutes)
-        callbacks.append(budget)
-        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            callbacks.append(BudgetedSchedule(learning_rate, steps, budget))
-            learning_rate = float(learning_rate(0))
+        learning_rate, budget_callbacks = within_budget(learning_rate, steps, TimeBudget(minutes))
+        callbacks += budget_callbacks
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if config.pretrain.dropout is not None:
         backbone.set_dropout(config.pretrain.dropout)

@@ -103,11 +103,8 @@ def pretrain(
         if spent_seconds >= pretrain_config.max_minutes * 60:
             epochs = saved_epochs  # the budget ran out before the run was killed: done
         budget = TimeBudget(pretrain_config.max_minutes, spent_seconds)
-        callbacks.append(budget)
-        if isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            # The schedule's decay ends with the minutes when they run out before the epochs.
-            callbacks.append(BudgetedSchedule(learning_rate, total_steps, budget))
-            learning_rate = float(learning_rate(0))
+        learning_rate, budget_callbacks = within_budget(learning_rate, total_steps, budget)
+        callbacks += budget_callbacks
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
@@ -132,6 +129,18 @@ def pretrain(
     finally:
         backbone.set_dropout(None)  # fine-tuning trains with the model's own rate
     return masked_lm, checkpoint.history if checkpoint else history.history
+
+
+def within_budget(learning_rate, total_steps, budget):
+    """The rate to compile with, and the callbacks that hold a stage to `budget` (a TimeBudget).
+
+    A decaying schedule becomes a `BudgetedSchedule`, so that its decay ends
+    with the minutes when they run out before `total_steps`; a constant rate
+    stays as it is.
+    """
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        return learning_rate, [budget]
+    return float(learning_rate(0)), [budget, BudgetedSchedule(learning_rate, total_steps, budget)]
 
 
 def _windows(token_ids, window_length):
