@@ -33,7 +33,9 @@ from minibert.models import (
     PairClassifier,
     ReplacedTokenDetector,
 )
-from minibert.training import finetune, pretrain, run
+from minibert.export import export_saved_model
+from minibert.scoring import score_file
+from minibert.training import finetune, finetune_run, pretrain, pretrain_run, run
 from minibert.training.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
 
 __version__ = "0.1.0"
@@ -58,8 +60,10 @@ __all__ = [
     "WarmupLinearDecay",
     "build_vectorizer",
     "classification_report",
+    "export_saved_model",
     "fill_mask",
     "finetune",
+    "finetune_run",
     "get_preset",
     "learning_rate_schedule",
     "load_dataset",
@@ -67,7 +71,9 @@ __all__ = [
     "mask_tokens",
     "plot_curves",
     "pretrain",
+    "pretrain_run",
     "run",
+    "score_file",
     "sentence_vectors",
     "standardize_text",
     "vectorize",

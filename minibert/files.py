@@ -22,21 +22,32 @@ def _atomic_write(path, write):
 
     A crash mid-write leaves the previous file (or none), never a truncated one.
     """
+    temporary = temporary_path(path)
+    try:
+        write(temporary)
+        move_into_place(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def temporary_path(path) -> str:
+    """A new empty file beside `path`, to write in steps and then `move_into_place`."""
     folder = os.path.dirname(os.path.abspath(path))
     suffix = os.path.splitext(path)[1]  # Keras checks the .keras extension
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=suffix)
     os.close(handle)
-    try:
-        write(temporary)
-        # mkstemp makes the file private (0600); give it the permissions any
-        # new file would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    return temporary
+
+
+def move_into_place(temporary, path) -> None:
+    """Renames the finished `temporary` over `path`, with the permissions a new file gets."""
+    # mkstemp makes the file private (0600); give it the permissions any
+    # new file would have.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
+    os.replace(temporary, path)
 
 
 def save_model(model, path) -> None:

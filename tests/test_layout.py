@@ -20,7 +20,7 @@ LAYERS = [
     {"objectives"},
     {"config"},
     {"run_folder"},
-    {"inspection"},
+    {"inspection", "scoring", "export"},
     {"training"},
     {"bench", "cli", "__main__", "minibert"},
 ]

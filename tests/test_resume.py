@@ -29,15 +29,17 @@ def wait_for_epoch(process, metadata_path, epoch, timeout=600):
 
 
 @pytest.mark.parametrize(
-    "flags", [["--objective", "mlm"], ["--objective", "electra"], ["--tokenizer", "wordpiece"]]
+    "command_name, flags",
+    [("train", ["--objective", "mlm"]), ("train", ["--objective", "electra"]),
+     ("train", ["--tokenizer", "wordpiece"]), ("pretrain", [])],
 )
-def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, flags):
+def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name, flags):
     # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
     csv = tmp_path / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
     run = tmp_path / "run"
     command = [
-        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
+        sys.executable, "-m", "minibert", command_name, "--dataset", str(csv), "--preset", "tiny",
         "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
         *flags,
     ]
@@ -61,7 +63,8 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, flags):
     # stays well below the first epoch's (it plateaus, so no strict fall),
     # where a fresh start would average about the first epoch's again.
     assert mlm["loss"].iloc[1:].max() < 0.95 * mlm["loss"].iloc[0]
-    assert list(history["stage"].unique()) == ["mlm", "frozen", "unfrozen"]
+    stages = ["mlm", "frozen", "unfrozen"] if command_name == "train" else ["mlm"]
+    assert list(history["stage"].unique()) == stages
     assert (run / run_folder.METRICS_FILE).exists()
     assert not (run / run_folder.CHECKPOINTS_DIR).exists()
 
@@ -85,3 +88,24 @@ def test_a_finished_run_is_neither_resumed_nor_overwritten(tmp_path):
     assert run_folder.prepare_run_folder(run, {"epochs": 4}, overwrite=True) is False
     assert not (run / run_folder.METRICS_FILE).exists()
     assert run_folder.prepare_run_folder(run, {"epochs": 4}) is True
+
+
+def test_a_model_fitted_again_after_a_restored_stage_trains_every_epoch_of_the_next(tmp_path):
+    # The frozen stage resumes from its checkpoint; the unfrozen stage that
+    # follows on the same model must still train all its epochs, not skip as
+    # many as the frozen stage restored.
+    import keras
+    import numpy as np
+
+    from minibert.training.checkpoints import StageCheckpoint
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    model.fit(x, y, epochs=2, callbacks=[StageCheckpoint(tmp_path / "first")], verbose=0)
+    first = StageCheckpoint(tmp_path / "first")
+    model.fit(x, y, epochs=3, callbacks=[first], verbose=0)
+    assert first.resumed_epochs == 2
+    second = StageCheckpoint(tmp_path / "second")
+    history = model.fit(x, y, epochs=2, callbacks=[second], verbose=0)
+    assert second.resumed_epochs == 0 and len(history.history["loss"]) == 2

@@ -1,4 +1,5 @@
-"""`python -m minibert`: train, predict, evaluate, fill-mask, nsp, plot, embed, bench, baseline.
+"""`python -m minibert`: train, pretrain, finetune, predict, export, evaluate, fill-mask, nsp,
+plot, embed, bench, baseline.
 
 `arguments.py` builds the parser and turns flags into a `RunConfig`;
 `commands.py` holds one function per command and the `COMMANDS` table that
@@ -7,7 +8,8 @@
 
 import sys
 
-from minibert.cli.arguments import build_parser, config_from_args
+from minibert.cli.arguments import build_parser
+from minibert.cli.run_flags import config_from_args
 from minibert.cli.commands import COMMANDS, load_data
 
 

@@ -1,10 +1,11 @@
 """What each `python -m minibert` command does, given its parsed flags."""
 
+import argparse
 import datetime
 import os
 
 from minibert import files, run_folder
-from minibert.cli.arguments import config_from_args
+from minibert.cli.run_flags import config_from_args
 from minibert.config import RunConfig, get_preset
 
 
@@ -24,7 +25,7 @@ def load_data(args):
         recorded = files.read_json(os.path.join(run, run_folder.CONFIG_FILE))
         seed = recorded.get("seed", seed)
         if group_column is None:
-            group_column = recorded.get("data", {}).get("group_column")
+            group_column = (recorded.get("data") or {}).get("group_column")
     return load_dataset(
         args.dataset,
         data_dir=args.data_dir,
@@ -50,9 +51,9 @@ def _split_rows(data, split):
     return {"validation": data.validation, "train": data.train}[split]
 
 
-def _default_output(args, data_name) -> str:
+def _default_output(*name_parts) -> str:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return os.path.join("saved_models", f"{data_name}-{args.preset}-{stamp}")
+    return os.path.join("saved_models", "-".join([*name_parts, stamp]))
 
 
 def command_train(args):
@@ -60,11 +61,42 @@ def command_train(args):
 
     config = config_from_args(args)
     data = load_data(args)
-    run(data, config, args.output or _default_output(args, data.name), overwrite=args.overwrite)
+    run(data, config, args.output or _default_output(data.name, args.preset), overwrite=args.overwrite)
+
+
+def command_pretrain(args):
+    from minibert.training import pretrain_run
+
+    config = config_from_args(args)
+    data = None
+    if args.dataset is not None or config.pretrain.corpus is None:
+        data = load_data(argparse.Namespace(**{**vars(args), "dataset": args.dataset or "imdb"}))
+    name = data.name if data is not None else os.path.splitext(
+        os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
+    output = args.output or _default_output(name, "pretrain", args.preset)
+    pretrain_run(data, config, output, overwrite=args.overwrite)
+
+
+def command_finetune(args):
+    from minibert.training import finetune_run
+    from minibert.training.recipe import read_pretrained_run
+
+    # RUN first: a missing or unfinished run fails before the data set is read.
+    pretrained, _ = read_pretrained_run(args.from_run)
+    config = config_from_args(args, base=pretrained)
+    data = load_data(args)
+    output = args.output or _default_output(data.name, "finetune")
+    finetune_run(data, args.from_run, output, config=config, random_init=args.random_init,
+                 overwrite=args.overwrite)
 
 
 def command_predict(args):
+    if bool(args.texts) == (args.input is not None):
+        raise ValueError("predict takes texts on the command line or --input FILE, one of the two")
     model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    if args.input is not None:
+        _predict_file(model, args)
+        return
     texts = args.texts
     if model.pairs or args.text_pairs:
         if not model.pairs:
@@ -78,6 +110,34 @@ def command_predict(args):
     for text, (label, confidence) in zip(texts, model.predict_labels(texts)):
         shown = " ||| ".join(text) if model.pairs else text
         print(f"{label}\t{confidence:.4f}\t{shown}")
+
+
+def _predict_file(model, args):
+    import sys
+
+    from minibert.scoring import score_file
+
+    if args.batch_size < 1:
+        raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
+    summary = score_file(model, args.input, args.output, args.text_column, args.text_pair_column,
+                         args.batch_size)
+    missing = summary["missing_text_rows"]
+    where = "stdout" if args.output == "-" else args.output
+    # The summary goes to stderr: stdout may be the scored rows.
+    print(f"{summary['rows']:,} rows scored into {where} in {summary['seconds']:.0f} s "
+          f"({summary['rows_per_second']:,.0f} rows/s)", file=sys.stderr)
+    if missing:
+        shown = ", ".join(str(row) for row in missing[:20]) + (", ..." if len(missing) > 20 else "")
+        print(f"{len(missing)} rows without text, left unscored: rows {shown}", file=sys.stderr)
+
+
+def command_export(args):
+    from minibert.export import export_saved_model
+
+    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    directory = export_saved_model(model, args.output)
+    print(f"SavedModel written to {directory}: serve(texts) -> probabilities of "
+          f"{', '.join(model.label_names)}")
 
 
 def command_evaluate(args):
@@ -201,7 +261,10 @@ COMMANDS = {
     "baseline": command_baseline,
     "bench": command_bench,
     "train": command_train,
+    "pretrain": command_pretrain,
+    "finetune": command_finetune,
     "predict": command_predict,
+    "export": command_export,
     "evaluate": command_evaluate,
     "fill-mask": command_fill_mask,
     "nsp": command_nsp,

@@ -33,3 +33,22 @@ class FunctionalModel(keras.Model):
         if keras.config.backend() == "torch" and "_modules" not in self.__dict__:
             return object.__setattr__(self, name, value)
         return super().__setattr__(name, value)
+
+
+def inference_copy(model: keras.Model) -> keras.Model:
+    """A copy of `model` with its weights and nothing of training: no optimizer, no compile.
+
+    Saving a compiled model saves its optimizer's state with it (Adam keeps
+    two values per weight); a model kept for inference does not need them.
+
+    Example:
+    >>> from minibert.models import Backbone, Classifier
+    >>> classifier = Classifier(Backbone(20, 8, 16, num_layers=1, num_heads=2, intermediate_dim=16))
+    >>> classifier.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> copy = inference_copy(classifier)
+    >>> copy.compiled, len(copy.get_weights()) == len(classifier.get_weights())
+    (False, True)
+    """
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy

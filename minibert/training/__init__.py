@@ -2,7 +2,8 @@
 
 - `pretraining.py`: `pretrain`, one objective (`minibert.objectives`) on text.
 - `finetuning.py`: `finetune`, a classifier trained frozen, then unfrozen.
-- `recipe.py`: `run`, vocabulary, pretraining and fine-tuning into a run folder.
+- `recipe.py`: run folders: `pretrain_run` (vocabulary and pretraining),
+  `finetune_run` (classifiers from a pretrained run), `run` (both in one).
 
 Beside them, what only training uses: callbacks, optimizers and schedules,
 per-stage checkpoints, data-parallel scopes, TensorBoard logs, the device line.
@@ -10,6 +11,6 @@ per-stage checkpoints, data-parallel scopes, TensorBoard logs, the device line.
 
 from minibert.training.finetuning import finetune
 from minibert.training.pretraining import pretrain
-from minibert.training.recipe import run
+from minibert.training.recipe import finetune_run, pretrain_run, run
 
-__all__ = ["finetune", "pretrain", "run"]
+__all__ = ["finetune", "finetune_run", "pretrain", "pretrain_run", "run"]

@@ -54,6 +54,10 @@ class StageCheckpoint(keras.callbacks.BackupAndRestore):
         self.resumed_epochs = 0
 
     def on_train_begin(self, logs=None):
+        # BackupAndRestore sets the model's _initial_epoch when it restores, and
+        # nothing clears it: the same model fitted again (the unfrozen stage
+        # after a resumed frozen one) would skip that many epochs of its stage.
+        self.model._initial_epoch = None
         super().on_train_begin(logs)  # restores weights, optimizer state and epoch
         self.resumed_epochs = self.model._initial_epoch or 0
         self.history = {}

@@ -1,35 +1,47 @@
-"""The whole recipe: vocabulary, pretraining, then fine-tuning, into one run folder."""
+"""The recipe into run folders: pretrain a backbone, fine-tune classifiers from it, or both.
+
+- `pretrain_run` (`python -m minibert pretrain`): the vocabulary and pretraining alone.
+- `finetune_run` (`python -m minibert finetune --from RUN`): the frozen and unfrozen stages
+  on a labelled data set, from RUN's pretrained backbone and vocabulary (not rebuilt).
+- `run` (`python -m minibert train`): both into one folder, in one command; its time
+  budget (`--minutes`) gives pretraining what fine-tuning leaves.
+
+Each writes config.json, history.csv, curves.png and metrics.json, resumes an unfinished
+run of the same request from its checkpoints, and deletes them once done
+(`minibert.run_folder`). The three share the stages of `run_stages.py`.
+"""
 
 import dataclasses
 import os
-import shutil
 import time
 
-import keras
 import numpy as np
 
 from minibert import files, run_folder
 from minibert.config import RunConfig
-from minibert.data.corpus import corpus_files, sample_texts
-from minibert.data.tokenizer import load_vocabulary, save_vocabulary
-from minibert.data.vectorizers import build_run_vectorizer, run_vectorizer
-from minibert.inspection.metrics import format_report
-from minibert.inspection.plots import plot_curves
-from minibert.layers import PairPacker
-from minibert.models import Backbone, EndToEndClassifier
-from minibert.objectives import get_objective
+from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, load_vocabulary, save_vocabulary
+from minibert.data.vectorizers import run_vectorizer
+from minibert.models import Backbone
 from minibert.training.budget import estimate_finetuning_seconds, pretraining_minutes
-from minibert.training.devices import describe_devices
-from minibert.training.distribution import distribution_scope
-from minibert.training.finetuning import classifier_inputs, finetune, validation_report
-from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
+from minibert.training.run_stages import (
+    classifier_data,
+    data_summary,
+    describe_data,
+    finetuning_stage,
+    finish,
+    in_run_folder,
+    pretraining_stage,
+    pretraining_texts,
+    row_counts,
+    run_vocabulary,
+    validation_facts,
+    within_minutes,
+    write_config,
+)
 
-
-def _stage_summary(history) -> dict:
-    summary = {key: float(values[-1]) for key, values in history.items() if key != "seconds"}
-    summary["seconds"] = float(np.sum(history["seconds"]))
-    summary["seconds_per_epoch"] = float(np.mean(history["seconds"]))
-    return summary
+# Above this share of [UNK] in the new data's tokens, `finetune` warns: a
+# vocabulary built on the same kind of text leaves a few percent unknown.
+UNKNOWN_WARNING_SHARE = 0.2
 
 
 def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print) -> dict:
@@ -42,89 +54,89 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
             config and data there is resumed from its checkpoints; any other
             non-empty folder needs `overwrite=True`, which starts afresh.
     """
-    request = {
-        "config": dataclasses.asdict(config),
-        "data": {"name": data.name, "train": len(data.train), "validation": len(data.validation),
-                 "unlabeled": len(data.unlabeled), "group_column": data.group_column},
-    }
-    resuming = run_folder.prepare_run_folder(output, request, overwrite=overwrite)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(config.precision)
-    try:
-        with distribution_scope(config.distribute) as num_devices:
-            if num_devices > 1:
-                print_fn(f"distribute {config.distribute}: each batch split across {num_devices} devices")
-            return _run(data, config, output, verbose, print_fn, resuming)
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
-
-
-def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> dict:
-    keras.utils.set_random_seed(config.seed)
-    print_fn(describe_devices())
-    checkpoints = os.path.join(output, run_folder.CHECKPOINTS_DIR)
-    logs = os.path.join(output, run_folder.LOGS_DIR) if config.tensorboard else None
-    if resuming:
-        print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
-    texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
-    print_fn(
-        f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"
-        f"{' (the test split)' if data.validation_is_test else ''}"
-        + (f" ({data.validation_groups} whole {data.group_column} groups, none of them in train)"
-           if data.group_column else "")
-        + f", {len(data.unlabeled)} unlabeled"
-        + (f"; {len(texts)} texts for pretraining" if config.pretrain.corpus is None else "")
-        + (f"; {data.dropped_rows} rows dropped in cleaning" if data.dropped_rows else "")
+    request = {"config": dataclasses.asdict(config), "data": data_summary(data)}
+    return in_run_folder(
+        output, request, overwrite, config, print_fn,
+        lambda resuming: _train(data, config, output, resuming, verbose, print_fn),
     )
+
+
+def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print):
+    """The vocabulary and pretraining alone into the run folder `output`; returns its metrics.
+
+    `finetune_run` (`python -m minibert finetune --from`) then trains
+    classifiers from it, on this data set or others.
+
+    Args:
+        data: a `TextClassificationData` whose train and unlabelled text is
+            pretrained on (its labels are not used; its validation text is
+            held out and scored), or None when `config.pretrain.corpus`
+            streams the text.
+        config: the run configuration; its `minutes`, when set, caps the
+            whole command, and its fine-tuning settings are what
+            `finetune_run` uses by default.
+        output, overwrite: as `run`'s.
+
+    Example:
+    >>> from minibert.config import get_preset
+    >>> pretrain_run(data, get_preset("tiny"), "saved_models/pretrained")  # doctest: +SKIP
+    """
+    if data is None and config.pretrain.corpus is None:
+        raise ValueError("pretraining needs text: a data set (--dataset) or --pretraining-corpus")
+    request = {"command": "pretrain", "config": dataclasses.asdict(config),
+               "data": data_summary(data)}
+    return in_run_folder(
+        output, request, overwrite, config, print_fn,
+        lambda resuming: _pretrain_only(data, config, output, resuming, verbose, print_fn),
+    )
+
+
+def finetune_run(
+    data, from_run, output, config: RunConfig | None = None, random_init=False, overwrite=False,
+    verbose="auto", print_fn=print,
+) -> dict:
+    """The frozen and unfrozen stages on `data`, from run `from_run`'s backbone and vocabulary.
+
+    Args:
+        data: the labelled `TextClassificationData`: any number of classes,
+            single texts or pairs.
+        from_run: a run folder with `mlm.keras`, `vocabulary.txt` and
+            `config.json` (`pretrain_run`'s or `run`'s).
+        output: the new run folder, as `run`'s.
+        config: the fine-tuning settings (its `finetune` section, seed,
+            precision, jit_compile, distribute, tensorboard); the model,
+            tokenizer and pretraining sections are always `from_run`'s.
+            Default: `from_run`'s own config.
+        random_init: fine-tune a fresh backbone of `from_run`'s shape and
+            vocabulary instead of its pretrained one: what pretraining buys.
+
+    Example:
+    >>> finetune_run(data, "saved_models/pretrained", "saved_models/stars")  # doctest: +SKIP
+    """
+    pretrained, vocabulary = read_pretrained_run(from_run)
+    config = dataclasses.replace(
+        config or pretrained, model=pretrained.model, pretrain=pretrained.pretrain,
+        tokenizer=pretrained.tokenizer, minutes=None,
+    )
+    request = {"command": "finetune", "from": os.path.normpath(from_run),
+               "random_init": random_init, "config": dataclasses.asdict(config),
+               "data": data_summary(data)}
+    return in_run_folder(
+        output, request, overwrite, config, print_fn,
+        lambda resuming: _finetune_only(data, from_run, pretrained, vocabulary, config, output,
+                                        random_init, verbose, print_fn),
+    )
+
+
+def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict:
     start = time.perf_counter()
-    vocabulary_path = os.path.join(output, run_folder.VOCABULARY_FILE)
-    corpus = config.pretrain.corpus
-    if corpus is not None:
-        shards = corpus_files(corpus)
-        # The stream replaces the data set's text; the vocabulary needs a sample of it.
-        texts = sample_texts(shards, config.pretrain.vocabulary_sample, config.pretrain.corpus_text_column)
-        print_fn(
-            f"pretraining corpus {corpus}: {len(shards)} shards streamed each epoch; "
-            f"vocabulary from its first {len(texts)} texts"
-        )
-    if resuming and os.path.exists(vocabulary_path):
-        vectorizer = run_vectorizer(
-            config.tokenizer, config.model.sequence_length, load_vocabulary(vocabulary_path)
-        )
-    else:
-        vectorizer = build_run_vectorizer(
-            config.tokenizer, texts, config.model.vocabulary_size, config.model.sequence_length
-        )
-    # A small corpus can have fewer words than asked for: size the model to
-    # the vocabulary it really has, and record that in config.json.
-    model_config = dataclasses.replace(
-        config.model, vocabulary_size=vectorizer.vocabulary_size()
-    )
+    texts = pretraining_texts(data, config, print_fn)
     packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
-    objective = get_objective(config.pretrain.objective)
-    # [cls] a [sep] b [sep] tells its segments apart by embedding: packed
-    # pairs need two, and so may the objective.
-    num_segments = max(model_config.num_segments, 2 if packed_pairs else 0, objective.num_segments)
-    model_config = dataclasses.replace(model_config, num_segments=num_segments)
-    config = dataclasses.replace(config, model=model_config)
-    save_vocabulary(vectorizer, vocabulary_path)
-    config_values = dataclasses.asdict(config)
-    config_values["data"] = {
-        "name": data.name, "label_names": list(data.label_names), "pairs": data.has_pairs,
-        # `evaluate` and `embed` carve the same validation split from it.
-        "group_column": data.group_column,
-    }
-    files.write_json(os.path.join(output, run_folder.CONFIG_FILE), config_values)
+    vectorizer, config = run_vocabulary(texts, config, output, resuming, packed_pairs, print_fn)
     vectorizer_seconds = time.perf_counter() - start
-    print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({vectorizer_seconds:.0f} s)")
-
-    backbone = Backbone(**model_config.backbone_kwargs(), name="backbone")
-    pair_encoding = config.finetune.pair_encoding
-    train = (classifier_inputs(vectorizer, data.train, pair_encoding), data.train["label"].to_numpy())
-    validation = (
-        classifier_inputs(vectorizer, data.validation, pair_encoding),
-        data.validation["label"].to_numpy(),
-    )
+    write_config(output, config, data)
+    backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+    train, validation = classifier_data(vectorizer, data, config)
     histories = {}
     budget = None
     if config.minutes is not None and config.pretrain.epochs > 0:
@@ -132,100 +144,141 @@ def _run(data, config: RunConfig, output, verbose, print_fn, resuming=False) -> 
             backbone, train, validation, len(data.label_names), config
         )
         share = pretraining_minutes(config.minutes, time.perf_counter() - start, finetuning_seconds)
-        if config.pretrain.max_minutes is not None:
-            share = min(share, config.pretrain.max_minutes)
-        share = round(share, 1)
-        budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
-                  "pretraining_minutes": share}
+        budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds}
         print_fn(
             f"budget {config.minutes:g} minutes: fine-tuning measured at ~{finetuning_seconds / 60:.1f} "
             f"minutes here, {share:.1f} minutes left for pretraining"
         )
-        # Nothing left: no pretraining at all, rather than a few steps.
-        pretrain_config = dataclasses.replace(
-            config.pretrain, max_minutes=share if share > 0 else None,
-            epochs=config.pretrain.epochs if share > 0 else 0,
-        )
-        config = dataclasses.replace(config, pretrain=pretrain_config)
+        config, budget["pretraining_minutes"] = within_minutes(config, share)
     if config.pretrain.epochs > 0:
-        minutes = config.pretrain.max_minutes
-        print_fn(
-            f"stage mlm: {config.pretrain.epochs} epochs of {objective.description} pretraining"
-            + (f", at most {minutes:g} minutes" if minutes is not None else "")
-        )
-        # Text pretraining never reads: the validation reviews, unless asked to.
-        validation_texts = None
-        if not config.pretrain.include_validation_text:
-            validation_texts = data.validation["text"][:MLM_VALIDATION_TEXTS].tolist()
-        masked_lm, histories["mlm"] = pretrain(
-            backbone, vectorizer, texts, config, verbose, validation_texts,
-            checkpoint_dir=os.path.join(checkpoints, "mlm"),
-            log_dir=None if logs is None else os.path.join(logs, "mlm"),
-        )
-        files.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
-
-    print_fn(
-        "stage classifier: backbone frozen, then unfrozen"
-        + (f"; text pairs, {pair_encoding}" if data.has_pairs else "")
-    )
-
-    def save_frozen_stage(stage, classifier):
-        if stage == "frozen":
-            path = os.path.join(output, run_folder.CLASSIFIER_FROZEN_FILE)
-            files.save_model(classifier, path)
-
-    classifier, classifier_histories = finetune(
-        backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage,
-        checkpoint_dir=checkpoints, log_dir=logs,
+        histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
+                                              verbose, print_fn)
+    classifier_histories, report = finetuning_stage(
+        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn
     )
     histories.update(classifier_histories)
-    files.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
-
-    end_to_end = EndToEndClassifier(
-        vectorizer, classifier, data.label_names,
-        pair_packer=PairPacker(model_config.sequence_length) if packed_pairs else None,
-        name="end_to_end",
-    )
-    files.save_model(end_to_end, os.path.join(output, run_folder.END_TO_END_FILE))
-
-    history_path = os.path.join(output, run_folder.HISTORY_FILE)
-    run_folder.write_history(history_path, histories)
-    plot_curves(history_path, os.path.join(output, run_folder.CURVES_FILE))
-    report = validation_report(classifier, validation, data.label_names, config)
     metrics = {
-        "stages": {stage: _stage_summary(history) for stage, history in histories.items()},
         "validation": report,
         "vectorizer_seconds": vectorizer_seconds,
-        "total_seconds": time.perf_counter() - start,
-        "rows": {
-            "train": len(data.train),
-            "validation": len(data.validation),
-            "unlabeled": len(data.unlabeled),
-            "pretraining_texts": len(texts) if corpus is None else None,  # a stream: uncounted
-            "pretraining_corpus": corpus,
-            "dropped": data.dropped_rows,
-        },
-        "validation_is_test": data.validation_is_test,
-        # Whole groups held out (--group-column): the validation figure predicts unseen ones.
-        "validation_groups": {"column": data.group_column, "count": data.validation_groups}
-        if data.group_column else None,
+        "rows": row_counts(data, texts, config),
+        **validation_facts(data),
+        "budget": budget,
     }
-    metrics["budget"] = budget
-    frozen = histories.get("frozen", {}).get("val_accuracy")
-    # The head alone on the pretrained features: whether pretraining learned
-    # anything a classifier can use (random weights give ~0.56 on IMDb).
-    metrics["frozen_validation_accuracy"] = float(frozen[-1]) if frozen else None
-    files.write_json(os.path.join(output, run_folder.METRICS_FILE), metrics)
-    # Finished: nothing left to resume.
-    shutil.rmtree(checkpoints, ignore_errors=True)
-    for stage, summary in metrics["stages"].items():
-        figures = ", ".join(
-            f"{k} {v:,.0f}" if k == "trainable_parameters" else f"{k} {v:.4f}"
-            for k, v in summary.items() if "seconds" not in k
+    return finish(output, histories, metrics, start, print_fn, report)
+
+
+def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict:
+    start = time.perf_counter()
+    texts = pretraining_texts(data, config, print_fn)
+    vectorizer, config = run_vocabulary(texts, config, output, resuming, False, print_fn)
+    vectorizer_seconds = time.perf_counter() - start
+    write_config(output, config, data)
+    budget = None
+    if config.minutes is not None:
+        # No fine-tuning to leave time for: the budget less what has passed and the saving.
+        share = pretraining_minutes(config.minutes, time.perf_counter() - start, 0.0)
+        config, share = within_minutes(config, share)
+        budget = {"minutes": config.minutes, "pretraining_minutes": share}
+    backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+    histories = {}
+    if config.pretrain.epochs > 0:
+        histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
+                                              verbose, print_fn)
+    metrics = {"vectorizer_seconds": vectorizer_seconds, "rows": row_counts(data, texts, config),
+               "budget": budget}
+    return finish(output, histories, metrics, start, print_fn)
+
+
+def _finetune_only(data, from_run, pretrained, vocabulary, config, output, random_init, verbose,
+                   print_fn):
+    start = time.perf_counter()
+    print_fn(describe_data(data))
+    packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
+    if packed_pairs and config.model.num_segments < 2:
+        raise ValueError(
+            f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
+            "pass --pair-encoding siamese"
         )
-        print_fn(f"{stage}: {figures}; {summary['seconds']:.0f} s")
-    if frozen:
-        print_fn(f"frozen backbone: validation accuracy {frozen[-1]:.4f} from the head alone")
-    print_fn(f"validation ({len(validation[1])} rows): {format_report(report)}")
-    print_fn(f"saved to {output}")
-    return metrics
+    vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
+    save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
+    pretrained_data = files.read_json(os.path.join(from_run, run_folder.CONFIG_FILE)).get("data")
+    pretrained_run = {"path": os.path.normpath(from_run), "random_init": random_init,
+                      "seed": pretrained.seed, "data": pretrained_data}
+    write_config(output, config, data, pretrained_run=pretrained_run)
+    _warn_of_leaks(data, config, pretrained_run, print_fn)
+    if random_init:
+        print_fn(f"backbone: random weights of {from_run}'s shape (not its pretrained ones)")
+        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+    else:
+        print_fn(f"backbone: pretrained, from {os.path.join(from_run, run_folder.MLM_FILE)}")
+        backbone = run_folder.load_run_model(from_run, run_folder.MLM_FILE).backbone
+    train, validation = classifier_data(vectorizer, data, config)
+    unknown = unknown_share(train[0])
+    print_fn(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
+    if unknown > UNKNOWN_WARNING_SHARE:
+        print_fn(
+            f"warning: {unknown:.0%} of the training text's tokens are unknown to {from_run}'s "
+            "vocabulary; its backbone was pretrained on other text: pretrain on this data "
+            "(python -m minibert pretrain, or --pretraining-corpus)"
+        )
+    histories, report = finetuning_stage(
+        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn
+    )
+    metrics = {
+        "validation": report,
+        "pretrained_run": pretrained_run,
+        "unknown_token_share": unknown,
+        "rows": row_counts(data, None, config),
+        **validation_facts(data),
+    }
+    return finish(output, histories, metrics, start, print_fn, report)
+
+
+def read_pretrained_run(path) -> tuple[RunConfig, list[str]]:
+    """A pretrained run's config and vocabulary; one line naming what is missing otherwise."""
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"run folder {path} not found")
+    for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE):
+        if not os.path.isfile(os.path.join(path, name)):
+            unfinished = os.path.isdir(os.path.join(path, run_folder.CHECKPOINTS_DIR))
+            raise FileNotFoundError(
+                f"{path} has no {name}: "
+                + ("its pretraining has not finished; run its command again to resume it"
+                   if unfinished else
+                   "pretrain one with `python -m minibert pretrain` (or `train`)")
+            )
+    values = files.read_json(os.path.join(path, run_folder.CONFIG_FILE))
+    values.pop("data", None)
+    values.pop("pretrained_run", None)
+    return RunConfig.from_dict(values), load_vocabulary(os.path.join(path, run_folder.VOCABULARY_FILE))
+
+
+def unknown_share(token_ids) -> float:
+    """The share of `[UNK]` among the non-padding tokens of `token_ids` (an array, or a dict of them).
+
+    Example:
+    >>> unknown_share(np.array([[5, 1, 6, 0]]))
+    0.3333333333333333
+    """
+    arrays = token_ids.values() if isinstance(token_ids, dict) else [token_ids]
+    tokens = np.concatenate([np.asarray(ids).ravel() for ids in arrays])
+    tokens = tokens[tokens != PADDING_ID]
+    return float(np.mean(tokens == UNKNOWN_ID)) if len(tokens) else 0.0
+
+
+def _warn_of_leaks(data, config: RunConfig, pretrained_run: dict, print_fn) -> None:
+    """A warning when `data` is the data set the pretrained run read, split another way.
+
+    Pretraining held out that run's validation rows only: another split's
+    validation rows may have been pretrained on (their text, not their labels).
+    """
+    pretrained_data = pretrained_run["data"] or {}
+    if pretrained_data.get("name") != data.name:
+        return
+    group_column = pretrained_data.get("group_column")
+    if pretrained_run["seed"] != config.seed or group_column != data.group_column:
+        print_fn(
+            f"warning: {pretrained_run['path']} pretrained on {data.name} split with --seed "
+            f"{pretrained_run['seed']} and --group-column {group_column}; this split's "
+            "validation rows may be among its pretraining text: pass the same for a held-out figure"
+        )

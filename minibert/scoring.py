@@ -1,0 +1,263 @@
+"""Scoring a file of texts with a run's end-to-end model (`python -m minibert predict --input`).
+
+The file is read and written in chunks of `CHUNK_ROWS` rows, so memory stays
+flat however long it is. Within a chunk, texts of similar length are batched
+together and each batch is cut to its longest text (rounded up to
+`PAD_TO_MULTIPLE` tokens): a short review is not padded to the model's full
+length, as `EndToEndClassifier.predict` pads every text.
+
+Output: every input column, then `predicted_label`, `predicted_probability`
+and one `probability_<label>` column per class. A row without text keeps its
+columns, with empty predictions, and is reported by its row number.
+"""
+
+import itertools
+import os
+import sys
+import time
+
+import keras
+import numpy as np
+import pandas as pd
+
+from minibert import files
+from minibert.data.pipeline import PAD_TO_MULTIPLE
+from minibert.data.tables import TABLE_SUFFIXES, require_column, value_to_text
+from minibert.data.tokenizer import PADDING_ID
+
+CHUNK_ROWS = 10_000
+STDIN = "-"
+
+
+def score_file(model, input_path, output_path, text_column="text", text_pair_column=None,
+               batch_size=128, progress=sys.stderr) -> dict:
+    """Scores every row of `input_path` into `output_path`; returns what it did.
+
+    Args:
+        model: an `EndToEndClassifier` (a run's `end_to_end.keras`).
+        input_path: a .csv, .parquet, .jsonl or .json (one object per line)
+            file, or "-": one text per line on stdin.
+        output_path: a .csv, .parquet or .jsonl file, written whole at the
+            end (never half-written), or "-": CSV on stdout.
+        text_column, text_pair_column: the columns to read (a pair model
+            needs `text_pair_column`).
+        progress: where the progress line goes (None: nowhere).
+
+    Returns:
+        `{"rows": rows read and written, "missing_text_rows": their 1-based
+        row numbers, "seconds": wall time, "rows_per_second": ...}`.
+    """
+    if model.pairs != (text_pair_column is not None):
+        raise ValueError("a pair model needs --text-pair-column; a single-text model takes none"
+                         if model.pairs else "this model classifies single texts; drop --text-pair-column")
+    writer = ChunkWriter(output_path)
+    start = time.perf_counter()
+    rows, missing = 0, []
+    total = count_rows(input_path)
+    try:
+        for chunk in read_chunks(input_path, text_column, text_pair_column):
+            scored, chunk_missing = score_chunk(model, chunk, text_column, text_pair_column, batch_size)
+            missing += [rows + 1 + index for index in chunk_missing]
+            rows += len(chunk)
+            writer.write(scored)
+            if progress is not None:
+                rate = rows / max(time.perf_counter() - start, 1e-9)
+                of_total = f" of {total:,}" if total is not None else ""
+                progress.write(f"\rscored {rows:,}{of_total} rows, {rate:,.0f} rows/s")
+                progress.flush()
+        if rows == 0:
+            raise ValueError(f"{input_path} has no rows to score")
+        writer.close()
+    finally:
+        writer.discard()
+        if progress is not None and rows:
+            progress.write("\n")
+    seconds = time.perf_counter() - start
+    return {"rows": rows, "missing_text_rows": missing, "seconds": seconds,
+            "rows_per_second": rows / max(seconds, 1e-9)}
+
+
+def score_chunk(model, chunk: pd.DataFrame, text_column, text_pair_column=None, batch_size=128):
+    """`chunk` with the prediction columns added, and the positions of its rows without text."""
+    columns = [text_column] + ([text_pair_column] if text_pair_column else [])
+    texts = {name: chunk[name].map(value_to_text) for name in columns}
+    present = np.logical_and.reduce([values.notna().to_numpy() for values in texts.values()])
+    probabilities = np.full((len(chunk), len(model.label_names)), np.nan, dtype="float32")
+    if present.any():
+        if text_pair_column:
+            inputs = {"text": texts[text_column][present].tolist(),
+                      "text_pair": texts[text_pair_column][present].tolist()}
+        else:
+            inputs = texts[text_column][present].tolist()
+        probabilities[present] = class_probabilities(
+            length_batched_predict(model.classifier, model.classifier_inputs(inputs), batch_size)
+        )
+    scored = chunk.copy()
+    best = np.nan_to_num(probabilities, nan=-1).argmax(axis=-1)
+    names = np.asarray(model.label_names, dtype=object)
+    scored["predicted_label"] = np.where(present, names[best], None)
+    scored["predicted_probability"] = np.where(
+        present, probabilities[np.arange(len(chunk)), best], np.nan
+    )
+    for index, name in enumerate(model.label_names):
+        scored[f"probability_{name}"] = probabilities[:, index]
+    return scored, np.flatnonzero(~present).tolist()
+
+
+def class_probabilities(outputs) -> np.ndarray:
+    """One column per class: a sigmoid's single P(label 1) becomes [1 - p, p]."""
+    outputs = np.asarray(outputs, dtype="float32")
+    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
+
+
+def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
+    """`classifier`'s outputs for `token_ids` (an array, or a dict of them), in their order.
+
+    Rows are sorted by length and batched; each batch keeps only the columns
+    up to its longest row, rounded up to `PAD_TO_MULTIPLE` (so few distinct
+    shapes reach the compiled step).
+
+    Example:
+    >>> from minibert.models import Backbone, Classifier
+    >>> classifier = Classifier(Backbone(20, 8, 16, num_layers=1, num_heads=2, intermediate_dim=16))
+    >>> length_batched_predict(classifier, np.array([[5, 6, 0, 0], [7, 0, 0, 0]])).shape
+    (2, 1)
+    """
+    arrays = token_ids if isinstance(token_ids, dict) else {None: token_ids}
+    lengths = sum((ids != PADDING_ID).sum(axis=1) for ids in arrays.values())
+    order = np.argsort(lengths, kind="stable")
+    predict_batch = _batch_predictor(classifier)
+    outputs = None
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        batch = {}
+        for name, ids in arrays.items():
+            longest = max(int((ids[rows] != PADDING_ID).sum(axis=1).max()), 1)
+            width = min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, ids.shape[1])
+            batch[name] = ids[rows, :width]
+        predicted = keras.ops.convert_to_numpy(predict_batch(batch.get(None, batch)))
+        if outputs is None:
+            outputs = np.empty((len(order), *predicted.shape[1:]), dtype=predicted.dtype)
+        outputs[rows] = predicted
+    return outputs
+
+
+def _batch_predictor(classifier):
+    """A function of one batch of token ids to the classifier's outputs, compiled once per backend.
+
+    Under TensorFlow, one `tf.function` whose traces generalize to any batch
+    shape (`reduce_retracing`), so the widths do not each trace a new step;
+    elsewhere `predict_on_batch`, which compiles each width (at most
+    sequence_length / PAD_TO_MULTIPLE of them).
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(lambda ids: classifier(ids, training=False), reduce_retracing=True)
+    return classifier.predict_on_batch
+
+
+def count_rows(path) -> int | None:
+    """The file's row count when it is cheap to know (parquet's metadata); None otherwise."""
+    if path != STDIN and str(path).lower().endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
+def read_chunks(path, text_column="text", text_pair_column=None, chunk_rows=None):
+    """DataFrames of at most `chunk_rows` (default `CHUNK_ROWS`) rows of `path`, or of stdin's lines.
+
+    Stdin's lines become the `text_column` column; an empty line, a row without text.
+    """
+    chunk_rows = chunk_rows or CHUNK_ROWS
+    if path == STDIN:
+        yield from _stdin_chunks(text_column, chunk_rows)
+        return
+    suffix = os.path.splitext(str(path))[1].lower()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"input file {path} not found")
+    if suffix not in TABLE_SUFFIXES:
+        raise ValueError(f"cannot read {path}: pass a {'/'.join(TABLE_SUFFIXES)} file, or - for stdin")
+    if os.path.getsize(path) == 0:
+        raise ValueError(f"{path} is empty: no rows to score")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        chunks = (batch.to_pandas() for batch in pq.ParquetFile(path).iter_batches(chunk_rows))
+    elif suffix == ".csv":
+        chunks = pd.read_csv(path, chunksize=chunk_rows)
+    else:
+        chunks = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
+    for chunk in chunks:
+        for column, role, flag in ((text_column, "text", "--text-column"),
+                                   (text_pair_column, "text pair", "--text-pair-column")):
+            if column is not None:
+                require_column(chunk, column, role, os.path.basename(path), f"pass {flag}")
+        yield chunk.reset_index(drop=True)
+
+
+def _stdin_chunks(text_column, chunk_rows):
+    lines = (line.rstrip("\r\n") for line in sys.stdin)
+    while True:
+        chunk = list(itertools.islice(lines, chunk_rows))
+        if not chunk:
+            return
+        # An empty line is a row without text, reported like a missing cell.
+        yield pd.DataFrame({text_column: [line if line.strip() else None for line in chunk]})
+
+
+class ChunkWriter:
+    """Appends DataFrames to a .csv, .parquet or .jsonl file, or CSV to stdout ("-").
+
+    A file is written under a temporary name and renamed into place by
+    `close()`, so an interrupted run leaves no half-written output.
+    """
+
+    SUFFIXES = (".csv", ".parquet", ".jsonl")
+
+    def __init__(self, path):
+        self.path = path
+        self.suffix = ".csv" if path == STDIN else os.path.splitext(str(path))[1].lower()
+        if self.suffix not in self.SUFFIXES:
+            raise ValueError(f"cannot write {path}: pass a {'/'.join(self.SUFFIXES)} file, or - for stdout")
+        self.temporary = None if path == STDIN else files.temporary_path(path)
+        self.parquet = None
+        self.started = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.path == STDIN:
+            frame.to_csv(sys.stdout, index=False, header=not self.started)
+        elif self.suffix == ".csv":
+            frame.to_csv(self.temporary, index=False, header=not self.started,
+                         mode="a" if self.started else "w")
+        elif self.suffix == ".jsonl":
+            with open(self.temporary, "a" if self.started else "w", encoding="utf-8") as file:
+                frame.to_json(file, orient="records", lines=True, force_ascii=False)
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self.parquet is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                self.parquet = pq.ParquetWriter(self.temporary, table.schema)
+            else:  # a later chunk's all-empty column must not change the file's types
+                table = pa.Table.from_pandas(frame, schema=self.parquet.schema, preserve_index=False)
+            self.parquet.write_table(table)
+        self.started = True
+
+    def close(self) -> None:
+        """Moves the finished file into place."""
+        if self.parquet is not None:
+            self.parquet.close()
+        if self.temporary is not None and self.started:
+            files.move_into_place(self.temporary, self.path)
+            self.temporary = None
+
+    def discard(self) -> None:
+        """Removes an unfinished temporary file (after `close`, nothing is left to remove)."""
+        if self.parquet is not None and self.temporary is not None:
+            self.parquet.close()
+        if self.temporary is not None and os.path.exists(self.temporary):
+            os.remove(self.temporary)

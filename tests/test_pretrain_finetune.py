@@ -1,0 +1,181 @@
+"""`python -m minibert pretrain` once, then `finetune --from` it on several tasks."""
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import make_news, make_reviews
+from minibert import run_folder
+from test_cli import minibert
+from test_resume import wait_for_epoch
+
+TINY = ("--preset", "tiny")
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pretrain")
+    csv = folder / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = folder / "pretrained"
+    result = minibert("pretrain", "--dataset", str(csv), *TINY, "--output", str(run),
+                      "--mlm-epochs", "2", "--mlm-learning-rate", "1e-2")
+    return {"run": run, "csv": csv, "folder": folder, "stdout": result.stdout}
+
+
+def finetune(pretrained, name, *flags, check=True, in_process=True):
+    output = pretrained["folder"] / name
+    result = minibert("finetune", "--from", str(pretrained["run"]), "--output", str(output),
+                      *flags, check=check, in_process=in_process)
+    return output, result
+
+
+def backbone_weights(model):
+    return [np.asarray(weight) for weight in model.backbone.get_weights()]
+
+
+def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
+    names = set(os.listdir(pretrained["run"]))
+    assert {run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE,
+            run_folder.HISTORY_FILE, run_folder.CURVES_FILE, run_folder.METRICS_FILE} <= names
+    assert not names & {run_folder.CLASSIFIER_FILE, run_folder.END_TO_END_FILE,
+                        run_folder.CHECKPOINTS_DIR}
+    history = pd.read_csv(pretrained["run"] / run_folder.HISTORY_FILE)
+    assert list(history["stage"]) == ["mlm", "mlm"]
+    assert "stage classifier" not in pretrained["stdout"]
+    metrics = json.loads((pretrained["run"] / run_folder.METRICS_FILE).read_text())
+    assert set(metrics["stages"]) == {"mlm"}
+
+
+def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained):
+    # The frozen stage alone leaves the backbone as pretraining left it.
+    output, result = finetune(pretrained, "frozen_only", "--dataset", str(pretrained["csv"]),
+                              "--unfrozen-epochs", "0")
+    masked_lm = keras.models.load_model(pretrained["run"] / run_folder.MLM_FILE)
+    classifier = keras.models.load_model(output / run_folder.CLASSIFIER_FILE)
+    for pretrained_weight, weight in zip(backbone_weights(masked_lm), backbone_weights(classifier)):
+        np.testing.assert_array_equal(pretrained_weight, weight)
+    assert (output / run_folder.VOCABULARY_FILE).read_text() == (
+        pretrained["run"] / run_folder.VOCABULARY_FILE).read_text()
+    config = json.loads((output / run_folder.CONFIG_FILE).read_text())
+    assert config["pretrained_run"]["path"] == os.path.normpath(pretrained["run"])
+    assert config["pretrained_run"]["random_init"] is False
+    assert config["model"] == json.loads(
+        (pretrained["run"] / run_folder.CONFIG_FILE).read_text())["model"]
+    assert "warning" not in result.stdout  # the same data, split the same way
+    assert not (output / run_folder.MLM_FILE).exists()
+
+
+def test_finetune_with_random_init_starts_from_fresh_weights_of_the_same_shape(pretrained):
+    output, result = finetune(pretrained, "random", "--dataset", str(pretrained["csv"]),
+                              "--unfrozen-epochs", "0", "--random-init")
+    assert "random weights" in result.stdout
+    masked_lm = keras.models.load_model(pretrained["run"] / run_folder.MLM_FILE)
+    classifier = keras.models.load_model(output / run_folder.CLASSIFIER_FILE)
+    pairs = list(zip(backbone_weights(masked_lm), backbone_weights(classifier)))
+    assert all(a.shape == b.shape for a, b in pairs)
+    assert not all(np.array_equal(a, b) for a, b in pairs)
+
+
+def three_classes(num_rows=240, seed=1) -> pd.DataFrame:
+    """The reviews' words, three classes: positive, negative, and filler alone ("neutral")."""
+    reviews = make_reviews(num_rows, seed)
+    names = np.array(["negative", "positive"])[reviews["label"]]
+    rng = random.Random(seed)
+    neutral = [" ".join(rng.choices("the movie film was plot actor story".split(), k=15))
+               for _ in range(num_rows // 2)]
+    return pd.concat([
+        pd.DataFrame({"review": reviews["text"], "sentiment": names}),
+        pd.DataFrame({"review": neutral, "sentiment": "neutral"}),
+    ], ignore_index=True)
+
+
+def test_one_pretrained_run_serves_a_second_task_with_other_classes(pretrained):
+    csv = pretrained["folder"] / "three.csv"
+    three_classes().to_csv(csv, index=False)
+    output, result = finetune(
+        pretrained, "three", "--dataset", str(csv), "--text-column", "review",
+        "--label-column", "sentiment", "--frozen-epochs", "2", "--unfrozen-epochs", "2",
+        "--unfrozen-learning-rate", "1e-2",
+    )
+    metrics = json.loads((output / run_folder.METRICS_FILE).read_text())
+    assert metrics["validation"]["accuracy"] > 0.5  # three classes: chance is 1/3
+    model = keras.models.load_model(output / run_folder.END_TO_END_FILE)
+    assert sorted(model.label_names) == ["negative", "neutral", "positive"]
+    assert model.predict(["the movie was good and great"], verbose=0).shape == (1, 3)
+    assert set(pd.read_csv(output / run_folder.HISTORY_FILE)["stage"]) == {"frozen", "unfrozen"}
+
+
+def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pretrained):
+    csv = pretrained["folder"] / "news.csv"
+    make_news(160).to_csv(csv, index=False)
+    _, result = finetune(pretrained, "news", "--dataset", str(csv), "--text-column", "headline",
+                         "--label-column", "topic", "--unfrozen-epochs", "0")
+    warning = [line for line in result.stdout.splitlines() if line.startswith("warning")]
+    assert len(warning) == 1 and "unknown to" in warning[0], result.stdout
+
+
+def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
+    _, result = finetune(pretrained, "other_split", "--dataset", str(pretrained["csv"]),
+                         "--seed", "7", "--unfrozen-epochs", "0")
+    assert "may be among its pretraining text" in result.stdout
+
+
+@pytest.mark.parametrize("case", ["missing", "no_mlm", "unfinished", "unknown_column"])
+def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
+    source = pretrained["run"]
+    dataset = str(pretrained["csv"])
+    flags = []
+    if case == "missing":
+        source = tmp_path / "nowhere"
+    elif case in ("no_mlm", "unfinished"):
+        source = tmp_path / "run"
+        source.mkdir()
+        for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE):
+            (source / name).write_bytes((pretrained["run"] / name).read_bytes())
+        if case == "unfinished":
+            (source / run_folder.CHECKPOINTS_DIR).mkdir()
+    else:
+        flags = ["--text-column", "nope"]
+    result = minibert("finetune", "--from", str(source), "--dataset", dataset,
+                      "--output", str(tmp_path / "out"), *flags, check=False)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    expected = {"missing": "not found", "no_mlm": "has no mlm.keras",
+                "unfinished": "has not finished", "unknown_column": "nope"}[case]
+    assert expected in lines[0]
+
+
+def test_pretrain_needs_text_and_refuses_an_empty_table(tmp_path):
+    csv = tmp_path / "empty.csv"
+    csv.write_text("text,label\n")
+    result = minibert("pretrain", "--dataset", str(csv), *TINY, "--output",
+                      str(tmp_path / "run"), check=False)
+    assert result.returncode == 2 and result.stderr.startswith("error: "), result.stderr
+
+
+def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
+    output = pretrained["folder"] / "killed"
+    command = [sys.executable, "-m", "minibert", "finetune", "--from", str(pretrained["run"]),
+               "--dataset", str(pretrained["csv"]), "--output", str(output),
+               "--frozen-epochs", "3", "--unfrozen-epochs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_epoch(process, output / "checkpoints" / "frozen" / "training_metadata.json", 1)
+    finally:
+        process.kill()
+        process.wait()
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    history = pd.read_csv(output / run_folder.HISTORY_FILE)
+    assert list(history[history["stage"] == "frozen"]["epoch"]) == [1, 2, 3]
+    assert not (output / run_folder.CHECKPOINTS_DIR).exists()
