@@ -76,8 +76,23 @@ class FillMaskCallback(keras.callbacks.Callback):
         self.sentences = list(sentences)
         self.top_k = top_k
         self.print_fn = print_fn
+        self._report = []
 
     def on_epoch_end(self, epoch, logs=None):
+        # Keras' progress bar ends the epoch's line after every other
+        # callback's on_epoch_end: printed now, the report would land on that
+        # line. It is taken now and printed when the next epoch or fit begins.
         predictions = fill_mask(self.model, self.vectorizer, self.sentences, self.top_k)
-        for sentence, per_mask in zip(self.sentences, predictions):
-            self.print_fn(format_fill_mask(sentence, per_mask))
+        self._report = [format_fill_mask(sentence, per_mask)
+                        for sentence, per_mask in zip(self.sentences, predictions)]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._print_report()
+
+    def on_train_end(self, logs=None):
+        self._print_report()
+
+    def _print_report(self):
+        for line in self._report:
+            self.print_fn(line)
+        self._report = []
