@@ -10,6 +10,7 @@
       history.csv      one row per epoch of every stage
       curves.png       loss and accuracy per epoch of every stage (minibert.inspection.plots)
       metrics.json     validation figures and wall times
+      README.md        the model card: data, configuration, figures, how to use each file
       logs/            with --tensorboard: each stage's TensorBoard event files
       embeddings.csv   written by `python -m minibert embed`: 2-D sentence
       embeddings.png   vectors and their labels, and with --plot their picture
@@ -37,6 +38,7 @@ END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
 CURVES_FILE = "curves.png"
 METRICS_FILE = "metrics.json"
+MODEL_CARD_FILE = "README.md"
 LOGS_DIR = "logs"
 # `embed` writes embeddings.csv beside this picture (same name, .csv).
 EMBEDDINGS_PLOT_FILE = "embeddings.png"

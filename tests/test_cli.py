@@ -71,6 +71,18 @@ def test_train_writes_a_complete_run_folder(trained_run):
             assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
 
 
+def test_the_run_folder_has_a_model_card_with_its_data_figures_and_files(trained_run):
+    card = (trained_run["run"] / "README.md").read_text()
+    metrics = json.loads((trained_run["run"] / "metrics.json").read_text())
+    assert card.startswith("# run\n")
+    assert f"- train: {metrics['rows']['train']:,}" in card
+    assert f"Validation accuracy **{metrics['validation']['accuracy']:.4f}**" in card
+    assert "| mlm | 2 |" in card and "| unfrozen | 1 |" in card
+    for name in ("mlm.keras", "end_to_end.keras", "classifier.keras", "metrics.json"):
+        assert f"| `{name}` |" in card
+    assert 'keras.models.load_model("' in card
+
+
 def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
     # Each report on a line of its own, not after the progress bar's figures.
     lines = trained_run["stdout"].splitlines()

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_news, make_reviews
+from conftest import make_headline_pairs, make_news, make_reviews
 from minibert import run_folder
 from test_cli import minibert
 from test_resume import wait_for_epoch
@@ -52,6 +52,9 @@ def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
     assert "stage classifier" not in pretrained["stdout"]
     metrics = json.loads((pretrained["run"] / run_folder.METRICS_FILE).read_text())
     assert set(metrics["stages"]) == {"mlm"}
+    card = (pretrained["run"] / run_folder.MODEL_CARD_FILE).read_text()
+    assert "| mlm | 2 |" in card and "| `mlm.keras` |" in card and "finetune --from" in card
+    assert "end_to_end.keras" not in card and "Validation accuracy" not in card
 
 
 def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained):
@@ -70,6 +73,8 @@ def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained)
     assert config["model"] == json.loads(
         (pretrained["run"] / run_folder.CONFIG_FILE).read_text())["model"]
     assert "warning" not in result.stdout  # the same data, split the same way
+    card = (output / run_folder.MODEL_CARD_FILE).read_text()
+    assert f"- backbone: pretrained in `{os.path.normpath(pretrained['run'])}`" in card
     assert not (output / run_folder.MLM_FILE).exists()
 
 
@@ -128,7 +133,7 @@ def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
     assert "may be among its pretraining text" in result.stdout
 
 
-@pytest.mark.parametrize("case", ["missing", "no_mlm", "unfinished", "unknown_column"])
+@pytest.mark.parametrize("case", ["missing", "no_mlm", "unfinished", "unknown_column", "packed"])
 def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
     source = pretrained["run"]
     dataset = str(pretrained["csv"])
@@ -142,6 +147,11 @@ def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
             (source / name).write_bytes((pretrained["run"] / name).read_bytes())
         if case == "unfinished":
             (source / run_folder.CHECKPOINTS_DIR).mkdir()
+    elif case == "packed":  # the backbone has no segment embeddings
+        dataset = str(tmp_path / "pairs.csv")
+        make_headline_pairs(40).to_csv(dataset, index=False)
+        flags = ["--text-column", "headline", "--text-pair-column", "other_headline",
+                 "--label-column", "relation", "--pair-encoding", "packed"]
     else:
         flags = ["--text-column", "nope"]
     result = minibert("finetune", "--from", str(source), "--dataset", dataset,
@@ -150,8 +160,10 @@ def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     expected = {"missing": "not found", "no_mlm": "has no mlm.keras",
-                "unfinished": "has not finished", "unknown_column": "nope"}[case]
+                "unfinished": "has not finished", "unknown_column": "nope",
+                "packed": "no segment embeddings"}[case]
     assert expected in lines[0]
+    assert not (tmp_path / "out").exists()  # refused before the run folder is made
 
 
 def test_pretrain_needs_text_and_refuses_an_empty_table(tmp_path):

@@ -118,6 +118,12 @@ def finetune_run(
         config or pretrained, model=pretrained.model, pretrain=pretrained.pretrain,
         tokenizer=pretrained.tokenizer, minutes=None,
     )
+    # Refused before the run folder is made, so the same folder takes the fixed command.
+    if data.has_pairs and config.finetune.pair_encoding == "packed" and config.model.num_segments < 2:
+        raise ValueError(
+            f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
+            "pass --pair-encoding siamese"
+        )
     request = {"command": "finetune", "from": os.path.normpath(from_run),
                "random_init": random_init, "config": dataclasses.asdict(config),
                "data": data_summary(data)}
@@ -152,7 +158,7 @@ def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict
         config, budget["pretraining_minutes"] = within_minutes(config, share)
     if config.pretrain.epochs > 0:
         histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                              verbose, print_fn)
+                                             verbose, print_fn)
     classifier_histories, report = finetuning_stage(
         backbone, vectorizer, data, train, validation, config, output, verbose, print_fn
     )
@@ -183,7 +189,7 @@ def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn)
     histories = {}
     if config.pretrain.epochs > 0:
         histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                              verbose, print_fn)
+                                             verbose, print_fn)
     metrics = {"vectorizer_seconds": vectorizer_seconds, "rows": row_counts(data, texts, config),
                "budget": budget}
     return finish(output, histories, metrics, start, print_fn)
@@ -193,12 +199,6 @@ def _finetune_only(data, from_run, pretrained, vocabulary, config, output, rando
                    print_fn):
     start = time.perf_counter()
     print_fn(describe_data(data))
-    packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
-    if packed_pairs and config.model.num_segments < 2:
-        raise ValueError(
-            f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
-            "pass --pair-encoding siamese"
-        )
     vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
     save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
     pretrained_data = files.read_json(os.path.join(from_run, run_folder.CONFIG_FILE)).get("data")

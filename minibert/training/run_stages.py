@@ -21,6 +21,7 @@ from minibert.data.corpus import corpus_files, sample_texts
 from minibert.data.tokenizer import load_vocabulary, save_vocabulary
 from minibert.data.vectorizers import build_run_vectorizer, run_vectorizer
 from minibert.inspection.metrics import format_report
+from minibert.inspection.model_card import model_card
 from minibert.inspection.plots import plot_curves
 from minibert.layers import PairPacker
 from minibert.models import EndToEndClassifier
@@ -51,6 +52,7 @@ def in_run_folder(output, request, overwrite, config: RunConfig, print_fn, body)
 
 
 def data_summary(data) -> dict | None:
+    """What a run's request records of its data: a rerun resumes only on the same."""
     if data is None:
         return None
     return {"name": data.name, "train": len(data.train), "validation": len(data.validation),
@@ -58,6 +60,7 @@ def data_summary(data) -> dict | None:
 
 
 def describe_data(data, texts=None, config: RunConfig | None = None) -> str:
+    """The run's line about its data: rows per split, held-out groups, pretraining texts."""
     line = (
         f"data {data.name}: {len(data.train)} train, {len(data.validation)} validation"
         f"{' (the test split)' if data.validation_is_test else ''}"
@@ -150,7 +153,7 @@ def classifier_data(vectorizer, data, config: RunConfig):
 
 
 def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, output, verbose,
-                       print_fn) -> dict:
+                      print_fn) -> dict:
     """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history."""
     minutes = config.pretrain.max_minutes
     print_fn(
@@ -173,7 +176,7 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, outp
 
 
 def finetuning_stage(backbone, vectorizer, data, train, validation, config: RunConfig, output,
-                      verbose, print_fn):
+                     verbose, print_fn):
     """The frozen and unfrozen stages; saves the classifiers and `end_to_end.keras`.
 
     Returns the stages' histories and the validation report.
@@ -230,6 +233,7 @@ def validation_facts(data) -> dict:
 
 def stage_summary(history) -> dict:
     summary = {key: float(values[-1]) for key, values in history.items() if key != "seconds"}
+    summary["epochs"] = len(history["seconds"])
     summary["seconds"] = float(np.sum(history["seconds"]))
     summary["seconds_per_epoch"] = float(np.mean(history["seconds"]))
     return summary
@@ -251,13 +255,17 @@ def finish(output, histories, metrics, start, print_fn, report=None) -> dict:
         # The head alone on the pretrained features: whether pretraining learned
         # anything a classifier can use (random weights give ~0.56 on IMDb).
         metrics["frozen_validation_accuracy"] = float(frozen[-1]) if frozen else None
+    config = files.read_json(os.path.join(output, run_folder.CONFIG_FILE))
+    files.write_text(os.path.join(output, run_folder.MODEL_CARD_FILE),
+                     model_card(output, config, metrics))
+    # metrics.json last: it marks the run finished.
     files.write_json(os.path.join(output, run_folder.METRICS_FILE), metrics)
     # Finished: nothing left to resume.
     shutil.rmtree(os.path.join(output, run_folder.CHECKPOINTS_DIR), ignore_errors=True)
     for stage, summary in metrics["stages"].items():
         figures = ", ".join(
             f"{k} {v:,.0f}" if k == "trainable_parameters" else f"{k} {v:.4f}"
-            for k, v in summary.items() if "seconds" not in k
+            for k, v in summary.items() if "seconds" not in k and k != "epochs"
         )
         print_fn(f"{stage}: {figures}; {summary['seconds']:.0f} s")
     if frozen:
