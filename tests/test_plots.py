@@ -65,3 +65,18 @@ def test_a_one_epoch_stage_gets_whole_epoch_ticks():
     for axes in figure.axes:
         low, high = axes.get_xlim()
         assert [tick for tick in axes.get_xticks() if low <= tick <= high] == [1.0]
+
+
+def test_figures_that_barely_move_are_not_magnified_into_a_trend():
+    # Two epochs 0.0002 apart: the panel spans at least 0.05 of accuracy (0.1 of loss).
+    history = pd.DataFrame({"stage": ["frozen"] * 2, "epoch": [1, 2], "loss": [0.6931, 0.6929],
+                            "accuracy": [0.5001, 0.5003]})
+    loss_axes, accuracy_axes = curves_figure(history).axes
+    assert loss_axes.get_ylim()[1] - loss_axes.get_ylim()[0] >= 0.1 - 1e-9
+    assert accuracy_axes.get_ylim()[1] - accuracy_axes.get_ylim()[0] >= 0.05 - 1e-9
+    low, high = accuracy_axes.get_ylim()
+    assert low < 0.5001 and 0.5003 < high
+    # A real trend keeps matplotlib's own fit.
+    moving = curves_figure(pd.DataFrame({"stage": ["frozen"] * 2, "epoch": [1, 2],
+                                         "loss": [0.9, 0.3], "accuracy": [0.5, 0.9]}))
+    assert moving.axes[1].get_ylim()[1] - moving.axes[1].get_ylim()[0] < 0.6

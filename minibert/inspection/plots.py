@@ -27,6 +27,20 @@ STAGE_TITLES = {
 }
 
 
+# The least a panel's y axis spans: matplotlib fits the axis to the data, so
+# figures that differ by 0.0002 (one epoch, or a flat stage) would fill the
+# panel as if they were a trend.
+MINIMUM_SPAN = {"loss": 0.1, "accuracy": 0.05}
+
+
+def _keep_a_minimum_span(axes, span):
+    """Widens the y axis around its middle to at least `span`, so noise looks like noise."""
+    low, high = axes.get_ylim()
+    if high - low < span:
+        middle = (low + high) / 2
+        axes.set_ylim(middle - span / 2, middle + span / 2)
+
+
 def _new_figure() -> Figure:
     figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)  # attaches itself as figure.canvas
@@ -104,6 +118,7 @@ def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
             # would otherwise get ticks like 0.95 ... 1.05.
             axes.set_xlim(0.5, stage_rows["epoch"].max() + 0.5)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+            _keep_a_minimum_span(axes, MINIMUM_SPAN[suffix])
             axes.grid(alpha=0.3)
         loss_axes.set_ylabel("cross-entropy loss")
         accuracy_axes.set_ylabel("masked-word accuracy" if stage == "mlm" else "accuracy")
