@@ -23,9 +23,9 @@ def _add_data_arguments(parser, dataset_default="imdb"):
     data = parser.add_argument_group("data")
     data.add_argument(
         "--dataset", default=dataset_default,
-        help="imdb (tensorflow-datasets), amazon-polarity (hub parquet), or a PATH: an "
-        "aclImdb/ folder, a folder of train/test/unsup parquet|csv|jsonl files, or one "
-        "csv/parquet/jsonl file (default: "
+        help="imdb (tensorflow-datasets), amazon-polarity (hub parquet), hf:NAME[:CONFIG] "
+        "(Hugging Face datasets, the hf extra), or a PATH: an aclImdb/ folder, a folder of "
+        "train/test/unsup parquet|csv|jsonl files, or one csv/parquet/jsonl file (default: "
         + ("imdb" if dataset_default else "imdb, unless --pretraining-corpus is given alone")
         + ")",
     )

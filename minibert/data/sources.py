@@ -10,6 +10,8 @@ table of text pairs, an unlabeled frame for pretraining, and the label names. Th
 - a path to a folder: an extracted `aclImdb/` tree, or `train.*` with optional `test.*` and
   `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.jsonl`, `.json` lines).
 - a path to one `.parquet`, `.csv`, `.jsonl` or `.json` (lines) file.
+- `"hf:NAME"` or `"hf:NAME:CONFIG"`: a Hugging Face data set through `datasets`
+  (`hugging_face.py`).
 
 This module holds the public type, the dispatch, cleaning, label encoding, and the seeded
 stratified selection used both to carve a validation split and to cap the number of rows; reading
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minibert.data import amazon, imdb
+from minibert.data import amazon, hugging_face, imdb
 from minibert.data.labels import (
     encode_labels,
     override_label_names,
@@ -135,6 +137,10 @@ def _read_source(
     dataset, data_dir, text_column, label_column, text_pair_column, group_column, cache_dir
 ):
     """Dispatch `dataset` (and `data_dir`) to the reader of that source: a `RawSplits`."""
+    if hugging_face.is_hugging_face_name(dataset) and data_dir is None:
+        return hugging_face.read_hugging_face(
+            dataset, text_column, label_column, text_pair_column, group_column, cache_dir
+        )
     if group_column is not None and (dataset in NAMED_DATASETS and data_dir is None):
         raise DataSourceError(
             f"{dataset!r} as downloaded has no group column; --group-column is for a table file "
