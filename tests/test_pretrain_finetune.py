@@ -191,3 +191,19 @@ def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
     history = pd.read_csv(output / run_folder.HISTORY_FILE)
     assert list(history[history["stage"] == "frozen"]["epoch"]) == [1, 2, 3]
     assert not (output / run_folder.CHECKPOINTS_DIR).exists()
+
+
+def test_pretrain_on_a_streamed_corpus_alone_needs_no_data_set(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    make_reviews(120)[["text"]].to_parquet(corpus / "shard-0.parquet")
+    run = tmp_path / "run"
+    result = minibert("pretrain", "--pretraining-corpus", str(corpus), *TINY, "--output", str(run))
+    lines = result.stdout.splitlines()
+    assert any(line.startswith("pretraining corpus") for line in lines)
+    assert not any(line.startswith("data ") for line in lines)
+    assert (run / run_folder.MLM_FILE).exists()
+    config = json.loads((run / run_folder.CONFIG_FILE).read_text())
+    assert config["data"] is None and config["pretrain"]["corpus"] == str(corpus)
+    # No data set: no validation reviews to score the masked LM on.
+    assert "val_loss" not in pd.read_csv(run / run_folder.HISTORY_FILE).columns

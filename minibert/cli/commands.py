@@ -1,6 +1,5 @@
 """What each `python -m minibert` command does, given its parsed flags."""
 
-import argparse
 import datetime
 import os
 
@@ -68,9 +67,9 @@ def command_pretrain(args):
     from minibert.training import pretrain_run
 
     config = config_from_args(args)
-    data = None
-    if args.dataset is not None or config.pretrain.corpus is None:
-        data = load_data(argparse.Namespace(**{**vars(args), "dataset": args.dataset or "imdb"}))
+    if args.dataset is None and config.pretrain.corpus is None:
+        args.dataset = "imdb"  # train's default; a corpus alone needs no data set
+    data = load_data(args) if args.dataset is not None else None
     name = data.name if data is not None else os.path.splitext(
         os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
     output = args.output or _default_output(name, "pretrain", args.preset)
