@@ -8,6 +8,7 @@
       classifier.keras the classifier after the last stage
       end_to_end.keras raw strings in, probabilities out
       history.csv      one row per epoch of every stage
+      steps.csv        the training loss (and accuracy) every few batches of every stage
       curves.png       loss and accuracy per epoch of every stage (minibert.inspection.plots)
       metrics.json     validation figures and wall times
       README.md        the model card: data, configuration, figures, how to use each file
@@ -36,6 +37,7 @@ CLASSIFIER_FILE = "classifier.keras"
 CLASSIFIER_FROZEN_FILE = "classifier_frozen.keras"
 END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
+STEPS_FILE = "steps.csv"
 CURVES_FILE = "curves.png"
 METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "README.md"
@@ -94,6 +96,15 @@ def write_history(path, histories: dict) -> None:
         frame.insert(0, "stage", stage)
         frames.append(frame)
     write_text(path, pd.concat(frames, ignore_index=True).to_csv(index=False))
+
+
+def write_steps(path, step_logs: dict) -> None:
+    """`step_logs` maps a stage name to its `StepLog` points: rows of stage, epoch, loss, ..."""
+    frames = [pd.DataFrame(points).assign(stage=stage) for stage, points in step_logs.items()
+              if points]
+    if frames:
+        table = pd.concat(frames, ignore_index=True)
+        write_text(path, table[["stage", *[c for c in table.columns if c != "stage"]]].to_csv(index=False))
 
 
 # What each model file of a run holds, by class name (no model imports here).

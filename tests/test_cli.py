@@ -60,7 +60,7 @@ def test_train_writes_a_complete_run_folder(trained_run):
     names = set(os.listdir(trained_run["run"]))
     assert {
         "config.json", "vocabulary.txt", "mlm.keras", "classifier_frozen.keras", "classifier.keras",
-        "end_to_end.keras", "history.csv", "curves.png", "metrics.json",
+        "end_to_end.keras", "history.csv", "steps.csv", "curves.png", "metrics.json", "README.md",
     } <= names
     assert not [name for name in names if name.startswith(".tmp")]
     # Written through a private temporary file, but readable like any new file.

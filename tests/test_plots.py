@@ -80,3 +80,16 @@ def test_figures_that_barely_move_are_not_magnified_into_a_trend():
     moving = curves_figure(pd.DataFrame({"stage": ["frozen"] * 2, "epoch": [1, 2],
                                          "loss": [0.9, 0.3], "accuracy": [0.5, 0.9]}))
     assert moving.axes[1].get_ylim()[1] - moving.axes[1].get_ylim()[0] < 0.6
+
+
+def test_steps_within_epochs_draw_a_curve_for_a_one_epoch_stage():
+    history = pd.DataFrame({"stage": ["unfrozen"], "epoch": [1], "loss": [0.4], "accuracy": [0.8]})
+    steps = pd.DataFrame({"stage": ["unfrozen"] * 4, "epoch": [0.25, 0.5, 0.75, 1.0],
+                          "loss": [0.7, 0.6, 0.5, 0.4], "accuracy": [0.5, 0.6, 0.7, 0.8]})
+    loss_axes, accuracy_axes = curves_figure(history, steps=steps).axes
+    for axes, column in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
+        lines = {line.get_label(): line for line in axes.get_lines()}
+        within = lines["train, within epochs (running mean)"]
+        assert list(within.get_xdata()) == [0.25, 0.5, 0.75, 1.0]
+        assert list(within.get_ydata()) == list(steps[column])
+        assert axes.get_xlim()[0] == 0

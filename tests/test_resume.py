@@ -65,6 +65,10 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     assert mlm["loss"].iloc[1:].max() < 0.95 * mlm["loss"].iloc[0]
     stages = ["mlm", "frozen", "unfrozen"] if command_name == "train" else ["mlm"]
     assert list(history["stage"].unique()) == stages
+    # The points within epochs too: the killed run's first epoch once, then the rerun's.
+    steps = pd.read_csv(run / run_folder.STEPS_FILE)
+    mlm_steps = steps[steps["stage"] == "mlm"]["epoch"]
+    assert mlm_steps.is_monotonic_increasing and mlm_steps.is_unique and mlm_steps.max() == 3
     assert (run / run_folder.METRICS_FILE).exists()
     assert not (run / run_folder.CHECKPOINTS_DIR).exists()
 

@@ -19,6 +19,7 @@ FILE_USES = {
     "end_to_end.keras": "raw strings in, probabilities out: `python -m minibert predict RUN "
                         "\"text\"`, `predict RUN --input FILE`, `export RUN --output DIR`",
     "history.csv": "every epoch of every stage",
+    "steps.csv": "the training loss every few batches of every stage",
     "curves.png": "loss and accuracy of every stage",
     "metrics.json": "the figures above, and more",
 }

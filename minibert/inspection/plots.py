@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from minibert import files
+from minibert.run_folder import STEPS_FILE
 
 FIGURE_INCHES = (12, 8)
 DPI = 100
@@ -75,7 +76,16 @@ def _draw_metric(axes, stage_rows, suffix):
     return drawn
 
 
-def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
+def _draw_steps(axes, stage_steps, metric):
+    """The stage's `metric` every few batches (steps.csv), a thin line under the epoch markers."""
+    if stage_steps is None or metric not in stage_steps or stage_steps[metric].isna().all():
+        return 0
+    axes.plot(stage_steps["epoch"], stage_steps[metric], linewidth=1, alpha=0.6, color="grey",
+              label="train, within epochs (running mean)")
+    return 1
+
+
+def curves_figure(history: pd.DataFrame, title="Training curves", steps=None) -> Figure:
     """Loss (top row) and accuracy (bottom row) per epoch, one column per stage.
 
     Args:
@@ -85,6 +95,10 @@ def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
             their rows; a stage the run skipped (`--mlm-epochs 0`) has no
             column.
         title: the figure's title.
+        steps: optionally, a run's steps.csv as a DataFrame (`stage`, a
+            fractional `epoch`, `loss`, `accuracy`): each stage's training
+            figures every few batches, drawn under the epochs' (a one-epoch
+            stage then shows a curve, not one dot).
 
     Example:
     >>> history = pd.DataFrame({"stage": ["frozen", "frozen"], "epoch": [1, 2],
@@ -104,10 +118,14 @@ def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
     grid = figure.subplots(2, len(stages), squeeze=False)
     for column, stage in enumerate(stages):
         stage_rows = history[history["stage"] == stage]
+        stage_steps = None if steps is None else steps[steps["stage"] == stage]
+        if stage_steps is not None and stage_steps.empty:
+            stage_steps = None
         loss_axes, accuracy_axes = grid[0, column], grid[1, column]
         loss_axes.set_title(STAGE_TITLES.get(stage, stage))
         for axes, suffix in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
-            if _draw_metric(axes, stage_rows, suffix):
+            drawn = _draw_steps(axes, stage_steps, suffix)
+            if _draw_metric(axes, stage_rows, suffix) + drawn:
                 axes.legend(fontsize="small")
             else:
                 # Under PyTorch the masked LM logs no accuracy: say so, not a blank box.
@@ -116,7 +134,7 @@ def curves_figure(history: pd.DataFrame, title="Training curves") -> Figure:
             axes.set_xlabel("epoch")
             # Whole epochs only, with room around them: a one-epoch stage
             # would otherwise get ticks like 0.95 ... 1.05.
-            axes.set_xlim(0.5, stage_rows["epoch"].max() + 0.5)
+            axes.set_xlim(0 if stage_steps is not None else 0.5, stage_rows["epoch"].max() + 0.5)
             axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
             _keep_a_minimum_span(axes, MINIMUM_SPAN[suffix])
             axes.grid(alpha=0.3)
@@ -143,8 +161,12 @@ def plot_curves(history_path, output_path) -> str:
             f"{history_path} not found; expected the history.csv of a run folder written by "
             "`python -m minibert train`"
         )
-    run_name = os.path.basename(os.path.dirname(os.path.abspath(history_path)))
-    figure = curves_figure(pd.read_csv(history_path), f"{run_name}: loss and accuracy per epoch")
+    folder = os.path.dirname(os.path.abspath(history_path))
+    # The run's steps.csv, when it has one (runs before it have not).
+    steps_path = os.path.join(folder, STEPS_FILE)
+    steps = pd.read_csv(steps_path) if os.path.isfile(steps_path) else None
+    figure = curves_figure(pd.read_csv(history_path),
+                           f"{os.path.basename(folder)}: loss and accuracy per epoch", steps)
     files.save_figure(figure, output_path)
     return output_path
 

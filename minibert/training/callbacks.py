@@ -1,8 +1,12 @@
-"""Callbacks every training stage uses: epoch wall time, a time budget, and a schedule within it."""
+"""Callbacks every training stage uses: epoch wall time, points within epochs, a time budget,
+and a schedule within it."""
 
+import os
 import time
 
 import keras
+
+from minibert import files
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -14,6 +18,61 @@ class EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["seconds"] = time.perf_counter() - self._start
+
+
+class StepLog(keras.callbacks.Callback):
+    """The training loss (and accuracy) every few batches: the curve within epochs.
+
+    history.csv has one row per epoch, one dot per panel for a one-epoch
+    stage. This keeps about `points` points per stage, evenly spread over its
+    steps, each at its fractional epoch (1.5: half-way through epoch 2).
+    Keras' batch logs are running means over the epoch so far, so the points
+    are smoothed within each epoch. With `path`, the points are saved at every
+    epoch end; a resumed stage keeps those of the epochs it restored. Put it
+    after a `StageCheckpoint`, which sets the epoch a stage resumes from.
+
+    Example:
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> log = StepLog(points=4)
+    >>> _ = model.fit(np.zeros((20, 2)), np.zeros((20, 1)), batch_size=2, epochs=2,
+    ...               callbacks=[log], verbose=0)
+    >>> [point["epoch"] for point in log.points]
+    [0.5, 1.0, 1.5, 2.0]
+    """
+
+    def __init__(self, points=200, path=None):
+        super().__init__()
+        self.wanted = points
+        self.path = path
+        self.points = []
+
+    def on_train_begin(self, logs=None):
+        self._steps = self.params.get("steps") or 0
+        total = self._steps * (self.params.get("epochs") or 1)
+        # A data set of unknown length: a point every 50 batches.
+        self._every = max(1, total // self.wanted) if total else 50
+        resumed = self.model._initial_epoch or 0
+        self.points = []
+        if resumed and self.path and os.path.exists(self.path):
+            self.points = [point for point in files.read_json(self.path) if point["epoch"] <= resumed]
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if (batch + 1) % self._every or not logs:
+            return
+        fraction = (batch + 1) / self._steps if self._steps else 0.0
+        point = {"epoch": round(self._epoch + fraction, 6)}
+        point.update({name: float(logs[name]) for name in ("loss", "accuracy") if name in logs})
+        self.points.append(point)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.path is not None:
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            files.write_json(self.path, self.points)
 
 
 class TimeBudget(keras.callbacks.Callback):

@@ -14,6 +14,8 @@ import keras
 from minibert import files
 
 HISTORY_FILE = "history.json"
+# The stage's StepLog points, kept beside its checkpoint (minibert.training.callbacks).
+STEPS_FILE = "steps.json"
 # Where BackupAndRestore records the epoch reached.
 METADATA_FILE = "training_metadata.json"
 

@@ -11,8 +11,8 @@ from minibert.layers import PairPacker
 from minibert.models import Classifier, PairClassifier
 from minibert.models.end_to_end import classifier_token_ids
 from minibert.models.replicas import batch_multiple
-from minibert.training.callbacks import EpochTimer
-from minibert.training.checkpoints import StageCheckpoint
+from minibert.training.callbacks import EpochTimer, StepLog
+from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
 from minibert.training.tensorboard_logs import TensorBoardLogs
 
@@ -28,7 +28,7 @@ def compile_classifier(classifier, learning_rate, jit_compile="auto", weight_dec
 
 def finetune(
     backbone, train, validation, num_classes, config: RunConfig, verbose="auto", on_stage_end=None,
-    checkpoint_dir=None, log_dir=None,
+    checkpoint_dir=None, log_dir=None, step_logs=None,
 ):
     """Stage 1 trains a classifier head with the backbone frozen; stage 2 unfreezes it.
 
@@ -43,6 +43,8 @@ def finetune(
             finished stage is restored, not trained again).
         log_dir: optional folder: each stage writes TensorBoard scalars in
             a subfolder named after it.
+        step_logs: optional dict: each stage adds its loss and accuracy
+            every few batches under its name (`callbacks.StepLog`).
 
     Returns:
         The classifier and `{"frozen": history, "unfrozen": history}`.
@@ -65,6 +67,10 @@ def finetune(
         if checkpoint_dir is not None:
             checkpoint = StageCheckpoint(os.path.join(checkpoint_dir, stage))
             callbacks.append(checkpoint)
+        step_log = StepLog(
+            path=None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage, STEPS_FILE)
+        )
+        callbacks.append(step_log)  # after the checkpoint, which sets the epoch it resumes from
         history = classifier.fit(
             train_dataset,
             validation_data=validation_dataset,
@@ -74,6 +80,8 @@ def finetune(
             shuffle=False,  # the tf.data pipeline shuffles
         )
         histories[stage] = checkpoint.history if checkpoint is not None else history.history
+        if step_logs is not None:
+            step_logs[stage] = step_log.points
         # What the stage trained, to compare freezing strategies by.
         trainable_parameters = sum(int(np.prod(w.shape)) for w in classifier.trainable_weights)
         histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs

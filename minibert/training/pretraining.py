@@ -1,6 +1,7 @@
 """Pretraining: a backbone learns an objective (`minibert.objectives`) from unlabelled text."""
 
 import functools
+import os
 
 import keras
 import numpy as np
@@ -12,8 +13,8 @@ from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.inspection.fill_mask import FillMaskCallback
 from minibert.models.replicas import batch_multiple
 from minibert.objectives import get_objective
-from minibert.training.callbacks import BudgetedSchedule, EpochTimer, TimeBudget
-from minibert.training.checkpoints import StageCheckpoint
+from minibert.training.callbacks import BudgetedSchedule, EpochTimer, StepLog, TimeBudget
+from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
 from minibert.training.tensorboard_logs import TensorBoardLogs
 
@@ -31,7 +32,7 @@ MLM_VALIDATION_TEXTS = 1000
 
 def pretrain(
     backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None,
-    checkpoint_dir=None, log_dir=None,
+    checkpoint_dir=None, log_dir=None, step_logs=None,
 ):
     """Trains a MaskedLanguageModel over `backbone` on `texts`.
 
@@ -45,6 +46,8 @@ def pretrain(
     is checkpointed there and a rerun resumes after the last one saved
     (`minibert.training.checkpoints.StageCheckpoint`). With `log_dir`, every epoch is
     written there as TensorBoard scalars (`minibert.training.tensorboard_logs`).
+    With `step_logs`, a dict, `step_logs["mlm"]` becomes the loss every few
+    batches (`minibert.training.callbacks.StepLog`).
 
     Returns the model and its `History.history`.
     """
@@ -108,6 +111,8 @@ def pretrain(
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
+    step_log = StepLog(path=None if checkpoint_dir is None else os.path.join(checkpoint_dir, STEPS_FILE))
+    callbacks.append(step_log)  # after the checkpoint, which sets the epoch it resumes from
     validation = None
     if validation_texts is not None and len(validation_texts):
         validation_ids, validation_row_labels = objective.make_examples(
@@ -128,6 +133,8 @@ def pretrain(
         )
     finally:
         backbone.set_dropout(None)  # fine-tuning trains with the model's own rate
+    if step_logs is not None:
+        step_logs["mlm"] = step_log.points
     return masked_lm, checkpoint.history if checkpoint else history.history
 
 

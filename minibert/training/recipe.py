@@ -143,7 +143,7 @@ def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict
     write_config(output, config, data)
     backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
     train, validation = classifier_data(vectorizer, data, config)
-    histories = {}
+    histories, step_logs = {}, {}
     budget = None
     if config.minutes is not None and config.pretrain.epochs > 0:
         finetuning_seconds = estimate_finetuning_seconds(
@@ -158,9 +158,9 @@ def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict
         config, budget["pretraining_minutes"] = within_minutes(config, share)
     if config.pretrain.epochs > 0:
         histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                             verbose, print_fn)
+                                             verbose, print_fn, step_logs)
     classifier_histories, report = finetuning_stage(
-        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn
+        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn, step_logs
     )
     histories.update(classifier_histories)
     metrics = {
@@ -170,7 +170,7 @@ def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict
         **validation_facts(data),
         "budget": budget,
     }
-    return finish(output, histories, metrics, start, print_fn, report)
+    return finish(output, histories, metrics, start, print_fn, report, step_logs)
 
 
 def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict:
@@ -186,13 +186,13 @@ def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn)
         config, share = within_minutes(config, share)
         budget = {"minutes": config.minutes, "pretraining_minutes": share}
     backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-    histories = {}
+    histories, step_logs = {}, {}
     if config.pretrain.epochs > 0:
         histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                             verbose, print_fn)
+                                             verbose, print_fn, step_logs)
     metrics = {"vectorizer_seconds": vectorizer_seconds, "rows": row_counts(data, texts, config),
                "budget": budget}
-    return finish(output, histories, metrics, start, print_fn)
+    return finish(output, histories, metrics, start, print_fn, step_logs=step_logs)
 
 
 def _finetune_only(data, from_run, pretrained, vocabulary, config, output, random_init, verbose,
@@ -221,8 +221,9 @@ def _finetune_only(data, from_run, pretrained, vocabulary, config, output, rando
             "vocabulary; its backbone was pretrained on other text: pretrain on this data "
             "(python -m minibert pretrain, or --pretraining-corpus)"
         )
+    step_logs = {}
     histories, report = finetuning_stage(
-        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn
+        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn, step_logs
     )
     metrics = {
         "validation": report,
@@ -231,7 +232,7 @@ def _finetune_only(data, from_run, pretrained, vocabulary, config, output, rando
         "rows": row_counts(data, None, config),
         **validation_facts(data),
     }
-    return finish(output, histories, metrics, start, print_fn, report)
+    return finish(output, histories, metrics, start, print_fn, report, step_logs)
 
 
 def read_pretrained_run(path) -> tuple[RunConfig, list[str]]:

@@ -153,7 +153,7 @@ def classifier_data(vectorizer, data, config: RunConfig):
 
 
 def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, output, verbose,
-                      print_fn) -> dict:
+                      print_fn, step_logs=None) -> dict:
     """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history."""
     minutes = config.pretrain.max_minutes
     print_fn(
@@ -169,14 +169,14 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, outp
     masked_lm, history = pretrain(
         backbone, vectorizer, texts, config, verbose, validation_texts,
         checkpoint_dir=os.path.join(output, run_folder.CHECKPOINTS_DIR, "mlm"),
-        log_dir=None if logs is None else os.path.join(logs, "mlm"),
+        log_dir=None if logs is None else os.path.join(logs, "mlm"), step_logs=step_logs,
     )
     files.save_model(masked_lm, os.path.join(output, run_folder.MLM_FILE))
     return history
 
 
 def finetuning_stage(backbone, vectorizer, data, train, validation, config: RunConfig, output,
-                     verbose, print_fn):
+                     verbose, print_fn, step_logs=None):
     """The frozen and unfrozen stages; saves the classifiers and `end_to_end.keras`.
 
     Returns the stages' histories and the validation report.
@@ -194,7 +194,7 @@ def finetuning_stage(backbone, vectorizer, data, train, validation, config: RunC
     classifier, histories = finetune(
         backbone, train, validation, len(data.label_names), config, verbose, save_frozen_stage,
         checkpoint_dir=os.path.join(output, run_folder.CHECKPOINTS_DIR),
-        log_dir=logs_dir(output, config),
+        log_dir=logs_dir(output, config), step_logs=step_logs,
     )
     files.save_model(classifier, os.path.join(output, run_folder.CLASSIFIER_FILE))
     packed_pairs = data.has_pairs and pair_encoding == "packed"
@@ -239,8 +239,11 @@ def stage_summary(history) -> dict:
     return summary
 
 
-def finish(output, histories, metrics, start, print_fn, report=None) -> dict:
-    """Writes history.csv, curves.png and metrics.json, removes the checkpoints, prints the figures."""
+def finish(output, histories, metrics, start, print_fn, report=None, step_logs=None) -> dict:
+    """Writes history.csv, steps.csv, curves.png and metrics.json, removes the checkpoints,
+    prints the figures."""
+    if step_logs:
+        run_folder.write_steps(os.path.join(output, run_folder.STEPS_FILE), step_logs)
     if histories:
         history_path = os.path.join(output, run_folder.HISTORY_FILE)
         run_folder.write_history(history_path, histories)
