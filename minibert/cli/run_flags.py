@@ -13,6 +13,7 @@ from minibert.objectives import OBJECTIVES
 
 
 def positive_int(text):
+    """argparse's type for counts that may be 0 (epochs, layers)."""
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text}")
