@@ -21,7 +21,7 @@ import pandas as pd
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import run_folder
 from minibert.export import export_saved_model
-from minibert.scoring import class_probabilities
+from minibert.models.end_to_end import class_probabilities
 
 SERVE = """
 import json, sys

@@ -26,7 +26,8 @@ import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import run_folder
-from minibert.scoring import class_probabilities, score_file
+from minibert.models.end_to_end import class_probabilities
+from minibert.scoring import score_file
 
 
 def main():

@@ -21,9 +21,10 @@ import numpy as np
 import pandas as pd
 
 from minibert import files
-from minibert.data.pipeline import PAD_TO_MULTIPLE
+from minibert.data.pipeline import padded_width
 from minibert.data.tables import TABLE_SUFFIXES, require_column, value_to_text
 from minibert.data.tokenizer import PADDING_ID
+from minibert.models.end_to_end import class_probabilities
 
 CHUNK_ROWS = 10_000
 STDIN = "-"
@@ -104,18 +105,13 @@ def score_chunk(model, chunk: pd.DataFrame, text_column, text_pair_column=None, 
     return scored, np.flatnonzero(~present).tolist()
 
 
-def class_probabilities(outputs) -> np.ndarray:
-    """One column per class: a sigmoid's single P(label 1) becomes [1 - p, p]."""
-    outputs = np.asarray(outputs, dtype="float32")
-    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
-
-
 def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
     """`classifier`'s outputs for `token_ids` (an array, or a dict of them), in their order.
 
     Rows are sorted by length and batched; each batch keeps only the columns
-    up to its longest row, rounded up to `PAD_TO_MULTIPLE` (so few distinct
-    shapes reach the compiled step).
+    up to its longest row, rounded up as training batches are
+    (`minibert.data.pipeline.padded_width`), so few distinct shapes reach the
+    compiled step.
 
     Example:
     >>> from minibert.models import Backbone, Classifier
@@ -132,9 +128,7 @@ def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
         rows = order[start:start + batch_size]
         batch = {}
         for name, ids in arrays.items():
-            longest = max(int((ids[rows] != PADDING_ID).sum(axis=1).max()), 1)
-            width = min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, ids.shape[1])
-            batch[name] = ids[rows, :width]
+            batch[name] = ids[rows, :padded_width((ids[rows] != PADDING_ID).sum(axis=1), ids.shape[1])]
         predicted = keras.ops.convert_to_numpy(predict_batch(batch.get(None, batch)))
         if outputs is None:
             outputs = np.empty((len(order), *predicted.shape[1:]), dtype=predicted.dtype)

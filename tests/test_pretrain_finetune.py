@@ -14,7 +14,7 @@ import pytest
 from conftest import make_headline_pairs, make_news, make_reviews
 from minibert import run_folder
 from test_cli import minibert
-from test_resume import wait_for_epoch
+from test_resume import kill_after_epoch
 
 TINY = ("--preset", "tiny")
 
@@ -179,12 +179,7 @@ def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
     command = [sys.executable, "-m", "minibert", "finetune", "--from", str(pretrained["run"]),
                "--dataset", str(pretrained["csv"]), "--output", str(output),
                "--frozen-epochs", "3", "--unfrozen-epochs", "1"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for_epoch(process, output / "checkpoints" / "frozen" / "training_metadata.json", 1)
-    finally:
-        process.kill()
-        process.wait()
+    kill_after_epoch(command, output / "checkpoints" / "frozen" / "training_metadata.json")
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming the unfinished run" in resumed.stdout

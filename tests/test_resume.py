@@ -28,6 +28,16 @@ def wait_for_epoch(process, metadata_path, epoch, timeout=600):
     raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
 
 
+def kill_after_epoch(command, metadata_path, epoch=1):
+    """Starts `command` and kills it (SIGKILL) once the stage at `metadata_path` saved `epoch`."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for_epoch(process, metadata_path, epoch)
+    finally:
+        process.kill()
+        process.wait()
+
+
 @pytest.mark.parametrize(
     "command_name, flags",
     [("train", ["--objective", "mlm"]), ("train", ["--objective", "electra"]),
@@ -43,12 +53,7 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
         "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
         *flags,
     ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 1)
-    finally:
-        process.kill()
-        process.wait()
+    kill_after_epoch(command, run / "checkpoints" / "mlm" / "training_metadata.json")
     assert not (run / run_folder.METRICS_FILE).exists()
 
     resumed = subprocess.run(command, capture_output=True, text=True)

@@ -14,6 +14,7 @@ import pytest
 
 from conftest import make_headline_pairs, make_reviews
 from minibert import run_folder, scoring
+from minibert.models.end_to_end import class_probabilities
 from test_cli import minibert
 
 
@@ -43,7 +44,7 @@ def reviews_to_score(num_rows=50) -> pd.DataFrame:
 
 
 def expected_probabilities(model, texts):
-    return scoring.class_probabilities(model.predict(list(texts), verbose=0))
+    return class_probabilities(model.predict(list(texts), verbose=0))
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
@@ -195,5 +196,5 @@ def test_a_pair_model_exports_with_two_string_inputs(tmp_path):
     minibert("export", str(output), "--output", str(directory))
     firsts, seconds = ["market shares profit", "space research"], ["bank trade", "goal season team"]
     served = served_probabilities(directory, [firsts, seconds], ["text", "text_pair"])
-    expected = scoring.class_probabilities(model.predict(list(zip(firsts, seconds)), verbose=0))
+    expected = class_probabilities(model.predict(list(zip(firsts, seconds)), verbose=0))
     np.testing.assert_allclose(served, expected, atol=1e-5)

@@ -81,7 +81,7 @@ def command_finetune(args):
     from minibert.training.recipe import read_pretrained_run
 
     # RUN first: a missing or unfinished run fails before the data set is read.
-    pretrained, _ = read_pretrained_run(args.from_run)
+    pretrained, _, _ = read_pretrained_run(args.from_run)
     config = config_from_args(args, base=pretrained)
     data = load_data(args)
     output = args.output or _default_output(data.name, "finetune")

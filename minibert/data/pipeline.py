@@ -20,7 +20,7 @@ PAD_TO_MULTIPLE = 32
 _LENGTH_GROUP_BATCHES = 64
 
 
-def _padded_width(lengths, sequence_length):
+def padded_width(lengths, sequence_length):
     """The batch's longest length rounded up to `PAD_TO_MULTIPLE`, at most the full length."""
     longest = max(int(lengths.max()), 1)  # a batch of empty texts still has one column
     return min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, sequence_length)
@@ -52,7 +52,7 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
             batches += [members[i : i + batch_size] for i in range(0, len(members), batch_size)]
         for index in rng.permutation(len(batches)):
             rows = np.sort(batches[index])
-            ids = token_ids[rows, : _padded_width(lengths[rows], token_ids.shape[1])]
+            ids = token_ids[rows, : padded_width(lengths[rows], token_ids.shape[1])]
             if labels is None:
                 yield ids
             else:

@@ -7,28 +7,35 @@ figures, the time of each stage, and how to load and use each file there.
 
 import os
 
-# What each file of a run folder is, and how to use it (minibert.run_folder's names).
+from minibert import run_folder
+
+# What each file of a run folder is, and how to use it.
 FILE_USES = {
-    "config.json": "the full configuration and the data it ran on",
-    "vocabulary.txt": "one token per line, id = line number",
-    "mlm.keras": "the pretrained model: `python -m minibert fill-mask RUN \"a [mask] film\"`, "
-                 "or `python -m minibert finetune --from RUN ...` for classifiers on new data",
-    "classifier_frozen.keras": "the classifier on token ids after the frozen stage",
-    "classifier.keras": "the classifier on token ids after the last stage (with its optimizer, "
-                        "to train on)",
-    "end_to_end.keras": "raw strings in, probabilities out: `python -m minibert predict RUN "
-                        "\"text\"`, `predict RUN --input FILE`, `export RUN --output DIR`",
-    "history.csv": "every epoch of every stage",
-    "steps.csv": "the training loss every few batches of every stage",
-    "curves.png": "loss and accuracy of every stage",
-    "metrics.json": "the figures above, and more",
+    run_folder.CONFIG_FILE: "the full configuration and the data it ran on",
+    run_folder.VOCABULARY_FILE: "one token per line, id = line number",
+    run_folder.MLM_FILE: (
+        "the pretrained model: `python -m minibert fill-mask RUN \"a [mask] film\"`, or "
+        "`python -m minibert finetune --from RUN ...` for classifiers on new data"
+    ),
+    run_folder.CLASSIFIER_FROZEN_FILE: "the classifier on token ids after the frozen stage",
+    run_folder.CLASSIFIER_FILE: (
+        "the classifier on token ids after the last stage (with its optimizer, to train on)"
+    ),
+    run_folder.END_TO_END_FILE: (
+        "raw strings in, probabilities out: `python -m minibert predict RUN \"text\"`, "
+        "`predict RUN --input FILE`, `export RUN --output DIR`"
+    ),
+    run_folder.HISTORY_FILE: "every epoch of every stage",
+    run_folder.STEPS_FILE: "the training loss every few batches of every stage",
+    run_folder.CURVES_FILE: "loss and accuracy of every stage",
+    run_folder.METRICS_FILE: "the figures above, and more",
 }
 
 LOADING = '''```python
 import keras
 import minibert  # registers minibert's classes
 
-model = keras.models.load_model("{run}/end_to_end.keras")
+model = keras.models.load_model("{run}/{end_to_end}")
 model.predict_labels(["A wonderful, moving film."])  # [(label, probability)]
 ```'''
 
@@ -96,10 +103,10 @@ def model_card(run, config: dict, metrics: dict) -> str:
         lines += ["", f"The whole command took {metrics['total_seconds'] / 60:.1f} minutes."]
     # metrics.json is written just after the card.
     present = [file for file in FILE_USES
-               if file == "metrics.json" or os.path.exists(os.path.join(run, file))]
+               if file == run_folder.METRICS_FILE or os.path.exists(os.path.join(run, file))]
     lines += ["", "## Files", "", "| file | what, and how to use it |", "|---|---|"]
     lines += [f"| `{file}` | {FILE_USES[file].replace('RUN', os.path.normpath(run))} |"
               for file in present]
-    if "end_to_end.keras" in present:
-        lines += ["", "## Loading", "", LOADING.format(run=os.path.normpath(run))]
+    if run_folder.END_TO_END_FILE in present:
+        lines += ["", "## Loading", "", LOADING.format(run=os.path.normpath(run), end_to_end=run_folder.END_TO_END_FILE)]
     return "\n".join(lines) + "\n"

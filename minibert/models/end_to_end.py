@@ -75,6 +75,17 @@ def classifier_token_ids(vectorizer, texts, pair_packer=None):
     return {"token_ids_a": first, "token_ids_b": second}
 
 
+def class_probabilities(outputs) -> np.ndarray:
+    """One column per class: a single sigmoid's P(label 1) becomes [1 - p, p].
+
+    Example:
+    >>> class_probabilities([[0.8]]).tolist()
+    [[0.19999998807907104, 0.800000011920929]]
+    """
+    outputs = np.asarray(outputs, dtype="float32")
+    return np.concatenate([1 - outputs, outputs], axis=-1) if outputs.shape[-1] == 1 else outputs
+
+
 def _traces_strings() -> bool:
     """Whether the backend can run the vectorizer inside the model's compiled step.
 
@@ -203,9 +214,7 @@ class EndToEndClassifier(FunctionalModel):
 
     def predict_labels(self, texts, batch_size=256) -> list[tuple[str, float]]:
         """(label name, confidence) for each text."""
-        probabilities = self.predict(texts, batch_size=batch_size, verbose=0)
-        if probabilities.shape[-1] == 1:  # one sigmoid: P(label 1)
-            probabilities = np.concatenate([1 - probabilities, probabilities], axis=-1)
+        probabilities = class_probabilities(self.predict(texts, batch_size=batch_size, verbose=0))
         best = probabilities.argmax(axis=-1)
         return [
             (self.label_names[index], float(row[index]))

@@ -113,7 +113,7 @@ def finetune_run(
     Example:
     >>> finetune_run(data, "saved_models/pretrained", "saved_models/stars")  # doctest: +SKIP
     """
-    pretrained, vocabulary = read_pretrained_run(from_run)
+    pretrained, vocabulary, pretrained_data = read_pretrained_run(from_run)
     config = dataclasses.replace(
         config or pretrained, model=pretrained.model, pretrain=pretrained.pretrain,
         tokenizer=pretrained.tokenizer, minutes=None,
@@ -129,8 +129,9 @@ def finetune_run(
                "data": data_summary(data)}
     return in_run_folder(
         output, request, overwrite, config, print_fn,
-        lambda resuming: _finetune_only(data, from_run, pretrained, vocabulary, config, output,
-                                        random_init, verbose, print_fn),
+        lambda resuming: _finetune_only(data, from_run, pretrained.seed, pretrained_data,
+                                        vocabulary, config, output, random_init, verbose,
+                                        print_fn),
     )
 
 
@@ -195,15 +196,14 @@ def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn)
     return finish(output, histories, metrics, start, print_fn, step_logs=step_logs)
 
 
-def _finetune_only(data, from_run, pretrained, vocabulary, config, output, random_init, verbose,
-                   print_fn):
+def _finetune_only(data, from_run, pretrained_seed, pretrained_data, vocabulary, config, output,
+                   random_init, verbose, print_fn):
     start = time.perf_counter()
     print_fn(describe_data(data))
     vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
     save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
-    pretrained_data = files.read_json(os.path.join(from_run, run_folder.CONFIG_FILE)).get("data")
     pretrained_run = {"path": os.path.normpath(from_run), "random_init": random_init,
-                      "seed": pretrained.seed, "data": pretrained_data}
+                      "seed": pretrained_seed, "data": pretrained_data}
     write_config(output, config, data, pretrained_run=pretrained_run)
     _warn_of_leaks(data, config, pretrained_run, print_fn)
     if random_init:
@@ -235,8 +235,11 @@ def _finetune_only(data, from_run, pretrained, vocabulary, config, output, rando
     return finish(output, histories, metrics, start, print_fn, report, step_logs)
 
 
-def read_pretrained_run(path) -> tuple[RunConfig, list[str]]:
-    """A pretrained run's config and vocabulary; one line naming what is missing otherwise."""
+def read_pretrained_run(path) -> tuple[RunConfig, list[str], dict | None]:
+    """A pretrained run's config, vocabulary and recorded data (config.json's `data`).
+
+    One line naming what is missing when the folder is not a finished pretrained run.
+    """
     if not os.path.isdir(path):
         raise FileNotFoundError(f"run folder {path} not found")
     for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE):
@@ -249,9 +252,8 @@ def read_pretrained_run(path) -> tuple[RunConfig, list[str]]:
                    "pretrain one with `python -m minibert pretrain` (or `train`)")
             )
     values = files.read_json(os.path.join(path, run_folder.CONFIG_FILE))
-    values.pop("data", None)
-    values.pop("pretrained_run", None)
-    return RunConfig.from_dict(values), load_vocabulary(os.path.join(path, run_folder.VOCABULARY_FILE))
+    vocabulary = load_vocabulary(os.path.join(path, run_folder.VOCABULARY_FILE))
+    return RunConfig.from_dict(values), vocabulary, values.get("data")
 
 
 def unknown_share(token_ids) -> float:
