@@ -1,0 +1,156 @@
+"""Runs the notebooks on real data and saves them with their outputs, for readers on GitHub.
+
+The committed notebooks show what each cell gave on a real run. This script
+makes those outputs: it executes 01, 02 and 03 in order, each in a fresh
+kernel that imports minibert from this checkout, in this folder (as Jupyter
+runs them), with the parameters below passed as MINIBERT_NOTEBOOK_*
+variables, and writes each notebook back in place once all its cells ran.
+A failing cell leaves the committed file as it was.
+
+Progress bars are kept as a browser shows them (the last state of each
+line), and this checkout's folder is written as the relative path a reader
+has, so nothing names the machine the run was made on. Each notebook's
+metadata records what made its outputs (`metadata.minibert`).
+
+    python notebooks/regenerate.py --dataset ../shared/data/imdb --group-column movie
+
+With the `imdb` preset on a 2-core CPU this takes about an hour and a half,
+most of it notebook 01's training. It refuses to start over a finished run
+in `--run-folder`, since 01 would reuse it instead of training.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent
+ROOT = NOTEBOOKS.parent
+NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb"]
+
+
+def as_displayed(text: str) -> str:
+    """`text` as Jupyter renders a stream: `\\b` erases a character, `\\r` restarts the line."""
+    while "\b" in text:
+        index = text.index("\b")
+        text = text[: max(index - 1, 0)] + text[index + 1 :]
+    lines = []
+    for line in text.split("\n"):
+        parts = [part for part in line.split("\r") if part]
+        lines.append(parts[-1] if parts else "")
+    return "\n".join(lines)
+
+
+def relative_paths(text: str, replacements: dict[str, str]) -> str:
+    """`text` with each absolute folder replaced by the path a reader of the notebook has."""
+    for absolute, relative in replacements.items():
+        text = text.replace(absolute, relative)
+    return text
+
+
+def tidy_outputs(notebook, replacements: dict[str, str]) -> None:
+    """Progress bars as displayed and relative paths, in every text output of `notebook`."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                output.text = relative_paths(as_displayed(output.text), replacements)
+            elif output.output_type in ("execute_result", "display_data"):
+                for kind in ("text/plain", "text/html"):
+                    if kind in output.data:
+                        output.data[kind] = relative_paths(output.data[kind], replacements)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="imdb",
+                        help="as the notebooks' DATASET: imdb, or a table file or folder")
+    parser.add_argument("--group-column", help="as GROUP_COLUMN: e.g. movie, for unseen films")
+    parser.add_argument("--preset", default="imdb", help="01's PRESET (02 keeps its own)")
+    parser.add_argument("--run-folder", default="../saved_models/quickstart",
+                        help="RUN_FOLDER of 01 and 03, relative to notebooks/")
+    parser.add_argument("--notebooks", nargs="+", choices=NAMES, default=NAMES,
+                        help="which to run, in order (03 reads the run 01 wrote)")
+    return parser.parse_args(argv)
+
+
+def parameters(args: argparse.Namespace, name: str) -> dict[str, str]:
+    """The MINIBERT_NOTEBOOK_* values notebook `name` reads."""
+    dataset = args.dataset
+    if os.path.exists(dataset):  # the kernel runs in notebooks/, not where this was started
+        dataset = str(Path(dataset).resolve())
+    values = {"DATASET": dataset, "RUN": args.run_folder, "GROUP_COLUMN": args.group_column or ""}
+    if name.startswith("01"):
+        values["PRESET"] = args.preset
+    return {f"MINIBERT_NOTEBOOK_{key}": value for key, value in values.items()}
+
+
+def run_notebook(name: str, env_values: dict[str, str], replacements: dict[str, str],
+                 record: dict) -> float:
+    """Executes notebook `name` in place; the seconds it took."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = NOTEBOOKS / name
+    notebook = nbformat.read(path, as_version=4)
+    code_cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+    start = time.monotonic()
+    done = []
+
+    def cell_done(cell, **_):
+        if cell.cell_type == "code":
+            done.append(cell)
+            print(f"{name}: cell {len(done)}/{code_cells} done, "
+                  f"{time.monotonic() - start:,.0f} s so far", file=sys.stderr, flush=True)
+
+    # The kernel imports minibert from this checkout, whatever is installed.
+    python_path = [str(ROOT)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(python_path), **env_values)
+    client = NotebookClient(
+        notebook, timeout=None, kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}}, on_cell_executed=cell_done,
+    )
+    client.execute(env=env)
+    seconds = time.monotonic() - start
+    tidy_outputs(notebook, replacements)
+    notebook.metadata["minibert"] = dict(record, seconds=round(seconds))
+    nbformat.write(notebook, path)
+    return seconds
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    run_folder = (NOTEBOOKS / args.run_folder).resolve()
+    if NAMES[0] in args.notebooks and (run_folder / "metrics.json").exists():
+        print(f"error: {run_folder} holds a finished run, which 01 would reuse instead of "
+              "training; move it away or pass another --run-folder", file=sys.stderr)
+        return 2
+    import keras
+
+    record = {
+        "outputs_from": "notebooks/regenerate.py",
+        "dataset": args.dataset,
+        "group_column": args.group_column,
+        "preset_of_01": args.preset,
+        "date": datetime.date.today().isoformat(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    replacements = {str(ROOT): ".."}
+    for name in args.notebooks:
+        env_values = parameters(args, name)
+        dataset = env_values["MINIBERT_NOTEBOOK_DATASET"]
+        if dataset != args.dataset:  # a resolved path: show it as it was given
+            replacements = {dataset: args.dataset, **replacements}
+        seconds = run_notebook(name, env_values, replacements, record)
+        print(f"{name}: all cells ran in {seconds:,.0f} s; saved with its outputs",
+              file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
