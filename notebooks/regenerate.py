@@ -9,11 +9,14 @@ A failing cell leaves the committed file as it was.
 
 Progress bars are kept as a browser shows them (the last state of each
 line), and this checkout's folder is written as the relative path a reader
-has, so nothing names the machine the run was made on. Each notebook's
+has, so nothing names the machine the run was made on; TensorFlow's
+C++ log lines, which depend on the machine, are silenced. Each notebook's
 metadata records what made its outputs (`metadata.minibert`).
 
     python notebooks/regenerate.py --dataset ../shared/data/imdb --group-column movie
 
+Install `ipywidgets` first (`pip install ipywidgets`), or every notebook's
+`import minibert` keeps tqdm's harmless "IProgress not found" warning.
 With the `imdb` preset on a 2-core CPU this takes about an hour and a half,
 most of it notebook 01's training. It refuses to start over a finished run
 in `--run-folder`, since 01 would reuse it instead of training.
@@ -23,6 +26,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -30,6 +34,13 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parent
 ROOT = NOTEBOOKS.parent
 NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb"]
+# TensorFlow's C++ log lines ("I0000 00:00:17... port.cc:153] oneDNN ...") say what the
+# machine has or lacks (CUDA drivers, AVX-512), not what the cell did. They ignore
+# TF_CPP_MIN_LOG_LEVEL when printed before absl's logging starts, so they are dropped here.
+MACHINE_LOG_LINE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called.*"
+    r"|[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] .*)\n?", re.MULTILINE
+)
 
 
 def as_displayed(text: str) -> str:
@@ -51,10 +62,35 @@ def relative_paths(text: str, replacements: dict[str, str]) -> str:
     return text
 
 
+def merged_streams(outputs: list) -> list:
+    """`outputs` with consecutive writes to one stream joined, as Jupyter displays them.
+
+    The kernel sends each progress-bar update as a message of its own; only
+    joined do the `\\r`s of the updates overwrite each other.
+    """
+    merged = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def tidy_outputs(notebook, replacements: dict[str, str]) -> None:
     """Progress bars as displayed and relative paths, in every text output of `notebook`."""
     for cell in notebook.cells:
-        for output in cell.get("outputs", []):
+        if cell.cell_type != "code":
+            continue
+        for output in cell.outputs:
+            if output.output_type == "stream" and output.name == "stderr":
+                output.text = MACHINE_LOG_LINE.sub("", output.text)
+        cell.outputs = merged_streams(
+            [output for output in cell.outputs if output.output_type != "stream" or output.text]
+        )
+        for output in cell.outputs:
             if output.output_type == "stream":
                 output.text = relative_paths(as_displayed(output.text), replacements)
             elif output.output_type in ("execute_result", "display_data"):

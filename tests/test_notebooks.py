@@ -166,3 +166,16 @@ def test_regenerate_keeps_what_a_browser_shows():
     )
     assert regenerate.as_displayed("abcd\b\bx\n") == "abx\n"
     assert regenerate.relative_paths("from /x/y/minibert", {"/x/y": ".."}) == "from ../minibert"
+    # The kernel's messages, joined as displayed; TensorFlow's C++ log lines dropped.
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=(
+            "I0000 00:00:1796223232.194580   20807 port.cc:153] oneDNN custom operations are on.\n"
+        )),
+        nbformat.v4.new_output("stream", name="stdout", text="1/2 [==>..]"),
+        nbformat.v4.new_output("stream", name="stdout", text="\r2/2 [=====]\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: a real one\n"),
+    ])])
+    regenerate.tidy_outputs(notebook, {})
+    assert [(output.name, output.text) for output in notebook.cells[0].outputs] == [
+        ("stdout", "2/2 [=====]\n"), ("stderr", "UserWarning: a real one\n"),
+    ]
