@@ -8,6 +8,13 @@ the row above, so the table shows what each one buys.
 Tokens per second are counted as the notebook counts them: batch x
 sequence_length per step, whatever the padding, so rows compare as reviews
 per second.
+
+`bench_preset` then times the preset's own pretraining step (its batch,
+precision, XLA setting) at the full sequence length, and gives its tokens/s,
+achieved TFLOPS and model FLOPs utilization (`minibert.utilization`), and the
+rate at which the recipe's input pipeline alone makes batches on the host.
+The whole recipe's time is the GPU script's to measure
+(`benchmarks/gpu/measure.py`): it runs `train` itself.
 """
 
 import dataclasses
@@ -186,6 +193,101 @@ def time_inference(setup: Setup, texts, vocabulary, model_kwargs, batch_size=256
     return {"reviews_per_second": len(texts) / seconds, "peak_memory_mib": _peak_memory_mib()}
 
 
+def time_preset_pretraining(config, token_ids, model_kwargs, steps, warmup_steps, pipeline_batches):
+    """Runs in a child process: the preset's own pretraining step, and its input pipeline alone.
+
+    The step is timed at the full sequence length (no dynamic padding), so
+    every token counted is computed and the FLOPs are exact; the input
+    pipeline is timed as the recipe builds it (dynamic padding, the preset's
+    pad_to_multiple), iterated on the host without a model.
+    """
+    from minibert.data.pipeline import mlm_dataset
+    from minibert.models import Backbone
+    from minibert.objectives import get_objective
+    from minibert.training.devices import find_accelerator, resolve_precision
+    from minibert.training.pretraining import compile_masked_lm
+
+    accelerator = find_accelerator()
+    precision = resolve_precision(config.precision, accelerator)
+    keras.mixed_precision.set_global_policy(precision)
+    keras.utils.set_random_seed(0)
+    pretrain = config.pretrain
+    batches = dict(batch_size=pretrain.batch_size, vocabulary_size=model_kwargs["vocabulary_size"],
+                   mask_rate=pretrain.mask_rate)
+    pipeline = mlm_dataset(token_ids, dynamic_padding=pretrain.dynamic_padding,
+                           pad_to_multiple=config.pad_to_multiple, **batches).repeat()
+    start = time.perf_counter()
+    for _ in pipeline.take(pipeline_batches):
+        pass
+    pipeline_seconds = time.perf_counter() - start
+
+    backbone = Backbone(**model_kwargs)
+    masked_lm = get_objective(pretrain.objective).build_model(backbone, config)
+    compile_masked_lm(masked_lm, pretrain.learning_rate, config.jit_compile)
+    if pretrain.dropout is not None:
+        backbone.set_dropout(pretrain.dropout)
+    seconds, _ = _timed_fit(masked_lm, mlm_dataset(token_ids, **batches), steps, warmup_steps)
+    return {"seconds_per_step": seconds, "precision": precision,
+            "device": accelerator.name if accelerator else "CPU",
+            "host_batches_per_second": pipeline_batches / pipeline_seconds,
+            "peak_memory_mib": _peak_memory_mib()}
+
+
+def bench_preset(data, config, preset_name, steps=20, warmup_steps=3, peak=None,
+                 num_texts=4096, print_fn=print) -> dict:
+    """Times the preset's pretraining step: tokens/s, model FLOPs utilization, the input pipeline.
+
+    `peak` (TFLOPS) overrides the data-sheet figure for the device
+    (`minibert.utilization.PEAK_TFLOPS`); without either, MFU is not given.
+    """
+    from minibert.utilization import PEAK_SOURCE, peak_tflops, pretraining_step_flops, utilization
+
+    token_ids, _, vocabulary = _token_ids(data, config.model, num_texts)
+    model = dataclasses.replace(config.model, vocabulary_size=len(vocabulary))
+    pretrain = config.pretrain
+    row = _in_child(time_preset_pretraining, config, token_ids, model.backbone_kwargs(), steps,
+                    warmup_steps, 4 * (warmup_steps + steps))
+    width = model.sequence_length
+    flops = pretraining_step_flops(model, pretrain.batch_size, width, pretrain.mask_rate,
+                                   pretrain.num_sampled, model.vocabulary_size)
+    if peak is None:
+        peak, source = peak_tflops(row["device"], row["precision"]), PEAK_SOURCE
+    else:
+        source = "--peak-tflops"
+    steps_per_second = 1 / row["seconds_per_step"]
+    row.update(
+        name=f"preset {preset_name}", batch_size=pretrain.batch_size, width=width,
+        vocabulary_size=model.vocabulary_size,
+        tokens_per_second=pretrain.batch_size * width * steps_per_second,
+        flops_per_step=flops, achieved_tflops=flops * steps_per_second / 1e12,
+        peak_tflops=peak, peak_source=source if peak is not None else None,
+        mfu=utilization(flops, row["seconds_per_step"], peak),
+        steps_per_second=steps_per_second,
+    )
+    mfu = "MFU not known (no peak for this device: pass --peak-tflops)" if row["mfu"] is None else (
+        f"MFU {row['mfu']:.1%} of {peak:g} TFLOPS ({source})")
+    print_fn(f"preset {preset_name} pretraining step on {row['device']}, {row['precision']}, "
+             f"batch {pretrain.batch_size} x {width} tokens: {1000 * row['seconds_per_step']:.1f} "
+             f"ms/step, {row['tokens_per_second']:,.0f} tokens/s, "
+             f"{row['achieved_tflops']:.2f} TFLOPS; {mfu}")
+    verdict = ("the pipeline keeps up" if row["host_batches_per_second"] >= 1.2 * steps_per_second
+               else "the pipeline is too slow: the device waits on the host")
+    print_fn(f"input pipeline alone: {row['host_batches_per_second']:,.1f} batches/s on the host "
+             f"against {steps_per_second:,.1f} steps/s; {verdict}")
+    return row
+
+
+def _token_ids(data, model_config, num_texts):
+    """The first `num_texts` pretraining texts as token ids, the vectorizer and its vocabulary."""
+    from minibert.data.tokenizer import build_vectorizer, vectorize
+
+    vectorizer = build_vectorizer(
+        data.pretraining_text()[:20_000], model_config.vocabulary_size, model_config.sequence_length
+    )
+    vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
+    return vectorize(vectorizer, data.pretraining_text()[:num_texts]), vectorizer, vocabulary
+
+
 def _warmup(setup: Setup, warmup_steps):
     # Dynamic padding traces (and with XLA compiles) one step per batch width: warm them up.
     return warmup_steps * (8 if setup.dynamic_padding else 1)
@@ -200,15 +302,11 @@ def _in_child(function, *arguments):
 def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setups=PRETRAINING_SETUPS,
               fast_path=FAST_PATH, num_texts=4096, print_fn=print) -> dict:
     """Times every setup; returns the results (and prints a table as it goes)."""
-    from minibert.data.tokenizer import build_vectorizer, vectorize
+    from minibert.data.tokenizer import vectorize
     from minibert.inspection.baseline import tfidf_baseline
 
     texts = data.pretraining_text()[:num_texts]
-    vectorizer = build_vectorizer(
-        data.pretraining_text()[:20_000], model_config.vocabulary_size, model_config.sequence_length
-    )
-    vocabulary = [str(token) for token in vectorizer.get_vocabulary()]
-    token_ids = vectorize(vectorizer, texts)
+    token_ids, vectorizer, vocabulary = _token_ids(data, model_config, num_texts)
     model_kwargs = dataclasses.replace(
         model_config, vocabulary_size=len(vocabulary)
     ).backbone_kwargs()

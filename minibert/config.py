@@ -19,6 +19,9 @@ SCHEDULES = ("constant", "cosine", "linear", "wsd")
 # backbone ([h1, h2, cos, |h1 - h2|], minibert.models.PairClassifier); or
 # "packed", one `[cls] a [sep] b [sep]` sequence with segment embeddings.
 PAIR_ENCODINGS = ("siamese", "packed")
+# Keras dtype policies a run takes; "auto" picks one for the device the run
+# finds (minibert.training.accelerators.resolve_precision).
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
 
@@ -157,7 +160,9 @@ class RunConfig:
     finetune: FinetuneConfig = FinetuneConfig()
     seed: int = 42
     # A Keras dtype policy: "float32", "mixed_bfloat16" (CPUs with AVX512-BF16
-    # or AMX, TPUs) or "mixed_float16" (NVIDIA GPUs). Losses and logits stay float32.
+    # or AMX, TPUs, NVIDIA GPUs from Ampere on) or "mixed_float16" (older
+    # NVIDIA GPUs); or "auto": mixed_bfloat16 on a GPU that has it,
+    # mixed_float16 on an older one, float32 on a CPU. Losses and logits stay float32.
     precision: str = "float32"
     # XLA-compile the training steps: True, False, or "auto", Keras' default
     # (on under JAX and on GPUs; off for TensorFlow on a CPU, where XLA made
@@ -175,6 +180,11 @@ class RunConfig:
     minutes: float | None = None
     # One of minibert.data.vectorizers.TOKENIZERS: "word" or "wordpiece".
     tokenizer: str = "word"
+    # Dynamic padding cuts each batch to a multiple of this many tokens: at
+    # most sequence_length / pad_to_multiple batch widths, each one compiled
+    # once. 32 wastes little on a CPU; on a GPU, where each XLA compile takes
+    # seconds and padding costs little, fewer, wider steps pay.
+    pad_to_multiple: int = 32
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
@@ -208,6 +218,8 @@ class RunConfig:
             # Next-sentence pairs are cut and packed with the word tokenizer.
             raise ValueError(f"--tokenizer {self.tokenizer} takes an objective of single texts, "
                              f"not {objective.name}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision (--precision) {self.precision!r} is not one of {PRECISIONS}")
         if self.distribute not in DISTRIBUTIONS:
             raise ValueError(f"distribute {self.distribute!r} is not one of {DISTRIBUTIONS}")
         if self.finetune.pair_encoding not in PAIR_ENCODINGS:
@@ -237,6 +249,7 @@ class RunConfig:
             tensorboard=values.get("tensorboard", False),
             minutes=values.get("minutes"),
             tokenizer=values.get("tokenizer", "word"),  # older runs: whole words
+            pad_to_multiple=values.get("pad_to_multiple", 32),  # older runs: 32
         )
 
 
@@ -268,6 +281,8 @@ def _check_sizes(config: RunConfig) -> None:
          "learning rates (--mlm-learning-rate, --learning-rate, --unfrozen-learning-rate) "
          "must be positive"),
         (0 <= finetune.warmup_fraction < 1, "warmup_fraction (--warmup-fraction) must be in [0, 1)"),
+        (config.pad_to_multiple >= 1,
+         f"pad_to_multiple (--pad-to-multiple) must be at least 1, got {config.pad_to_multiple}"),
     ]
     for holds, message in checks:
         if not holds:
@@ -307,6 +322,36 @@ PRESETS = {
             schedule="cosine",
         ),
         minutes=60,
+    ),
+    # One modern NVIDIA GPU busy for 15 minutes, the whole command included
+    # (benchmarks/gpu/README.md). Not yet measured on a GPU: the sizes follow
+    # BERT-mini/small (4 layers of 256, 4 heads, feed-forward 4x), the batch
+    # what keeps a GPU's matrix units fed at 512 tokens, and every CPU-proven
+    # lever of "imdb" is kept. A GPU's own levers: "auto" precision (bf16 from
+    # Ampere on, float16 before: also what lets Keras' attention take the
+    # fused flash kernel), XLA, and batches cut to multiples of 128 tokens so
+    # XLA compiles 4 widths rather than 16. Pretraining gets what the
+    # 15 minutes leave after fine-tuning's measured share, up to 40 epochs,
+    # under the wsd schedule (a warmup, the peak held, a decay over the last
+    # 20% of the budget's steps), which ends wherever the budget does.
+    "gpu": RunConfig(
+        model=ModelConfig(
+            sequence_length=512, hidden_dim=256, num_layers=4, num_heads=4,
+            intermediate_dim=1024, normalize_first=True, initializer_range=0.02,
+            embedding_layer_norm=True,
+        ),
+        pretrain=PretrainConfig(
+            epochs=40, batch_size=256, learning_rate=1e-3, schedule="wsd", dropout=0.0,
+            unigram_bias=True,
+        ),
+        finetune=FinetuneConfig(
+            frozen_epochs=1, unfrozen_epochs=2, batch_size=64, unfrozen_learning_rate=5e-4,
+            pooling="mean", schedule="cosine",
+        ),
+        precision="auto",
+        jit_compile=True,
+        pad_to_multiple=128,
+        minutes=15,
     ),
     # Seconds on a CPU: for smoke tests and trying the CLI.
     "tiny": RunConfig(

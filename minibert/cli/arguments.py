@@ -183,13 +183,22 @@ def build_parser() -> argparse.ArgumentParser:
     _add_split_argument(evaluate)
 
     bench = commands.add_parser(
-        "bench", help="time the notebook's training step against the fast path, side by side"
+        "bench", help="time the notebook's training step against the fast path, side by side, "
+        "then the preset's own step: tokens/s, model FLOPs utilization, input pipeline"
     )
     _add_data_arguments(bench)
     bench.add_argument("--preset", default="notebook", choices=sorted(PRESETS),
-                       help="the model size to time (default: the notebook's)")
-    bench.add_argument("--batch-size", type=int, default=32)
+                       help="the model size to time, and the preset whose own step is timed "
+                       "last (default: the notebook's)")
+    bench.add_argument("--batch-size", type=int, default=32,
+                       help="the batch of the side-by-side rows (the preset's step takes its own)")
     bench.add_argument("--steps", type=int, default=20, help="timed steps per configuration")
+    bench.add_argument("--ladder", action=argparse.BooleanOptionalAction, default=True,
+                       help="the side-by-side rows of the notebook's step and each lever; "
+                       "--no-ladder times the preset's own step alone")
+    bench.add_argument("--peak-tflops", type=float,
+                       help="the device's peak TFLOPS for the preset's precision, for a device "
+                       "minibert.utilization does not list")
     bench.add_argument("--output", default=os.path.join("saved_models", "bench.json"),
                        help="where the JSON results go (default: saved_models/bench.json)")
 

@@ -226,12 +226,14 @@ def command_embed(args):
 
 
 def command_bench(args):
-    from minibert.bench import run_bench
+    from minibert.bench import bench_preset, run_bench
 
-    results = run_bench(
-        load_data(args), get_preset(args.preset).model, batch_size=args.batch_size,
-        steps=args.steps,
-    )
+    data, config = load_data(args), get_preset(args.preset)
+    results = {}
+    if args.ladder:
+        results = run_bench(data, config.model, batch_size=args.batch_size, steps=args.steps)
+    results["preset"] = bench_preset(data, config, args.preset, steps=args.steps,
+                                     peak=args.peak_tflops)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     files.write_json(args.output, results)
     print(f"results written to {args.output}")

@@ -7,7 +7,9 @@ the fine-tuning ones, laid over the pretrained run's config (`config_from_args`)
 import argparse
 import dataclasses
 
-from minibert.config import DISTRIBUTIONS, PAIR_ENCODINGS, SCHEDULES, RunConfig, get_preset
+from minibert.config import (
+    DISTRIBUTIONS, PAIR_ENCODINGS, PRECISIONS, SCHEDULES, RunConfig, get_preset,
+)
 from minibert.data.vectorizers import TOKENIZERS
 from minibert.objectives import OBJECTIVES
 
@@ -165,8 +167,9 @@ def add_speed_arguments(parser):
     """Precision, devices and batching."""
     speed = parser.add_argument_group("speed")
     speed.add_argument(
-        "--precision", choices=["float32", "mixed_bfloat16", "mixed_float16"],
-        help="Keras dtype policy (default: the preset's)",
+        "--precision", choices=PRECISIONS,
+        help="Keras dtype policy; auto: mixed_bfloat16 on a GPU that has bfloat16, "
+        "mixed_float16 on an older GPU, float32 on a CPU (default: the preset's)",
     )
     speed.add_argument(
         "--distribute", choices=DISTRIBUTIONS,
@@ -179,6 +182,11 @@ def add_speed_arguments(parser):
     speed.add_argument(
         "--dynamic-padding", action=argparse.BooleanOptionalAction, default=None,
         help="batch reviews of similar length and cut batches to their longest one",
+    )
+    speed.add_argument(
+        "--pad-to-multiple", type=positive_int,
+        help="with dynamic padding, batch widths are multiples of this many tokens: fewer "
+        "widths, fewer XLA compiles (default: the preset's; 32, gpu: 128)",
     )
 
 
@@ -242,7 +250,8 @@ def config_from_args(args, base: RunConfig | None = None) -> RunConfig:
     config = _override(
         dataclasses.replace(preset, model=model, pretrain=pretrain, finetune=finetune),
         {name: flag(name) for name in
-         ("seed", "precision", "jit_compile", "distribute", "tensorboard", "tokenizer")},
+         ("seed", "precision", "jit_compile", "distribute", "tensorboard", "tokenizer",
+          "pad_to_multiple")},
     )
     if flag("minutes") is not None:  # 0 turns the preset's budget off
         config = dataclasses.replace(config, minutes=flag("minutes") or None)

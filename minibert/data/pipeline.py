@@ -12,28 +12,31 @@ from minibert.data.masking import mask_tokens, max_predictions_for
 
 # Static masking masks this many sequences at a time before caching them.
 _STATIC_MASKING_CHUNK = 1024
-# Dynamic padding: batches are cut to a multiple of this many tokens, so a
-# jit-compiled step sees at most sequence_length / 32 shapes.
+# Dynamic padding: batches are cut to a multiple of this many tokens by
+# default, so a jit-compiled step sees at most sequence_length / 32 widths.
+# Where each width costs a long XLA compile (a GPU), a run passes a larger
+# multiple (RunConfig.pad_to_multiple).
 PAD_TO_MULTIPLE = 32
 # ... and sequences of similar length are batched together within groups of
 # this many batches, which keeps the epoch's order random at a coarse grain.
 _LENGTH_GROUP_BATCHES = 64
 
 
-def padded_width(lengths, sequence_length):
-    """The batch's longest length rounded up to `PAD_TO_MULTIPLE`, at most the full length."""
+def padded_width(lengths, sequence_length, pad_to_multiple=PAD_TO_MULTIPLE):
+    """The batch's longest length rounded up to `pad_to_multiple`, at most the full length."""
     longest = max(int(lengths.max()), 1)  # a batch of empty texts still has one column
-    return min(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, sequence_length)
+    return min(-(-longest // pad_to_multiple) * pad_to_multiple, sequence_length)
 
 
-def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, labels=None):
+def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, labels=None,
+                           pad_to_multiple: int = PAD_TO_MULTIPLE):
     """A callable that yields one epoch of batches cut to their longest sequence.
 
     Most reviews are shorter than the maximum length, yet a batch padded to
     the maximum pays attention and feed-forward work for every pad. Each
     epoch shuffles the sequences, sorts them by length within groups of
     `_LENGTH_GROUP_BATCHES` batches, cuts the batches to their longest member
-    (rounded up to `PAD_TO_MULTIPLE`) and shuffles the batch order (the
+    (rounded up to `pad_to_multiple`) and shuffles the batch order (the
     "group by length" sampler of fairseq and Hugging Face). Epoch e of a seed
     is always the same. With `labels`, one value per row (an array, or a dict
     of arrays), it yields `(token_ids, labels of those rows)` pairs.
@@ -52,7 +55,7 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
             batches += [members[i : i + batch_size] for i in range(0, len(members), batch_size)]
         for index in rng.permutation(len(batches)):
             rows = np.sort(batches[index])
-            ids = token_ids[rows, : padded_width(lengths[rows], token_ids.shape[1])]
+            ids = token_ids[rows, : padded_width(lengths[rows], token_ids.shape[1], pad_to_multiple)]
             if labels is None:
                 yield ids
             else:
@@ -61,7 +64,7 @@ def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, la
     return epoch
 
 
-def _length_grouped_dataset(token_ids, batch_size, seed, labels=None) -> tf.data.Dataset:
+def _length_grouped_dataset(token_ids, batch_size, seed, labels, pad_to_multiple) -> tf.data.Dataset:
     """`length_grouped_batches` as a tf.data.Dataset of known length."""
     ids_spec = tf.TensorSpec((None, None), tf.int32)
     if labels is not None:
@@ -69,7 +72,7 @@ def _length_grouped_dataset(token_ids, batch_size, seed, labels=None) -> tf.data
             lambda values: tf.TensorSpec((None, *values.shape[1:]), values.dtype), labels
         )
     dataset = tf.data.Dataset.from_generator(
-        length_grouped_batches(token_ids, batch_size, seed, labels),
+        length_grouped_batches(token_ids, batch_size, seed, labels, pad_to_multiple),
         output_signature=ids_spec if labels is None else (ids_spec, labels_spec),
     )
     num_batches = -(-len(token_ids) // batch_size)  # ceil: the last group's remainder
@@ -99,6 +102,7 @@ def mlm_dataset(
     seed: int = 42,
     row_labels: dict | None = None,
     rows_multiple: int = 1,
+    pad_to_multiple: int = PAD_TO_MULTIPLE,
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
 
@@ -106,7 +110,8 @@ def mlm_dataset(
     draws them once and reshuffles the masked sequences each epoch, as the
     notebook did. Both are deterministic for a seed. `dynamic_padding` groups
     sequences by length and cuts each batch to its longest one (see
-    `length_grouped_batches`); it needs dynamic masking. `row_labels` maps an
+    `length_grouped_batches`, widths a multiple of `pad_to_multiple`); it
+    needs dynamic masking. `row_labels` maps an
     output's name to one label per row of `token_ids` (an objective's own
     targets, e.g. `{"nsp": is-next}` from `minibert.data.next_sentence`):
     labels and weights are then dicts of `"mlm"` and those names. `rows_multiple`
@@ -148,7 +153,9 @@ def mlm_dataset(
         dataset = dataset.batch(batch_size)
     else:
         if dynamic_padding:
-            batches = _length_grouped_dataset(token_ids, batch_size, seed, row_labels)
+            batches = _length_grouped_dataset(
+                token_ids, batch_size, seed, row_labels, pad_to_multiple
+            )
         else:
             batches = dataset.shuffle(**shuffle).batch(batch_size)
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
@@ -166,12 +173,14 @@ def classification_dataset(
     dynamic_padding: bool = False,
     seed: int = 42,
     rows_multiple: int = 1,
+    pad_to_multiple: int = PAD_TO_MULTIPLE,
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`.
 
     `token_ids` is one array, or a dict of arrays for a model of several
     inputs (a `PairClassifier`'s two texts). `dynamic_padding` cuts each
-    batch to its longest review (each input to its own); shuffled, one array
+    batch to its longest review (each input to its own), rounded up to a
+    multiple of `pad_to_multiple`; shuffled, one array
     is also grouped by length (`length_grouped_batches`). `rows_multiple` > 1
     pads each batch to a multiple of that many rows, and the batches become
     `(token_ids, labels, weights)` with weight 0 on the added rows
@@ -179,7 +188,7 @@ def classification_dataset(
     """
     labels = np.asarray(labels)
     if dynamic_padding and shuffle and not isinstance(token_ids, dict):
-        dataset = _length_grouped_dataset(token_ids, batch_size, seed, labels)
+        dataset = _length_grouped_dataset(token_ids, batch_size, seed, labels, pad_to_multiple)
     else:
         dataset = tf.data.Dataset.from_tensor_slices((token_ids, labels))
         if shuffle:
@@ -187,7 +196,9 @@ def classification_dataset(
         dataset = dataset.batch(batch_size)
         if dynamic_padding:
             dataset = dataset.map(
-                lambda ids, batch_labels: (tf.nest.map_structure(_cut_to_longest, ids), batch_labels)
+                lambda ids, batch_labels: (tf.nest.map_structure(
+                    lambda tensor: _cut_to_longest(tensor, pad_to_multiple), ids
+                ), batch_labels)
             )
     if rows_multiple > 1:
         dataset = dataset.map(lambda ids, batch_labels: (
@@ -221,8 +232,8 @@ def pad_batches(dataset: tf.data.Dataset, multiple: int) -> tf.data.Dataset:
     return dataset.map(pad)
 
 
-def _cut_to_longest(token_ids):
-    """Drops the columns past the batch's longest review (rounded up to PAD_TO_MULTIPLE)."""
+def _cut_to_longest(token_ids, pad_to_multiple):
+    """Drops the columns past the batch's longest review (rounded up to `pad_to_multiple`)."""
     longest = tf.maximum(tf.reduce_max(tf.reduce_sum(tf.cast(token_ids != 0, tf.int32), axis=1)), 1)
-    width = tf.minimum(-(-longest // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, tf.shape(token_ids)[1])
+    width = tf.minimum(-(-longest // pad_to_multiple) * pad_to_multiple, tf.shape(token_ids)[1])
     return token_ids[:, :width]

@@ -154,6 +154,7 @@ def classifier_batches(pair, config: RunConfig, shuffle: bool):
     return classification_dataset(
         *pair, batch_size=config.finetune.batch_size, shuffle=shuffle, seed=config.seed,
         dynamic_padding=config.finetune.dynamic_padding, rows_multiple=batch_multiple(),
+        pad_to_multiple=config.pad_to_multiple,
     )
 
 

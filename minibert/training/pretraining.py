@@ -63,7 +63,7 @@ def pretrain(
     masked_batches = functools.partial(
         mlm_dataset, batch_size=pretrain_config.batch_size,
         vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
-        seed=config.seed, rows_multiple=batch_multiple(),
+        seed=config.seed, rows_multiple=batch_multiple(), pad_to_multiple=config.pad_to_multiple,
     )
     if pretrain_config.corpus is not None:
         files = corpus_files(pretrain_config.corpus)

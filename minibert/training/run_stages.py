@@ -27,7 +27,7 @@ from minibert.layers import PairPacker
 from minibert.models import EndToEndClassifier
 from minibert.models.serialization import inference_copy
 from minibert.objectives import get_objective
-from minibert.training.devices import describe_devices
+from minibert.training.devices import describe_devices, find_accelerator, resolve_precision
 from minibert.training.distribution import distribution_scope
 from minibert.training.finetuning import classifier_inputs, finetune, validation_report
 from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
@@ -37,7 +37,7 @@ def in_run_folder(output, request, overwrite, config: RunConfig, print_fn, body)
     """Prepares the run folder, then calls `body(resuming)` under the config's precision and devices."""
     resuming = run_folder.prepare_run_folder(output, request, overwrite=overwrite)
     previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(config.precision)
+    keras.mixed_precision.set_global_policy(resolve_precision(config.precision, find_accelerator()))
     try:
         with distribution_scope(config.distribute) as num_devices:
             if num_devices > 1:

@@ -152,3 +152,19 @@ def test_row_labels_travel_with_their_rows(options):
             assert words[counts.argmax()] == 10 + label
             rows += 1
     assert rows == 64
+
+
+@pytest.mark.parametrize("shuffle", [False, True], ids=["in-order", "shuffled"])
+def test_a_larger_pad_multiple_gives_fewer_batch_widths(shuffle):
+    ids = varied_lengths(num_tokens=200)
+    widths = {
+        inputs["token_ids"].shape[1] for inputs, _, _ in make(ids, dynamic_padding=True,
+                                                             pad_to_multiple=64)
+    } | {
+        batch.shape[1] for batch, _ in classification_dataset(
+            ids, np.zeros(len(ids)), batch_size=16, shuffle=shuffle, dynamic_padding=True,
+            pad_to_multiple=64,
+        )
+    }
+    # Multiples of 64, and the full length (200) for the batches longer than 192.
+    assert widths <= {64, 128, 192, 200} and 200 in widths and len(widths) > 1
