@@ -20,7 +20,7 @@ LAYERS = [
     {"objectives"},
     {"config"},
     {"run_folder"},
-    {"inspection", "scoring", "export"},
+    {"inspection", "scoring", "export", "utilization"},
     {"training"},
     {"bench", "cli", "__main__", "minibert"},
 ]
