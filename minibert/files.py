@@ -12,20 +12,72 @@ Example:
 {'accuracy': 0.9}
 """
 
+import errno
 import json
 import os
+import re
 import tempfile
+
+# A write that fails for one of these is the disk's or the folder's doing,
+# not minibert's: it ends in one line naming the file and the way out.
+_FIXES = {
+    errno.ENOSPC: "free space or choose --output",
+    errno.EDQUOT: "free space (the disk quota is reached) or choose --output",
+    errno.EACCES: "make the folder writable or choose --output",
+    errno.EPERM: "make the folder writable or choose --output",
+    errno.EROFS: "the disk is read-only; choose --output",
+    errno.ENOTDIR: "a path above it is a file; choose --output",
+    errno.EISDIR: "a folder is in the way; move it or choose --output",
+    errno.EEXIST: "a file is in the way; move it or choose --output",
+}
+
+
+class WriteError(ValueError):
+    """A file of a run could not be written: the disk is full, the folder read-only, ..."""
+
+
+def write_failure_errno(error: OSError) -> int | None:
+    """The errno of a failed write, also when a library (h5py) left it only in the message."""
+    if error.errno is not None:
+        return error.errno
+    found = re.search(r"errno = (\d+)", str(error))
+    return int(found.group(1)) if found else None
+
+
+def is_write_failure(error: OSError) -> bool:
+    """Whether `error` says the disk or the folder refused a write."""
+    return write_failure_errno(error) in _FIXES
+
+
+def write_failure_message(path, error: OSError) -> str:
+    """'could not write PATH: REASON; THE WAY OUT', in one line.
+
+    >>> write_failure_message("run/mlm.keras", OSError(errno.ENOSPC, "No space left on device"))
+    'could not write run/mlm.keras: No space left on device; free space or choose --output'
+    """
+    code = write_failure_errno(error)
+    reason = error.strerror or (os.strerror(code) if code else str(error).splitlines()[0])
+    return f"could not write {path}: {reason}; {_FIXES.get(code, 'choose --output')}"
 
 
 def _atomic_write(path, write):
     """Writes through a temporary file in the same folder, then renames it.
 
-    A crash mid-write leaves the previous file (or none), never a truncated one.
+    A crash mid-write leaves the previous file (or none), never a truncated
+    one; a write the disk refuses (full, read-only, ...) is a `WriteError`
+    naming the file, and the previous file stays as it was.
     """
-    temporary = temporary_path(path)
+    try:
+        temporary = temporary_path(path)
+    except OSError as error:
+        raise WriteError(write_failure_message(path, error)) from error
     try:
         write(temporary)
         move_into_place(temporary, path)
+    except OSError as error:
+        if not is_write_failure(error):
+            raise
+        raise WriteError(write_failure_message(path, error)) from error
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

@@ -17,6 +17,8 @@
       embeddings.png   vectors and their labels, and with --plot their picture
       checkpoints/     while the run is unfinished: each stage's last epoch,
                        from which the same command resumes
+      .lock            while a command writes the run: who it is
+                       (minibert.run_lock)
 """
 
 import json
@@ -28,7 +30,8 @@ import keras
 import pandas as pd
 
 from minibert.data.tables import short_reason
-from minibert.files import read_json, write_json, write_text
+from minibert.files import WriteError, read_json, write_json, write_text
+from minibert.run_lock import LOCK_FILE, describe_holder, lock_holder
 
 CONFIG_FILE = "config.json"
 VOCABULARY_FILE = "vocabulary.txt"
@@ -77,7 +80,7 @@ def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
             f"run folder {path} holds an unfinished run with other settings; run its own "
             "command again to resume it, pass --overwrite to start afresh, or choose another --output"
         )
-    elif os.path.isdir(path) and os.listdir(path):
+    elif os.path.isdir(path) and set(os.listdir(path)) - {LOCK_FILE}:
         raise FileExistsError(
             f"run folder {path} already exists and is not empty; "
             "choose another --output or pass --overwrite"
@@ -85,6 +88,41 @@ def prepare_run_folder(path, request: dict, overwrite=False) -> bool:
     os.makedirs(checkpoints, exist_ok=True)
     write_json(request_path, request)
     return False
+
+
+# Copies of the weights a run keeps at most, in float32 (4 bytes each): the
+# masked LM, both classifiers and their checkpoints with Adam's two moments,
+# and the end-to-end model. An overestimate: better to refuse a run that
+# would have fitted than to stop one an hour in.
+WEIGHT_COPIES_ON_DISK = 16
+
+
+def check_free_space(path, num_parameters: int) -> None:
+    """Refuses, in one line, a run whose files would not fit on `path`'s disk.
+
+    Called before pretraining, so that a full disk is found in the first
+    second rather than at the first save.
+    """
+    needed = num_parameters * 4 * WEIGHT_COPIES_ON_DISK
+    free = shutil.disk_usage(path).free
+    if free < needed:
+        raise WriteError(
+            f"could not write {path}: {free / 2**20:,.1f} MiB free on its disk, and this run "
+            f"writes about {needed / 2**20:,.1f} MiB (its models and checkpoints); free space "
+            "or choose --output"
+        )
+
+
+def unfinished_reason(run) -> str | None:
+    """Why the run folder `run` has no models yet: still training, or stopped; None if neither."""
+    holder = lock_holder(run)
+    if holder is not None:
+        return f"{run} is still training ({describe_holder(holder)}); its models appear when it finishes"
+    if os.path.isdir(os.path.join(run, CHECKPOINTS_DIR)) and not os.path.exists(
+            os.path.join(run, METRICS_FILE)):
+        return (f"{run} is an unfinished run that was stopped; run its command again to resume it, "
+                "then use its models")
+    return None
 
 
 def write_history(path, histories: dict) -> None:
@@ -125,9 +163,9 @@ def load_run_model(run, file_name):
     """
     path = os.path.join(run, file_name)
     if not os.path.isfile(path):
-        raise FileNotFoundError(
+        raise FileNotFoundError(unfinished_reason(run) or (
             f"{path} not found; is {run} a run folder written by `python -m minibert train`?"
-        )
+        ))
     return load_model_file(path, MODEL_CLASSES.get(file_name))
 
 

@@ -19,7 +19,7 @@ LAYERS = [
     {"models"},
     {"objectives"},
     {"config"},
-    {"run_folder"},
+    {"run_folder", "run_lock"},
     {"inspection", "scoring", "export", "utilization"},
     {"training"},
     {"bench", "cli", "__main__", "minibert"},

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import make_reviews
 from minibert import files, run_folder
+from minibert.run_lock import LOCK_FILE
 
 
 def wait_for_epoch(process, metadata_path, epoch, timeout=600):
@@ -59,6 +60,8 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming the unfinished run" in resumed.stdout
+    # The killed run's lock was left behind, and taken over with no manual step.
+    assert "taking over the lock of process" in resumed.stdout and "no longer running" in resumed.stdout
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
 
     history = pd.read_csv(run / run_folder.HISTORY_FILE)
@@ -76,6 +79,7 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     assert mlm_steps.is_monotonic_increasing and mlm_steps.is_unique and mlm_steps.max() == 3
     assert (run / run_folder.METRICS_FILE).exists()
     assert not (run / run_folder.CHECKPOINTS_DIR).exists()
+    assert not (run / LOCK_FILE).exists()  # let go of when the run ended
 
 
 def test_an_unfinished_run_with_other_settings_is_not_resumed(tmp_path):

@@ -11,6 +11,7 @@ import sys
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.commands import COMMANDS, load_data
+from minibert.files import is_write_failure, write_failure_message
 
 
 def main(argv=None) -> int:
@@ -20,6 +21,13 @@ def main(argv=None) -> int:
         COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # A write outside minibert's own (Keras' checkpoints, TensorBoard's
+        # events) that the disk refused: one line too. Any other OSError is a bug.
+        if not is_write_failure(error):
+            raise
+        print(f"error: {write_failure_message(error.filename or 'a file', error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -199,7 +199,10 @@ def command_plot(args):
     from minibert.inspection.plots import plot_curves
 
     output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
-    print(f"curves written to {plot_curves(os.path.join(args.run, run_folder.HISTORY_FILE), output)}")
+    history = os.path.join(args.run, run_folder.HISTORY_FILE)
+    if not os.path.isfile(history) and run_folder.unfinished_reason(args.run):
+        raise FileNotFoundError(run_folder.unfinished_reason(args.run))
+    print(f"curves written to {plot_curves(history, output)}")
 
 
 def command_embed(args):

@@ -103,6 +103,7 @@ def mlm_dataset(
     row_labels: dict | None = None,
     rows_multiple: int = 1,
     pad_to_multiple: int = PAD_TO_MULTIPLE,
+    process_rows: tuple[int, int] = (0, 1),
 ) -> tf.data.Dataset:
     """Batches of `({"token_ids", "mask_positions"}, labels, weights)`.
 
@@ -116,7 +117,8 @@ def mlm_dataset(
     targets, e.g. `{"nsp": is-next}` from `minibert.data.next_sentence`):
     labels and weights are then dicts of `"mlm"` and those names. `rows_multiple`
     > 1 pads each batch with zero-weight rows to a multiple of that many
-    (`pad_batches`).
+    (`pad_batches`), and `process_rows` (index, count) keeps the share of each
+    batch that one process of a multi-host job feeds (`process_share`).
     """
     if static_masking and dynamic_padding:
         raise ValueError("dynamic_padding needs dynamic masking; drop static_masking")
@@ -161,7 +163,7 @@ def mlm_dataset(
         random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         dataset = tf.data.Dataset.zip(batches, random_seeds)
         dataset = dataset.map(mask, num_parallel_calls=tf.data.AUTOTUNE)
-    return pad_batches(dataset, rows_multiple).prefetch(tf.data.AUTOTUNE)
+    return process_share(pad_batches(dataset, rows_multiple), process_rows).prefetch(tf.data.AUTOTUNE)
 
 
 def classification_dataset(
@@ -174,6 +176,7 @@ def classification_dataset(
     seed: int = 42,
     rows_multiple: int = 1,
     pad_to_multiple: int = PAD_TO_MULTIPLE,
+    process_rows: tuple[int, int] = (0, 1),
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)`, reshuffled every epoch when `shuffle`.
 
@@ -184,7 +187,8 @@ def classification_dataset(
     is also grouped by length (`length_grouped_batches`). `rows_multiple` > 1
     pads each batch to a multiple of that many rows, and the batches become
     `(token_ids, labels, weights)` with weight 0 on the added rows
-    (`pad_batches`); predictions then end with those rows.
+    (`pad_batches`); predictions then end with those rows. `process_rows`,
+    as `mlm_dataset`'s.
     """
     labels = np.asarray(labels)
     if dynamic_padding and shuffle and not isinstance(token_ids, dict):
@@ -204,8 +208,25 @@ def classification_dataset(
         dataset = dataset.map(lambda ids, batch_labels: (
             ids, batch_labels, tf.ones(tf.shape(batch_labels)[:1], tf.float32)
         ))
-        dataset = pad_batches(dataset, rows_multiple)
+        dataset = process_share(pad_batches(dataset, rows_multiple), process_rows)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def process_share(dataset: tf.data.Dataset, process_rows: tuple[int, int]) -> tf.data.Dataset:
+    """Each batch's rows that process `index` of `count` feeds its devices (all with one process).
+
+    The batches must already be padded to a multiple of every process's
+    devices (`pad_batches`): each process then takes an equal, contiguous share.
+    """
+    index, count = process_rows
+    if count == 1:
+        return dataset
+
+    def share(*element):
+        rows = tf.shape(tf.nest.flatten(element)[0])[0] // count
+        return tf.nest.map_structure(lambda tensor: tensor[index * rows : (index + 1) * rows], element)
+
+    return dataset.map(share)
 
 
 def pad_batches(dataset: tf.data.Dataset, multiple: int) -> tf.data.Dataset:

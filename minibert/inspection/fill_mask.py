@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from minibert.data.tokenizer import MASK_ID, MASK_TOKEN, NUM_SPECIAL_TOKENS
-from minibert.models.replicas import batch_multiple, pad_rows
+from minibert.models.replicas import batch_multiple, on_this_process, pad_rows
 
 
 def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple[str, float]]]]:
@@ -82,7 +82,8 @@ class FillMaskCallback(keras.callbacks.Callback):
         # Keras' progress bar ends the epoch's line after every other
         # callback's on_epoch_end: printed now, the report would land on that
         # line. It is taken now and printed when the next epoch or fit begins.
-        predictions = fill_mask(self.model, self.vectorizer, self.sentences, self.top_k)
+        with on_this_process(self.model) as model:
+            predictions = fill_mask(model, self.vectorizer, self.sentences, self.top_k)
         self._report = [format_fill_mask(sentence, per_mask)
                         for sentence, per_mask in zip(self.sentences, predictions)]
 

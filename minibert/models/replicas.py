@@ -7,6 +7,9 @@ answer both on one device too (1, and the value itself), so the models and
 pipelines call them unconditionally.
 """
 
+import contextlib
+import random
+
 import keras
 import numpy as np
 
@@ -27,6 +30,53 @@ def batch_multiple() -> int:
         if tf.distribute.has_strategy():
             return tf.distribute.get_strategy().num_replicas_in_sync
     return 1
+
+
+def process_rows() -> tuple[int, int]:
+    """(this process's index, the number of processes) every batch's rows are divided among.
+
+    In a multi-host JAX job each process feeds its devices its share of the
+    global batch: the rows from index x share to (index + 1) x share.
+    """
+    distribution = keras.distribution.distribution()
+    if isinstance(distribution, keras.distribution.DataParallel) and keras.backend.backend() == "jax":
+        import jax
+
+        return jax.process_index(), jax.process_count()
+    return 0, 1
+
+
+@contextlib.contextmanager
+def on_this_process(model):
+    """Yields `model`, or in a multi-host job a copy of it on this process's devices alone.
+
+    Keras' `predict` cannot fetch outputs that lie on other processes'
+    devices: predictions made during a multi-host run (the fill-mask report,
+    the validation report) run on a copy of the (replicated) weights, with
+    no distribution set inside the block, so batches are whole again. Every
+    process computes the same predictions.
+    """
+    if process_rows()[1] == 1:
+        yield model
+        return
+    from keras.src.random.seed_generator import global_seed_generator
+
+    from minibert.models.serialization import inference_copy
+
+    previous = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    # Building the copy draws seeds for its layers from Python's random
+    # module and its (overwritten) initial weights from Keras' global seed:
+    # put both back, or the layers built after it (the classifier's head)
+    # start elsewhere than in a one-process run.
+    python_state = random.getstate()
+    seed_state = keras.ops.convert_to_numpy(global_seed_generator().state)
+    try:
+        yield inference_copy(model)
+    finally:
+        random.setstate(python_state)
+        global_seed_generator().state.assign(seed_state)
+        keras.distribution.set_distribution(previous)
 
 
 def pad_rows(array: np.ndarray, multiple: int) -> np.ndarray:

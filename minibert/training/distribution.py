@@ -45,10 +45,14 @@ def distribution_scope(name: str):
             yield strategy.num_replicas_in_sync
     elif name == "data-parallel":
         _require_backend("jax", name)
-        if all(variable in os.environ for variable in _MULTI_HOST_VARIABLES):
-            keras.distribution.initialize()
+        multi_host = is_multi_host(name)
+        if multi_host:
+            _join_job()
         previous = keras.distribution.distribution()
-        distribution = keras.distribution.DataParallel()
+        # Each process of a multi-host job cuts its own rows out of every
+        # global batch (minibert.models.replicas.process_rows): the batches'
+        # widths vary, which Keras' own sharding (a fixed batch size) cannot take.
+        distribution = keras.distribution.DataParallel(auto_shard_dataset=not multi_host)
         keras.distribution.set_distribution(distribution)
         try:
             yield len(distribution.device_mesh.devices.flatten())
@@ -56,6 +60,23 @@ def distribution_scope(name: str):
             keras.distribution.set_distribution(previous)
     else:
         raise ValueError(f"distribute must be one of {DISTRIBUTIONS}, got {name!r}")
+
+
+def is_multi_host(name: str) -> bool:
+    """Whether `--distribute name` joins a multi-host JAX job (KERAS_DISTRIBUTION_* are set)."""
+    return name == "data-parallel" and all(variable in os.environ for variable in _MULTI_HOST_VARIABLES)
+
+
+def coordinating_process_id(name: str) -> int:
+    """This process's id in a multi-host job (0, the coordinator, writes the run); 0 elsewhere."""
+    return int(os.environ.get("KERAS_DISTRIBUTION_PROCESS_ID", 0)) if is_multi_host(name) else 0
+
+
+def _join_job() -> None:
+    """keras.distribution.initialize() once per process: JAX joins a job only once."""
+    if not getattr(_join_job, "joined", False):
+        keras.distribution.initialize()
+        _join_job.joined = True
 
 
 def _require_backend(backend, name):

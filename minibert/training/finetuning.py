@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import numpy as np
 
 from minibert.config import RunConfig
@@ -10,18 +11,25 @@ from minibert.inspection.metrics import classification_report
 from minibert.layers import PairPacker
 from minibert.models import Classifier, PairClassifier
 from minibert.models.end_to_end import classifier_token_ids
-from minibert.models.replicas import batch_multiple
+from minibert.models.replicas import batch_multiple, on_this_process, process_rows
 from minibert.training.callbacks import EpochTimer, StepLog
 from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
 from minibert.training.tensorboard_logs import TensorBoardLogs
 
 
+# The mean over the rows that weigh: data-parallel batches are padded with
+# rows of weight 0 (minibert.data.pipeline.pad_batches), which Keras'
+# default mean would count, shrinking that batch's gradient.
+_LOSSES = {"binary_crossentropy": keras.losses.BinaryCrossentropy,
+           "sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy}
+
+
 def compile_classifier(classifier, learning_rate, jit_compile="auto", weight_decay=0.0, clip_norm=None):
     classifier.compile(
         jit_compile=jit_compile,
         optimizer=make_optimizer(learning_rate, weight_decay, clip_norm),
-        loss=classifier.loss_name(),
+        loss=_LOSSES[classifier.loss_name()](reduction="mean_with_sample_weight"),
         metrics=["accuracy"],
     )
 
@@ -154,13 +162,14 @@ def classifier_batches(pair, config: RunConfig, shuffle: bool):
     return classification_dataset(
         *pair, batch_size=config.finetune.batch_size, shuffle=shuffle, seed=config.seed,
         dynamic_padding=config.finetune.dynamic_padding, rows_multiple=batch_multiple(),
-        pad_to_multiple=config.pad_to_multiple,
+        pad_to_multiple=config.pad_to_multiple, process_rows=process_rows(),
     )
 
 
 def validation_report(classifier, validation, label_names, config: RunConfig) -> dict:
     """`minibert.inspection.metrics.classification_report` of `classifier` on `(token_ids, labels)`."""
-    batches = classifier_batches(validation, config, shuffle=False)
-    # Data-parallel batches end with padding rows: keep the real ones.
-    probabilities = classifier.predict(batches, verbose=0)[: len(validation[1])]
+    with on_this_process(classifier) as model:
+        batches = classifier_batches(validation, config, shuffle=False)
+        # Data-parallel batches end with padding rows: keep the real ones.
+        probabilities = model.predict(batches, verbose=0)[: len(validation[1])]
     return classification_report(validation[1], probabilities, label_names)

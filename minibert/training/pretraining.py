@@ -11,7 +11,7 @@ from minibert.data.corpus import corpus_files, corpus_mlm_dataset, count_texts
 from minibert.data.pipeline import mlm_dataset, pad_batches
 from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.inspection.fill_mask import FillMaskCallback
-from minibert.models.replicas import batch_multiple
+from minibert.models.replicas import batch_multiple, process_rows
 from minibert.objectives import get_objective
 from minibert.training.callbacks import BudgetedSchedule, EpochTimer, StepLog, TimeBudget
 from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
@@ -64,6 +64,7 @@ def pretrain(
         mlm_dataset, batch_size=pretrain_config.batch_size,
         vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
         seed=config.seed, rows_multiple=batch_multiple(), pad_to_multiple=config.pad_to_multiple,
+        process_rows=process_rows(),
     )
     if pretrain_config.corpus is not None:
         files = corpus_files(pretrain_config.corpus)

@@ -57,7 +57,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     request = {"config": dataclasses.asdict(config), "data": data_summary(data)}
     return in_run_folder(
         output, request, overwrite, config, print_fn,
-        lambda resuming: _train(data, config, output, resuming, verbose, print_fn),
+        lambda folder, resuming: _train(data, config, folder, resuming, verbose, print_fn),
     )
 
 
@@ -87,7 +87,7 @@ def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto
                "data": data_summary(data)}
     return in_run_folder(
         output, request, overwrite, config, print_fn,
-        lambda resuming: _pretrain_only(data, config, output, resuming, verbose, print_fn),
+        lambda folder, resuming: _pretrain_only(data, config, folder, resuming, verbose, print_fn),
     )
 
 
@@ -129,9 +129,9 @@ def finetune_run(
                "data": data_summary(data)}
     return in_run_folder(
         output, request, overwrite, config, print_fn,
-        lambda resuming: _finetune_only(data, from_run, pretrained.seed, pretrained_data,
-                                        vocabulary, config, output, random_init, verbose,
-                                        print_fn),
+        lambda folder, resuming: _finetune_only(data, from_run, pretrained.seed, pretrained_data,
+                                                vocabulary, config, folder, random_init, verbose,
+                                                print_fn),
     )
 
 

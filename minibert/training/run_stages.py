@@ -10,6 +10,7 @@ pretraining text and `vocabulary`, `pretraining_stage` (mlm.keras),
 import dataclasses
 import os
 import shutil
+import tempfile
 import time
 
 import keras
@@ -27,26 +28,58 @@ from minibert.layers import PairPacker
 from minibert.models import EndToEndClassifier
 from minibert.models.serialization import inference_copy
 from minibert.objectives import get_objective
+from minibert.run_lock import run_folder_lock
 from minibert.training.devices import describe_devices, find_accelerator, resolve_precision
-from minibert.training.distribution import distribution_scope
+from minibert.training.distribution import (
+    coordinating_process_id, distribution_scope, is_multi_host,
+)
 from minibert.training.finetuning import classifier_inputs, finetune, validation_report
 from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
 
 
 def in_run_folder(output, request, overwrite, config: RunConfig, print_fn, body) -> dict:
-    """Prepares the run folder, then calls `body(resuming)` under the config's precision and devices."""
-    resuming = run_folder.prepare_run_folder(output, request, overwrite=overwrite)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(resolve_precision(config.precision, find_accelerator()))
+    """Locks and prepares the run folder, then calls `body(folder, resuming)` on the config's devices.
+
+    The folder is `output`, held for the whole call (`minibert.run_lock`).
+    In a multi-host job only the coordinator (process 0) writes `output`;
+    every other process trains the same steps into a temporary folder,
+    removed at the end, and keeps nothing.
+    """
+    process_id = coordinating_process_id(config.distribute)
+    if process_id == 0:
+        with run_folder_lock(output, print_fn):
+            resuming = run_folder.prepare_run_folder(output, request, overwrite=overwrite)
+            if resuming and is_multi_host(config.distribute):
+                # The other processes keep no checkpoints to resume from.
+                raise ValueError(f"{output} holds an unfinished multi-host run, which cannot "
+                                 "resume; pass --overwrite on every host to start afresh")
+            return _on_devices(output, resuming, config, print_fn, body)
+    folder = tempfile.mkdtemp(prefix=f"minibert-process-{process_id}-")
+    print_fn(f"process {process_id} of a multi-host job: process 0 writes {output}, "
+             "this one keeps nothing")
     try:
+        return _on_devices(folder, False, config, print_fn, body)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _on_devices(folder, resuming, config: RunConfig, print_fn, body) -> dict:
+    """`body(folder, resuming)` under the config's distribution and precision."""
+    previous_policy = keras.mixed_precision.global_policy()
+    try:
+        # The distribution first: a multi-host JAX job must join before any
+        # device is listed, and the precision asks which device this is.
         with distribution_scope(config.distribute) as num_devices:
+            keras.mixed_precision.set_global_policy(
+                resolve_precision(config.precision, find_accelerator())
+            )
             if num_devices > 1:
                 print_fn(f"distribute {config.distribute}: each batch split across {num_devices} devices")
             keras.utils.set_random_seed(config.seed)
             print_fn(describe_devices())
             if resuming:
-                print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
-            return body(resuming)
+                print_fn(f"resuming the unfinished run in {folder} from its last saved epoch")
+            return body(folder, resuming)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
@@ -155,6 +188,7 @@ def classifier_data(vectorizer, data, config: RunConfig):
 def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, output, verbose,
                       print_fn, step_logs=None) -> dict:
     """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history."""
+    run_folder.check_free_space(output, backbone.count_params())
     minutes = config.pretrain.max_minutes
     print_fn(
         f"stage mlm: {config.pretrain.epochs} epochs of "
