@@ -7,13 +7,11 @@ import pytest
 import tensorflow as tf
 
 from minibert.bench import (
-    FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, _step_seconds, bench_preset,
-    run_bench,
+    FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, _step_seconds, run_bench,
 )
 from minibert.config import ModelConfig, PretrainConfig, RunConfig, get_preset
 from minibert.data.pipeline import mlm_dataset
 from minibert.data.sources import TextClassificationData
-from minibert.utilization import pretraining_step_flops
 
 from conftest import make_reviews
 
@@ -74,30 +72,3 @@ def test_bench_times_pretraining_finetuning_inference_and_the_baseline():
     assert results["tfidf_baseline"]["validation_accuracy"] >= 0.9  # the words give labels away
     assert any("TF-IDF" in line for line in lines)
 
-
-def test_bench_preset_gives_tokens_per_second_mfu_and_the_pipeline_rate():
-    reviews = make_reviews(300)
-    data = TextClassificationData(
-        name="generated", train=reviews, validation=reviews[:0], unlabeled=reviews[["text"]][:0],
-        label_names=("negative", "positive"), validation_is_test=False,
-    )
-    gpu = get_preset("gpu")
-    # The gpu preset's levers (auto precision, XLA, 128-token widths, wsd) on a tiny model.
-    config = dataclasses.replace(
-        gpu, model=dataclasses.replace(get_preset("tiny").model, sequence_length=64),
-        pretrain=dataclasses.replace(gpu.pretrain, batch_size=8),
-    )
-    lines = []
-    row = bench_preset(data, config, "gpu", steps=3, warmup_steps=1, peak=0.5, num_texts=128,
-                       print_fn=lines.append)
-    assert row["device"] == "CPU" and row["precision"] == "float32"  # auto, on a CPU
-    words = row["vocabulary_size"]  # the generated reviews' words, under the preset's 200
-    expected = pretraining_step_flops(
-        dataclasses.replace(config.model, vocabulary_size=words), 8, 64, 0.15,
-        config.pretrain.num_sampled, words,
-    )
-    assert 0 < words <= 200 and row["flops_per_step"] == expected
-    assert row["tokens_per_second"] == pytest.approx(8 * 64 / row["seconds_per_step"])
-    assert row["mfu"] == pytest.approx(row["achieved_tflops"] / 0.5)
-    assert row["host_batches_per_second"] > 0 and row["peak_source"] == "--peak-tflops"
-    assert "MFU" in lines[0] and "input pipeline alone" in lines[1]

@@ -1,5 +1,6 @@
 """benchmarks/gpu: the parts a bare GPU machine is sent, and the measurement's dry run on a CPU."""
 
+import dataclasses
 import importlib.util
 import json
 import subprocess
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import make_reviews
+from minibert.config import get_preset
+from minibert.utilization import pretraining_step_flops
 
 GPU_SCRIPTS = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu"
 
@@ -61,7 +64,7 @@ def test_the_measurement_dry_runs_on_a_cpu(tmp_path):
     out = tmp_path / "out"
     result = subprocess.run(
         [sys.executable, str(GPU_SCRIPTS / "measure.py"), "--dataset", str(table),
-         "--preset", "tiny", "--bench-steps", "2", "--out", str(out),
+         "--preset", "tiny", "--bench-steps", "2", "--peak-tflops", "0.5", "--out", str(out),
          "--run-folder", str(tmp_path / "run")],
         capture_output=True, text=True, timeout=600,
     )
@@ -74,8 +77,18 @@ def test_the_measurement_dry_runs_on_a_cpu(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert {name: step["status"] for name, step in summary["steps"].items()} == {
         "bench": 0, "train": 0, "baseline": 0}
+    # The preset's own step, as bench_preset measures it: auto precision on a CPU, the
+    # FLOPs of the formula, tokens/s and MFU against the peak given.
     step = summary["pretraining_step"]
-    assert step["device"] == "CPU" and step["tokens_per_second"] > 0 and step["mfu"] is None
+    assert step["device"] == "CPU" and step["precision"] == "float32"
+    tiny, words = get_preset("tiny"), step["vocabulary_size"]
+    assert 0 < words <= tiny.model.vocabulary_size and step["flops_per_step"] == pretraining_step_flops(
+        dataclasses.replace(tiny.model, vocabulary_size=words), tiny.pretrain.batch_size,
+        tiny.model.sequence_length, tiny.pretrain.mask_rate, tiny.pretrain.num_sampled, words)
+    assert step["tokens_per_second"] == pytest.approx(
+        tiny.pretrain.batch_size * tiny.model.sequence_length / step["seconds_per_step"])
+    assert step["mfu"] == pytest.approx(step["achieved_tflops"] / 0.5)
+    assert step["peak_source"] == "--peak-tflops" and step["host_batches_per_second"] > 0
     assert 0 <= summary["recipe"]["validation_accuracy"] <= 1
     assert summary["recipe"]["seconds"] == summary["steps"]["train"]["seconds"]
     assert "TF-IDF" in summary["baseline_line"]

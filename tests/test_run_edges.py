@@ -47,7 +47,7 @@ def test_a_second_train_into_a_folder_in_use_is_refused_and_the_first_finishes(r
     run = tmp_path / "run"
     first = subprocess.Popen(
         [sys.executable, "-m", "minibert", "train", "--dataset", str(reviews), "--preset", "tiny",
-         "--output", str(run), "--mlm-epochs", "2"],
+         "--output", str(run)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:

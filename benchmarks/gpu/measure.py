@@ -43,6 +43,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help="the recipe's budget (default: the preset's; the device tool's "
                         "10-minute command limit needs less than gpu's 15)")
     parser.add_argument("--bench-steps", type=int, default=30, help="timed steps of the bench")
+    parser.add_argument("--peak-tflops", type=float,
+                        help="the device's peak, for one minibert.utilization does not list")
     parser.add_argument("--out", required=True, help="the folder every result goes to")
     parser.add_argument("--run-folder", default=os.path.join(tempfile.gettempdir(), "minibert_gpu"),
                         help="where train writes its run (default: under the temporary folder)")
@@ -109,8 +111,9 @@ def main(argv=None) -> int:
     # The baseline needs no GPU: it runs on the host's CPUs beside the GPU steps.
     baseline = run_step("baseline", ["baseline", *data], args.out, summary, background=True)
     bench_json = os.path.join(args.out, "bench.json")
+    peak = [] if args.peak_tflops is None else ["--peak-tflops", str(args.peak_tflops)]
     run_step("bench", ["bench", *data, "--preset", args.preset, "--no-ladder",
-                       "--steps", str(args.bench_steps), "--output", bench_json],
+                       "--steps", str(args.bench_steps), *peak, "--output", bench_json],
              args.out, summary)
     run_folder = args.run_folder
     budget = [] if args.minutes is None else ["--minutes", str(args.minutes)]
@@ -124,8 +127,8 @@ def main(argv=None) -> int:
             preset_row = json.load(file)["preset"]
         summary["pretraining_step"] = {key: preset_row[key] for key in (
             "device", "precision", "batch_size", "width", "seconds_per_step", "tokens_per_second",
-            "achieved_tflops", "peak_tflops", "peak_source", "mfu", "host_batches_per_second",
-            "steps_per_second")}
+            "achieved_tflops", "flops_per_step", "vocabulary_size", "peak_tflops", "peak_source",
+            "mfu", "host_batches_per_second", "steps_per_second")}
     metrics_path = os.path.join(run_folder, "metrics.json")
     if os.path.exists(metrics_path):
         for name in ("metrics.json", "history.csv"):
