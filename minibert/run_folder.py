@@ -120,8 +120,8 @@ def unfinished_reason(run) -> str | None:
         return f"{run} is still training ({describe_holder(holder)}); its models appear when it finishes"
     if os.path.isdir(os.path.join(run, CHECKPOINTS_DIR)) and not os.path.exists(
             os.path.join(run, METRICS_FILE)):
-        return (f"{run} is an unfinished run that was stopped; run its command again to resume it, "
-                "then use its models")
+        return (f"{run} has not finished: it is an unfinished run that was stopped; run its "
+                "command again to resume it")
     return None
 
 

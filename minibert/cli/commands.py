@@ -200,8 +200,9 @@ def command_plot(args):
 
     output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
     history = os.path.join(args.run, run_folder.HISTORY_FILE)
-    if not os.path.isfile(history) and run_folder.unfinished_reason(args.run):
-        raise FileNotFoundError(run_folder.unfinished_reason(args.run))
+    reason = None if os.path.isfile(history) else run_folder.unfinished_reason(args.run)
+    if reason:
+        raise FileNotFoundError(reason)
     print(f"curves written to {plot_curves(history, output)}")
 
 

@@ -244,13 +244,9 @@ def read_pretrained_run(path) -> tuple[RunConfig, list[str], dict | None]:
         raise FileNotFoundError(f"run folder {path} not found")
     for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE):
         if not os.path.isfile(os.path.join(path, name)):
-            unfinished = os.path.isdir(os.path.join(path, run_folder.CHECKPOINTS_DIR))
-            raise FileNotFoundError(
-                f"{path} has no {name}: "
-                + ("its pretraining has not finished; run its command again to resume it"
-                   if unfinished else
-                   "pretrain one with `python -m minibert pretrain` (or `train`)")
-            )
+            raise FileNotFoundError(run_folder.unfinished_reason(path) or (
+                f"{path} has no {name}: pretrain one with `python -m minibert pretrain` (or `train`)"
+            ))
     values = files.read_json(os.path.join(path, run_folder.CONFIG_FILE))
     vocabulary = load_vocabulary(os.path.join(path, run_folder.VOCABULARY_FILE))
     return RunConfig.from_dict(values), vocabulary, values.get("data")
