@@ -1,13 +1,8 @@
 """The word tokenizer: TextVectorization with the notebook's standardization.
 
-Token ids are laid out so that special tokens come first:
-
-    0 padding ""   1 "[UNK]"   2 "[mask]"   3 "[cls]"   4 "[sep]"   5.. words
-
-Keeping them first means "is this a real word?" is one comparison
-(`token_id >= NUM_SPECIAL_TOKENS`), which the masking relies on. The one rule
-for cutting a text pair to fit (`kept_lengths`) lives here too: packed pairs
-(`minibert.layers.PairPacker`) and next-sentence pairs
+Token ids are laid out with the special tokens first (`minibert.data.special_tokens`).
+The one rule for cutting a text pair to fit (`kept_lengths`) lives here too:
+packed pairs (`minibert.layers.PairPacker`) and next-sentence pairs
 (`minibert.data.next_sentence`) both follow it.
 """
 
@@ -18,16 +13,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from minibert.data.special_tokens import (  # noqa: F401  (the tokenizer's ids, imported from here too)
+    CLS_ID,
+    CLS_TOKEN,
+    MASK_ID,
+    MASK_TOKEN,
+    NUM_SPECIAL_TOKENS,
+    PADDING_ID,
+    PADDING_TOKEN,
+    SEP_ID,
+    SEP_TOKEN,
+    SPECIAL_TOKENS,
+    UNKNOWN_ID,
+    UNKNOWN_TOKEN,
+)
 from minibert.files import write_text
-
-PADDING_TOKEN = ""
-UNKNOWN_TOKEN = "[UNK]"
-MASK_TOKEN = "[mask]"
-CLS_TOKEN = "[cls]"
-SEP_TOKEN = "[sep]"
-SPECIAL_TOKENS = (PADDING_TOKEN, UNKNOWN_TOKEN, MASK_TOKEN, CLS_TOKEN, SEP_TOKEN)
-PADDING_ID, UNKNOWN_ID, MASK_ID, CLS_ID, SEP_ID = range(len(SPECIAL_TOKENS))
-NUM_SPECIAL_TOKENS = len(SPECIAL_TOKENS)
 
 # The notebook's punctuation set: string.punctuation less '"' and the square
 # brackets, so that "[mask]" survives standardization as one token.

@@ -2,11 +2,9 @@
 
 Both kinds are Keras layers from raw strings to padded token ids with the
 same special tokens (`minibert.data.tokenizer`), so the rest of the package
-takes either as "the vectorizer".
+takes either as "the vectorizer". Each function imports its tokenizer when
+called: the configuration reads `TOKENIZERS` without TensorFlow.
 """
-
-from minibert.data.tokenizer import build_vectorizer, new_vectorizer
-from minibert.data.word_piece import WordPieceVectorizer, build_word_piece_vectorizer
 
 # "word": TextVectorization over whole words, the notebook's; "wordpiece":
 # BERT's sub-word pieces (minibert.data.word_piece).
@@ -20,6 +18,9 @@ def build_run_vectorizer(tokenizer: str, texts, vocabulary_size: int, sequence_l
     >>> build_run_vectorizer("word", ["a good film"], 10, 4).vocabulary_size()
     8
     """
+    from minibert.data.tokenizer import build_vectorizer
+    from minibert.data.word_piece import build_word_piece_vectorizer
+
     _check(tokenizer)
     build = build_vectorizer if tokenizer == "word" else build_word_piece_vectorizer
     return build(texts, vocabulary_size, sequence_length)
@@ -27,6 +28,9 @@ def build_run_vectorizer(tokenizer: str, texts, vocabulary_size: int, sequence_l
 
 def run_vectorizer(tokenizer: str, sequence_length: int, vocabulary):
     """A vectorizer of kind `tokenizer` over a saved vocabulary (a run's vocabulary.txt)."""
+    from minibert.data.tokenizer import new_vectorizer
+    from minibert.data.word_piece import WordPieceVectorizer
+
     _check(tokenizer)
     if tokenizer == "word":
         return new_vectorizer(sequence_length, vocabulary)

@@ -3,7 +3,9 @@
 `OBJECTIVES` is the table the recipe (`minibert.training.pretraining`), the
 configuration (`minibert.config`) and the CLI's `--objective` read. A new
 objective is a file here defining an `Objective` (its model and the function
-that makes its examples) and one entry below.
+that makes its examples) and one entry below. Those functions import the
+models and the data pipeline when called, so that reading the table (the
+configuration, `--help`) needs no TensorFlow.
 """
 
 from minibert.objectives.masked_lm import MASKED_LM

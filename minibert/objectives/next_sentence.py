@@ -8,13 +8,14 @@ the model adds a next-sentence head on the first token
 
 import functools
 
-from minibert.data.next_sentence import next_sentence_examples
 from minibert.objectives.masked_lm import build_masked_lm
 from minibert.objectives.objective import Objective
 
 
 def masked_lm_and_next_sentence_examples(vectorizer, texts, sequence_length, seed):
     """Packed sentence pairs, and for each whether its second sentence follows the first."""
+    from minibert.data.next_sentence import next_sentence_examples
+
     token_ids, is_next = next_sentence_examples(
         texts, vectorizer.get_vocabulary(), sequence_length, seed
     )

@@ -6,13 +6,14 @@ as discriminator, says of every token whether it was replaced
 single texts, masked the same way.
 """
 
-from minibert.models import ReplacedTokenDetector
 from minibert.objectives.masked_lm import masked_lm_examples
 from minibert.objectives.objective import Objective
 
 
 def build_replaced_token_detector(backbone, config):
     """The `ReplacedTokenDetector` over `backbone` that `config` describes."""
+    from minibert.models import ReplacedTokenDetector
+
     return ReplacedTokenDetector(
         backbone, generator_width=config.pretrain.generator_width,
         num_sampled=config.pretrain.num_sampled, seed=config.seed,
