@@ -2,12 +2,15 @@
 
 Layers take plain keyword arguments; these dataclasses only gather them so a
 run can be described by one JSON file (`config.json` in the run folder) and
-rebuilt from it.
+rebuilt from it. A setting the command line takes declares its flag and help
+on its field (`option`); `minibert.cli.run_flags` builds the parser and the
+config from them. This module imports neither TensorFlow nor Keras, so that
+`python -m minibert --help` answers at once.
 """
 
 import dataclasses
 
-from minibert.data.tokenizer import SPECIAL_TOKENS
+from minibert.data.special_tokens import SPECIAL_TOKENS
 from minibert.data.vectorizers import TOKENIZERS
 from minibert.objectives import OBJECTIVES, get_objective
 
@@ -20,40 +23,65 @@ SCHEDULES = ("constant", "cosine", "linear", "wsd")
 # "packed", one `[cls] a [sep] b [sep]` sequence with segment embeddings.
 PAIR_ENCODINGS = ("siamese", "packed")
 # Keras dtype policies a run takes; "auto" picks one for the device the run
-# finds (minibert.training.accelerators.resolve_precision).
+# finds (minibert.training.devices).
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
+# minibert.layers.SequencePooling's modes (its POOLING_MODES), named here
+# without importing Keras.
+POOLINGS = ("max", "mean", "first")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
+
+
+def option(default, flag: str, help: str | None = None, **parsing):
+    """A setting's field, with the command-line flag that sets it and the flag's help.
+
+    The flag's type comes from the field's annotation (`bool`: `--x/--no-x`,
+    `tuple[str, ...]`: repeatable). `parsing` says what the annotation does not:
+    `choices`; `count=True`, an integer >= 0; `group`, the `--help` section
+    when it is not the field's own (`minibert.cli.run_flags.GROUPS`);
+    `store_true=True`, a switch with no `--no-` form; `zero_is_none=True`,
+    0 turns the setting off (None).
+
+    Example:
+    >>> field = dataclasses.fields(ModelConfig)[1]
+    >>> field.name, field.metadata["flag"]
+    ('sequence_length', '--max-length')
+    """
+    return dataclasses.field(default=default, metadata={"flag": flag, "help": help, **parsing})
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
     """The backbone and masked-LM head shape."""
 
-    vocabulary_size: int = 30_000
-    sequence_length: int = 256
-    hidden_dim: int = 128
-    num_layers: int = 1
-    num_heads: int = 8
-    intermediate_dim: int = 128
-    dropout: float = 0.1
+    vocabulary_size: int = option(30_000, "--vocabulary-size", "words kept, special tokens included")
+    sequence_length: int = option(256, "--max-length", "tokens per text; longer texts are cut")
+    hidden_dim: int = option(128, "--hidden-dim", "width of the embeddings and encoder blocks")
+    num_layers: int = option(1, "--num-layers", "encoder blocks")
+    num_heads: int = option(8, "--num-heads", "attention heads per block")
+    intermediate_dim: int = option(128, "--intermediate-dim", "width of the feed-forward networks")
+    dropout: float = option(0.1, "--dropout", "the encoder's dropout rate")
     activation: str = "relu"
-    normalize_first: bool = False
+    normalize_first: bool = option(False, "--normalize-first", "pre-LN encoder blocks "
+                                   "(default: post-LN, as the notebook)")
     layer_norm_epsilon: float = 1e-6
-    # Tie the MLM output projection to the token embedding (BERT does; the
-    # notebook did not): 3.8M fewer parameters at 30k words x 128.
-    tie_weights: bool = True
+    # BERT ties them (the notebook did not): 3.8M fewer parameters at 30k words x 128.
+    tie_weights: bool = option(True, "--tie-weights", "tie the masked-LM output projection to "
+                               "the token embedding")
     # 2 adds BERT's segment embedding, for `[cls] a [sep] b [sep]` inputs;
     # a run sets it when it feeds packed pairs.
     num_segments: int = 0
-    # BERT's initialization, a truncated normal of this stddev (0.02) for every
-    # table and kernel; None keeps Keras' glorot_uniform.
-    initializer_range: float | None = None
-    # BERT's LayerNormalization of the summed embeddings.
-    embedding_layer_norm: bool = False
+    # None keeps Keras' glorot_uniform.
+    initializer_range: float | None = option(
+        None, "--initializer-range", "start every table and kernel from a truncated normal of "
+        "this stddev (BERT: 0.02; default: Keras' glorot_uniform)")
+    embedding_layer_norm: bool = option(False, "--embedding-layer-norm", "BERT's "
+                                        "LayerNormalization of the summed embeddings")
     # Cramming's feed-forward: a gated linear unit, and no biases in the
     # attention and feed-forward layers (TransformerEncoder).
-    gated_feedforward: bool = False
-    use_bias: bool = True
+    gated_feedforward: bool = option(False, "--gated-feedforward", "a gated linear unit in each "
+                                     "block's feed-forward network (Cramming)")
+    use_bias: bool = option(True, "--bias", "biases in the attention and feed-forward layers "
+                            "(--no-bias drops them, as Cramming)")
 
     def backbone_kwargs(self) -> dict:
         """Keyword arguments for `minibert.models.Backbone`."""
@@ -66,89 +94,104 @@ class ModelConfig:
 class PretrainConfig:
     """Masked-language-model pretraining."""
 
-    epochs: int = 5
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    mask_rate: float = 0.15
-    # Masks drawn once for the whole run, as the notebook did. The default
-    # draws fresh masks every epoch (RoBERTa's dynamic masking), which gives
-    # the model new prediction targets each pass over the same text.
-    static_masking: bool = False
-    include_validation_text: bool = False
-    # Group reviews of similar length and cut each batch to its longest one
-    # (needs dynamic masking): most reviews are shorter than the maximum.
-    dynamic_padding: bool = True
-    # Train the masked-LM head on a sampled softmax over this many words
-    # (minibert.layers.sampled_softmax); 0 trains on the full vocabulary.
-    num_sampled: int = 2048
-    # "constant", or "cosine" / "linear": a linear warmup over the first 10%
-    # of steps, then a cosine or linear decay to 0; or "wsd": the warmup, the
-    # peak held, then a linear decay over the last 20%
-    # (minibert.training.optimization.learning_rate_schedule). With a time
-    # budget, the steps are those the budget's minutes allow
-    # (minibert.training.callbacks.BudgetedSchedule).
-    schedule: str = "constant"
-    # A name in minibert.objectives.OBJECTIVES: "mlm", masked-LM alone
-    # (RoBERTa); "mlm+nsp", with BERT's next-sentence prediction.
-    objective: str = "mlm"
-    # Stop pretraining after this many minutes, wherever the epoch is (None:
-    # run every epoch): compares objectives or models at equal time.
-    max_minutes: float | None = None
-    # A parquet/CSV/JSONL file or folder of shards to stream the masked LM's
-    # text from (minibert.data.corpus), in place of the data set's own text;
-    # the vocabulary is adapted on its first `vocabulary_sample` texts.
-    corpus: str | None = None
-    corpus_text_column: str = "text"
-    vocabulary_sample: int = 200_000
-    fill_mask_sentences: tuple[str, ...] = DEFAULT_FILL_MASK_SENTENCES
-    # --objective electra: the generator's share of the backbone's widths.
-    generator_width: float = 0.25
-    # Dropout while pretraining (None: the model's own); fine-tuning gets the
-    # model's rate back. Cramming pretrains without it.
-    dropout: float | None = None
-    # Start the masked-LM output bias at the log unigram frequencies of the
-    # pretraining text, so the first steps need not learn word frequencies.
-    unigram_bias: bool = False
-    # Pretrain on consecutive windows of this many tokens of each text
-    # (Cramming's 128), fine-tune on the full sequence_length; None: whole texts.
-    window_length: int | None = None
+    epochs: int = option(5, "--mlm-epochs", "pretraining epochs", count=True)
+    batch_size: int = option(32, "--batch-size", "texts per batch, of pretraining (train: of "
+                             "fine-tuning too; --distribute: the global batch)")
+    learning_rate: float = option(1e-3, "--mlm-learning-rate", "pretraining's peak learning rate")
+    mask_rate: float = option(0.15, "--mask-rate", "share of the words masked (BERT: 0.15)")
+    # The default draws fresh masks every epoch (RoBERTa's dynamic masking),
+    # which gives the model new prediction targets each pass over the same text.
+    static_masking: bool = option(False, "--static-masking",
+                                  "mask once, as the notebook did (default: the preset's)")
+    include_validation_text: bool = option(
+        False, "--mlm-include-test", "also pretrain on the validation/test text (the notebook "
+        "did; it leaks)", store_true=True)
+    # Most reviews are shorter than the maximum: cutting a batch to its
+    # longest one saves their padding (needs dynamic masking).
+    dynamic_padding: bool = option(True, "--dynamic-padding", "batch reviews of similar length "
+                                   "and cut batches to their longest one", group="speed")
+    # minibert.layers.sampled_softmax
+    num_sampled: int = option(2048, "--num-sampled", "train the masked-LM head on a sampled "
+                              "softmax over this many words (0: all words)")
+    # With a time budget, the schedule's steps are those the budget's minutes
+    # allow (minibert.training.callbacks.BudgetedSchedule).
+    schedule: str = option(
+        "constant", "--mlm-schedule", "constant, or cosine / linear: 10%% linear warmup, then a "
+        "decay to 0; or wsd: the warmup, the rate held, then a linear decay over the last 20%%",
+        choices=SCHEDULES)
+    objective: str = option(
+        "mlm", "--objective", "; ".join(objective.help for objective in OBJECTIVES.values()),
+        choices=tuple(OBJECTIVES))
+    # Compares objectives or models at equal time (None: every epoch runs).
+    max_minutes: float | None = option(None, "--mlm-minutes", "stop pretraining after this many "
+                                       "minutes (to compare at equal time)")
+    # Streamed by minibert.data.corpus; the vocabulary is adapted on its first
+    # `vocabulary_sample` texts.
+    corpus: str | None = option(
+        None, "--pretraining-corpus", "stream the masked LM's text from this parquet/CSV/JSONL "
+        "file or folder of shards instead of the data set's own text (corpora larger than memory)")
+    corpus_text_column: str = option("text", "--corpus-text-column",
+                                     "the corpus's text column (default: text)")
+    vocabulary_sample: int = option(200_000, "--vocabulary-sample", "adapt the vocabulary on "
+                                    "this many of the corpus's first texts (default 200,000)")
+    fill_mask_sentences: tuple[str, ...] = option(
+        DEFAULT_FILL_MASK_SENTENCES, "--fill-mask-sentence", "a sentence with [mask] whose "
+        "top-5 fill-ins print after every epoch (repeatable)")
+    generator_width: float = option(0.25, "--generator-width", "--objective electra: the "
+                                    "generator's share of the backbone's width (default 0.25)")
+    # None: the model's own. Cramming pretrains without dropout.
+    dropout: float | None = option(None, "--mlm-dropout", "dropout while pretraining (default: "
+                                   "the model's --dropout); fine-tuning keeps the model's")
+    # The first steps then need not learn word frequencies.
+    unigram_bias: bool = option(False, "--unigram-bias", "start the masked-LM output bias at the "
+                                "words' log frequencies in the pretraining text")
+    # Cramming's 128; None: whole texts.
+    window_length: int | None = option(
+        None, "--mlm-window", "pretrain on consecutive windows of this many tokens of each text "
+        "(e.g. 128); fine-tuning reads --max-length")
 
 
 @dataclasses.dataclass(frozen=True)
 class FinetuneConfig:
     """Classifier training: stage 1 backbone frozen, stage 2 unfrozen."""
 
-    frozen_epochs: int = 5
-    unfrozen_epochs: int = 5
-    batch_size: int = 32
-    learning_rate: float = 1e-3
+    frozen_epochs: int = option(5, "--frozen-epochs", "epochs, backbone frozen", count=True)
+    unfrozen_epochs: int = option(5, "--unfrozen-epochs", "epochs, backbone unfrozen", count=True)
+    batch_size: int = option(32, "--batch-size", "texts per fine-tuning batch (--distribute: "
+                             "the global batch)")
+    learning_rate: float = option(1e-3, "--learning-rate", "classifier, backbone frozen")
     # The unfrozen stage moves pretrained weights: a lower rate keeps it from
     # erasing what pretraining learned.
-    unfrozen_learning_rate: float = 1e-4
-    pooling: str = "max"
+    unfrozen_learning_rate: float = option(1e-4, "--unfrozen-learning-rate",
+                                           "classifier, backbone unfrozen")
+    pooling: str = option("max", "--pooling", "how the classifier reads the encoder's tokens",
+                          choices=POOLINGS)
     hidden_units: int = 64
-    # Dropout before the classifier's output layer.
-    dropout: float = 0.0
-    # Whether the unfrozen stage also trains the token and position
-    # embeddings, 3.8M of the notebook model's 4.0M weights. Keeping them
-    # as pretrained is a regularizer to try when that stage overfits.
-    train_embeddings: bool = True
-    # How much of the backbone the unfrozen stage trains: None, all of it;
-    # N, only the top N encoder blocks (embeddings and lower blocks stay as
-    # pretrained); 0, none (the head alone, as in the frozen stage).
-    trainable_layers: int | None = None
-    # Each stage's schedule, as PretrainConfig.schedule, and its warmup share.
-    schedule: str = "constant"
-    warmup_fraction: float = 0.1
-    # AdamW's decoupled weight decay (0: plain Adam); biases and
-    # LayerNormalization weights are never decayed.
-    weight_decay: float = 0.0
-    # Clip each gradient to this norm (None: no clipping).
-    clip_norm: float | None = None
-    # Cut each batch to its longest review (see PretrainConfig.dynamic_padding).
-    dynamic_padding: bool = True
-    # Text pairs only: one of PAIR_ENCODINGS.
-    pair_encoding: str = "siamese"
+    dropout: float = option(0.0, "--classifier-dropout",
+                            "dropout before the classifier's output layer")
+    # The token and position embeddings are 3.8M of the notebook model's 4.0M
+    # weights: keeping them as pretrained is a regularizer to try when the
+    # unfrozen stage overfits.
+    train_embeddings: bool = option(True, "--train-embeddings", "the unfrozen stage also trains "
+                                    "the token and position embeddings")
+    # None: all of the backbone; N: the top N encoder blocks (embeddings and
+    # lower blocks stay as pretrained); 0: none (the head alone).
+    trainable_layers: int | None = option(
+        None, "--trainable-layers", "the unfrozen stage trains only the top N encoder layers "
+        "(0: the head alone); default: the whole backbone", count=True)
+    schedule: str = option("constant", "--schedule", "of each fine-tuning stage",
+                           choices=SCHEDULES)
+    warmup_fraction: float = option(0.1, "--warmup-fraction",
+                                    "share of a stage's steps spent warming up (default 0.1)")
+    # Biases and LayerNormalization weights are never decayed.
+    weight_decay: float = option(0.0, "--weight-decay",
+                                 "AdamW's decoupled weight decay (default 0: Adam)")
+    clip_norm: float | None = option(None, "--clip-norm", "clip each gradient to this norm")
+    dynamic_padding: bool = option(True, "--dynamic-padding", group="speed")
+    pair_encoding: str = option(
+        "siamese", "--pair-encoding", "text pairs: siamese, each text through the shared "
+        "encoder, classified on [h1, h2, cos, |h1-h2|] (default); packed, one "
+        "[cls] a [sep] b [sep] sequence", choices=PAIR_ENCODINGS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,33 +201,42 @@ class RunConfig:
     model: ModelConfig = ModelConfig()
     pretrain: PretrainConfig = PretrainConfig()
     finetune: FinetuneConfig = FinetuneConfig()
-    seed: int = 42
-    # A Keras dtype policy: "float32", "mixed_bfloat16" (CPUs with AVX512-BF16
-    # or AMX, TPUs, NVIDIA GPUs from Ampere on) or "mixed_float16" (older
-    # NVIDIA GPUs); or "auto": mixed_bfloat16 on a GPU that has it,
-    # mixed_float16 on an older one, float32 on a CPU. Losses and logits stay float32.
-    precision: str = "float32"
-    # XLA-compile the training steps: True, False, or "auto", Keras' default
-    # (on under JAX and on GPUs; off for TensorFlow on a CPU, where XLA made
-    # the step slower here, benchmarks/README.md).
-    jit_compile: bool | str = "auto"
-    # One of minibert.distribution.DISTRIBUTIONS: "none", "mirrored" (TF,
-    # one host's GPUs) or "data-parallel" (JAX, one or many hosts).
-    distribute: str = "none"
-    # Write each stage's epochs as TensorBoard event files under RUN/logs/<stage>
-    # (minibert.training.tensorboard_logs).
-    tensorboard: bool = False
-    # The whole run's wall-clock budget in minutes (None: none): fine-tuning's
-    # share is measured on this machine first, pretraining gets the rest
-    # (minibert.training.budget), within pretrain.max_minutes if that is set.
-    minutes: float | None = None
-    # One of minibert.data.vectorizers.TOKENIZERS: "word" or "wordpiece".
-    tokenizer: str = "word"
-    # Dynamic padding cuts each batch to a multiple of this many tokens: at
-    # most sequence_length / pad_to_multiple batch widths, each one compiled
+    seed: int = option(42, "--seed", "seeds the weights, the masks and the validation split "
+                       "(default: the preset's, or finetune's RUN's)", group="run")
+    # Losses and logits stay float32 under every policy.
+    precision: str = option(
+        "float32", "--precision", "Keras dtype policy; auto: mixed_bfloat16 on a GPU that has "
+        "bfloat16, mixed_float16 on an older GPU, float32 on a CPU (default: the preset's)",
+        choices=PRECISIONS, group="speed")
+    # "auto" is Keras' default: on under JAX and on GPUs; off for TensorFlow
+    # on a CPU, where XLA made the step slower here (benchmarks/README.md).
+    jit_compile: bool | str = option("auto", "--jit", "XLA-compile the training steps "
+                                     "(default: Keras' auto)", group="speed")
+    distribute: str = option(
+        "none", "--distribute", "data-parallel training: mirrored (TensorFlow, one host's GPUs) "
+        "or data-parallel (JAX, one or several hosts); --batch-size is the global batch "
+        "(default: none)", choices=DISTRIBUTIONS, group="speed")
+    tensorboard: bool = option(
+        False, "--tensorboard", "write each stage's epochs as TensorBoard logs under "
+        "RUN/logs/<stage> (view with: tensorboard --logdir RUN/logs)", store_true=True,
+        group="run")
+    # Fine-tuning's share is measured on this machine first, pretraining gets
+    # the rest (minibert.training.budget), within pretrain.max_minutes if set.
+    minutes: float | None = option(
+        None, "--minutes", "the whole command's time budget: train measures fine-tuning's "
+        "share on this machine first and pretraining gets the rest; pretrain stops when it runs "
+        "out (default: the preset's; imdb: 60; 0: no budget)", zero_is_none=True, group="budget")
+    tokenizer: str = option(
+        "word", "--tokenizer", "word: whole words (default); wordpiece: BERT's sub-word pieces, "
+        "learnt from the pretraining text (unknown words split into known pieces instead of "
+        "[UNK])", choices=TOKENIZERS, group="model")
+    # At most sequence_length / pad_to_multiple batch widths, each compiled
     # once. 32 wastes little on a CPU; on a GPU, where each XLA compile takes
     # seconds and padding costs little, fewer, wider steps pay.
-    pad_to_multiple: int = 32
+    pad_to_multiple: int = option(
+        32, "--pad-to-multiple", "with dynamic padding, batch widths are multiples of this many "
+        "tokens: fewer widths, fewer XLA compiles (default: the preset's; 32, gpu: 128)",
+        count=True, group="speed")
 
     def __post_init__(self):
         # Caught here, before the vocabulary and pretraining, not an hour in.
@@ -290,27 +342,14 @@ def _check_sizes(config: RunConfig) -> None:
 
 
 PRESETS = {
-    # The keras.io notebook this project grew from, as it was: 1 post-LN layer,
-    # 128 dim, 8 heads, FF 128, 256 tokens, 30k words, static masking, Adam 1e-3
-    # in every stage, 5 + 5 + 5 epochs.
+    # The keras.io notebook this project grew from, as it was (benchmarks/README.md).
     "notebook": RunConfig(
         model=ModelConfig(tie_weights=False),
         pretrain=PretrainConfig(static_masking=True, dynamic_padding=False, num_sampled=0),
         finetune=FinetuneConfig(unfrozen_learning_rate=1e-3, dynamic_padding=False),
     ),
-    # The accuracy recipe, found by measurement on IMDb (benchmarks/README.md):
-    # 512 tokens, 2 pre-LN layers of 4 heads, the fast path, masked-LM
-    # pretraining at a constant 1e-3 (a decaying rate slowed the MLM), then
-    # mean pooling, 1 frozen epoch at Adam 1e-3 and 1 unfrozen epoch at 2e-3,
-    # each with warmup and cosine decay (a second unfrozen epoch overfits;
-    # 1e-3 and 5e-4 scored lower). Issue 15's levers: BERT's initialization
-    # and embedding LayerNorm, no dropout while pretraining, and the output
-    # bias at the log word frequencies (they shortened the plateau and lifted
-    # the frozen stage). The whole run has 60 minutes: fine-tuning's share is
-    # measured first and pretraining gets the rest, up to 8 epochs, at a
-    # constant 1e-3: Cramming's one-cycle, a warmup to 2e-3 or 4e-3 then a
-    # linear decay ending with the budget, did no better over the hour
-    # (benchmarks/README.md).
+    # The accuracy recipe on IMDb within an hour on a CPU, found by
+    # measurement: see benchmarks/README.md.
     "imdb": RunConfig(
         model=ModelConfig(
             sequence_length=512, num_layers=2, num_heads=4, intermediate_dim=256,
@@ -323,17 +362,8 @@ PRESETS = {
         ),
         minutes=60,
     ),
-    # One modern NVIDIA GPU busy for 15 minutes, the whole command included
-    # (benchmarks/gpu/README.md). Not yet measured on a GPU: the sizes follow
-    # BERT-mini/small (4 layers of 256, 4 heads, feed-forward 4x), the batch
-    # what keeps a GPU's matrix units fed at 512 tokens, and every CPU-proven
-    # lever of "imdb" is kept. A GPU's own levers: "auto" precision (bf16 from
-    # Ampere on, float16 before: also what lets Keras' attention take the
-    # fused flash kernel), XLA, and batches cut to multiples of 128 tokens so
-    # XLA compiles 4 widths rather than 16. Pretraining gets what the
-    # 15 minutes leave after fine-tuning's measured share, up to 40 epochs,
-    # under the wsd schedule (a warmup, the peak held, a decay over the last
-    # 20% of the budget's steps), which ends wherever the budget does.
+    # One modern NVIDIA GPU busy for 15 minutes, the whole command included:
+    # see benchmarks/gpu/README.md and benchmarks/README.md.
     "gpu": RunConfig(
         model=ModelConfig(
             sequence_length=512, hidden_dim=256, num_layers=4, num_heads=4,
@@ -355,14 +385,8 @@ PRESETS = {
     ),
     # Seconds on a CPU: for smoke tests and trying the CLI.
     "tiny": RunConfig(
-        model=ModelConfig(
-            vocabulary_size=200,
-            sequence_length=32,
-            hidden_dim=16,
-            num_layers=2,
-            num_heads=2,
-            intermediate_dim=32,
-        ),
+        model=ModelConfig(vocabulary_size=200, sequence_length=32, hidden_dim=16, num_layers=2,
+                          num_heads=2, intermediate_dim=32),
         pretrain=PretrainConfig(epochs=1, batch_size=8),
         finetune=FinetuneConfig(frozen_epochs=1, unfrozen_epochs=1, batch_size=8),
     ),

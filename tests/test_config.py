@@ -93,3 +93,59 @@ def test_the_imdb_preset_has_an_hour_and_minutes_0_turns_the_budget_off():
     assert config_from_args(build_parser().parse_args(["train", "--minutes", "30"])).minutes == 30
     with pytest.raises(ValueError, match="--minutes"):
         config_from_args(build_parser().parse_args(["train", "--minutes", "-5"]))
+
+
+def test_train_without_seed_keeps_the_presets_seed(monkeypatch):
+    from minibert import config as config_module
+
+    monkeypatch.setitem(config_module.PRESETS, "tiny", dataclasses.replace(get_preset("tiny"), seed=7))
+    assert config_from_args(build_parser().parse_args(["train", "--preset", "tiny"])).seed == 7
+    given = build_parser().parse_args(["train", "--preset", "tiny", "--seed", "3"])
+    assert config_from_args(given).seed == 3
+
+
+def test_finetune_without_seed_or_tensorboard_keeps_the_pretrained_runs():
+    pretrained = dataclasses.replace(get_preset("tiny"), seed=7, tensorboard=True)
+    args = build_parser().parse_args(["finetune", "--from", "RUN"])
+    assert config_from_args(args, base=pretrained) == pretrained
+
+
+def test_a_flag_left_out_never_overrides_the_base_for_any_command():
+    base = dataclasses.replace(get_preset("gpu"), seed=7)
+    for command in (["train"], ["pretrain"], ["finetune", "--from", "RUN"]):
+        assert config_from_args(build_parser().parse_args(command), base=base) == base
+
+
+def test_batch_size_sets_both_stages_in_train_and_its_own_stage_elsewhere():
+    tiny = get_preset("tiny")
+
+    def batches(*command):
+        config = config_from_args(build_parser().parse_args([*command, "--batch-size", "4"]), base=tiny)
+        return config.pretrain.batch_size, config.finetune.batch_size
+
+    assert batches("train") == (4, 4)
+    assert batches("pretrain") == (4, tiny.finetune.batch_size)
+    assert batches("finetune", "--from", "RUN") == (tiny.pretrain.batch_size, 4)
+
+
+def test_every_flag_is_declared_once_per_command_with_its_fields_type():
+    from minibert.cli.run_flags import settings
+
+    for section, field, _ in settings():
+        if field.metadata["flag"] == "--batch-size":
+            continue  # pretraining's and fine-tuning's: one flag, two fields
+        flags = [other.metadata["flag"] for _, other, _ in settings() if other is not field]
+        assert field.metadata["flag"] not in flags or field.name == "dynamic_padding", field.name
+    args = build_parser().parse_args(["train", "--max-length", "64", "--dropout", "0.2",
+                                      "--no-bias", "--jit", "--pooling", "mean"])
+    config = config_from_args(args)
+    assert (config.model.sequence_length, config.model.dropout) == (64, 0.2)
+    assert config.model.use_bias is False and config.jit_compile is True
+    assert config.finetune.pooling == "mean"
+
+
+def test_the_configs_pooling_choices_are_the_pooling_layers_modes():
+    from minibert.config import POOLINGS
+    from minibert.layers.sequence_pooling import POOLING_MODES
+
+    assert POOLINGS == POOLING_MODES

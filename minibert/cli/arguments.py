@@ -1,15 +1,12 @@
-"""`python -m minibert`'s parser: every command and its flags (a run's own flags: `run_flags.py`)."""
+"""`python -m minibert`'s parser: every command and its flags (a run's own flags: `run_flags.py`).
+
+It imports neither TensorFlow nor Keras: `--help` and a mistyped flag answer at once.
+"""
 
 import argparse
 import os
 
-from minibert.cli.run_flags import (
-    add_finetuning_arguments,
-    add_model_arguments,
-    add_pretraining_arguments,
-    add_speed_arguments,
-    positive_int,
-)
+from minibert.cli.run_flags import add_run_flags, positive_int
 from minibert.config import PRESETS
 
 
@@ -68,18 +65,12 @@ def _add_preset_argument(parser):
 
 
 def _add_run_arguments(parser, default_name):
-    """The run folder, its seed and its logs."""
+    """The run folder (the run's own flags, --seed among them, come from `add_run_flags`)."""
     parser.add_argument("--output", help=f"run folder (default: saved_models/{default_name})")
     parser.add_argument(
         "--overwrite", action="store_true",
         help="start afresh in a non-empty run folder (by default the same command "
         "resumes an unfinished run there from its last saved epoch)",
-    )
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument(
-        "--tensorboard", action="store_true", default=None,
-        help="write each stage's epochs as TensorBoard logs under RUN/logs/<stage> "
-        "(view with: tensorboard --logdir RUN/logs)",
     )
 
 
@@ -93,16 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(train)
     _add_preset_argument(train)
     _add_run_arguments(train, "<dataset>-<preset>-<time>")
-    train.add_argument(
-        "--minutes", type=float,
-        help="the whole run's time budget: fine-tuning's share is measured on this machine "
-        "first and pretraining gets the rest (default: the preset's; imdb: 60; 0: no budget)",
-    )
-    add_model_arguments(train)
-    add_pretraining_arguments(train)
-    add_finetuning_arguments(train)
-    train.add_argument("--batch-size", type=int, help="both pretraining and fine-tuning")
-    add_speed_arguments(train)
+    add_run_flags(train, "train")
 
     pretrain = commands.add_parser(
         "pretrain",
@@ -111,15 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_arguments(pretrain, dataset_default=None)
     _add_preset_argument(pretrain)
     _add_run_arguments(pretrain, "<dataset>-pretrain-<preset>-<time>")
-    pretrain.add_argument(
-        "--minutes", type=float,
-        help="the whole command's time budget; pretraining stops when it runs out "
-        "(default: the preset's; imdb: 60; 0: no budget)",
-    )
-    add_model_arguments(pretrain)
-    add_pretraining_arguments(pretrain)
-    pretrain.add_argument("--batch-size", type=int)
-    add_speed_arguments(pretrain)
+    add_run_flags(pretrain, "pretrain")
 
     finetune = commands.add_parser(
         "finetune",
@@ -138,9 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_arguments(finetune)
     _add_run_arguments(finetune, "<dataset>-finetune-<time>")
-    add_finetuning_arguments(finetune)
-    finetune.add_argument("--batch-size", type=int)
-    add_speed_arguments(finetune)
+    add_run_flags(finetune, "finetune")
 
     predict = commands.add_parser(
         "predict", help="label and confidence for each text, or for every row of a file (--input)"

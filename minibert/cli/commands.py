@@ -8,16 +8,18 @@ from minibert.cli.run_flags import config_from_args
 from minibert.config import RunConfig, get_preset
 
 
-def load_data(args):
+def load_data(args, seed=None):
     """The data set the flags name; for a command on a run, split as the run split it.
 
-    A run carves its validation split with its --seed and --group-column:
-    `evaluate` and `embed` must carve the same rows, not the default seed's
-    (training rows, mostly). A --group-column given here wins over the run's.
+    A run carves its validation split with its seed (`seed`: the config's, which
+    a preset or a pretrained run gives when --seed is left out) and its
+    --group-column: `evaluate` and `embed` must carve the same rows, not the
+    default seed's (training rows, mostly). A --group-column given here wins
+    over the run's.
     """
     from minibert.data.sources import load_dataset
 
-    seed = getattr(args, "seed", 42)
+    seed = seed if seed is not None else getattr(args, "seed", None)
     group_column = args.group_column
     run = getattr(args, "run", None)
     if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
@@ -36,7 +38,7 @@ def load_data(args):
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
         max_validation_rows=args.max_validation_rows,
-        seed=seed,
+        seed=42 if seed is None else seed,
         cache_dir=args.cache_dir,
     )
 
@@ -59,7 +61,7 @@ def command_train(args):
     from minibert.training import run
 
     config = config_from_args(args)
-    data = load_data(args)
+    data = load_data(args, seed=config.seed)
     run(data, config, args.output or _default_output(data.name, args.preset), overwrite=args.overwrite)
 
 
@@ -69,7 +71,7 @@ def command_pretrain(args):
     config = config_from_args(args)
     if args.dataset is None and config.pretrain.corpus is None:
         args.dataset = "imdb"  # train's default; a corpus alone needs no data set
-    data = load_data(args) if args.dataset is not None else None
+    data = load_data(args, seed=config.seed) if args.dataset is not None else None
     name = data.name if data is not None else os.path.splitext(
         os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
     output = args.output or _default_output(name, "pretrain", args.preset)
@@ -83,7 +85,7 @@ def command_finetune(args):
     # RUN first: a missing or unfinished run fails before the data set is read.
     pretrained, _, _ = read_pretrained_run(args.from_run)
     config = config_from_args(args, base=pretrained)
-    data = load_data(args)
+    data = load_data(args, seed=config.seed)
     output = args.output or _default_output(data.name, "finetune")
     finetune_run(data, args.from_run, output, config=config, random_init=args.random_init,
                  overwrite=args.overwrite)
