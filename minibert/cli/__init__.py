@@ -1,24 +1,25 @@
 """`python -m minibert`: train, pretrain, finetune, predict, export, evaluate, fill-mask, nsp,
 plot, embed, bench, baseline.
 
-`arguments.py` builds the parser and turns flags into a `RunConfig`;
+`arguments.py` builds the parser and `run_flags.py` turns flags into a
+`RunConfig`; neither imports TensorFlow, so `--help` answers at once.
 `commands.py` holds one function per command and the `COMMANDS` table that
-`main` dispatches on.
+`main` dispatches on; it is imported once the flags parse.
 """
 
 import sys
 
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
-from minibert.cli.commands import COMMANDS, load_data
 from minibert.files import is_write_failure, write_failure_message
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    commands = _import_commands()
     # Input problems end in one line naming the problem and the fix, not a traceback.
     try:
-        COMMANDS[args.command](args)
+        commands.COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -33,6 +34,28 @@ def main(argv=None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _import_commands():
+    """The commands, with every class a saved model is rebuilt from registered with Keras.
+
+    `python -m minibert` starts without the package's imports
+    (`minibert/__init__.py`); `keras.models.load_model` finds a saved model's
+    classes by the names their modules register when imported.
+    """
+    from minibert import models  # noqa: F401  (the models and the layers they hold)
+    from minibert.cli import commands
+    from minibert.data import word_piece  # noqa: F401
+    from minibert.training import optimization  # noqa: F401  (a saved optimizer's schedule)
+
+    return commands
+
+
+def __getattr__(name):
+    # COMMANDS and load_data live with the commands, which import TensorFlow.
+    if name in ("COMMANDS", "load_data"):
+        return getattr(_import_commands(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["COMMANDS", "build_parser", "config_from_args", "load_data", "main"]
