@@ -74,6 +74,12 @@ def quiet_run(tmp_path_factory):
 
 
 @pytest.mark.slow
+def test_a_run_prints_none_of_tensorflows_start_up_lines(quiet_run):
+    noise = [line for line in quiet_run["stderr"].splitlines() if line.startswith(START_UP_PREFIXES)]
+    assert not noise, noise
+
+
+@pytest.mark.slow
 def test_predict_loads_a_run_in_a_fresh_command_line_process(quiet_run):
     result = _minibert("predict", str(quiet_run["run"]), "a great film", "a boring plot",
                        env=_environment_without_log_level())
@@ -81,6 +87,7 @@ def test_predict_loads_a_run_in_a_fresh_command_line_process(quiet_run):
     rows = [line.split("\t") for line in result.stdout.strip().splitlines()]
     assert [text for _, _, text in rows] == ["a great film", "a boring plot"]
     assert all(label in ("0", "1") and 0.5 <= float(confidence) <= 1 for label, confidence, _ in rows)
+    assert not [line for line in result.stderr.splitlines() if line.startswith(START_UP_PREFIXES)]
 
 
 @pytest.mark.slow

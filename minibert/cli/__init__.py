@@ -4,19 +4,22 @@ plot, embed, bench, baseline.
 `arguments.py` builds the parser and `run_flags.py` turns flags into a
 `RunConfig`; neither imports TensorFlow, so `--help` answers at once.
 `commands.py` holds one function per command and the `COMMANDS` table that
-`main` dispatches on; it is imported once the flags parse.
+`main` dispatches on; it is imported once the flags parse, without
+TensorFlow's start-up lines (`tensorflow_logs.py`).
 """
 
 import sys
 
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
+from minibert.cli.tensorflow_logs import quiet_tensorflow_start
 from minibert.files import is_write_failure, write_failure_message
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    commands = _import_commands()
+    with quiet_tensorflow_start():
+        commands = _import_commands()
     # Input problems end in one line naming the problem and the fix, not a traceback.
     try:
         commands.COMMANDS[args.command](args)
