@@ -1,7 +1,8 @@
 """minibert: a small BERT trained from scratch with Keras 3.
 
 Importing the package registers every serializable class, so saved models
-load with plain `keras.models.load_model(path)`.
+load with plain `keras.models.load_model(path)`. (The command line alone
+starts without them, and imports them once a command's flags parse.)
 
 Example:
 >>> import keras, minibert  # doctest: +SKIP
