@@ -5,14 +5,14 @@ plot, embed, bench, baseline.
 `RunConfig`; neither imports TensorFlow, so `--help` answers at once.
 `commands.py` holds one function per command and the `COMMANDS` table that
 `main` dispatches on; it is imported once the flags parse, without
-TensorFlow's start-up lines (`tensorflow_logs.py`).
+TensorFlow's start-up lines (`start_up_lines.py`).
 """
 
 import sys
 
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
-from minibert.cli.tensorflow_logs import quiet_tensorflow_start
+from minibert.cli.start_up_lines import quiet_tensorflow_start
 from minibert.files import is_write_failure, write_failure_message
 
 
