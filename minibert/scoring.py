@@ -20,7 +20,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from minibert import files
+from minibert.runs import files
 from minibert.data.pipeline import padded_width
 from minibert.data.tables import TABLE_SUFFIXES, require_column, value_to_text
 from minibert.data.tokenizer import PADDING_ID

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_headline_pairs, make_reviews
-from minibert import run_folder, scoring
+from minibert import runs, scoring
 from minibert.models.end_to_end import class_probabilities
 from test_cli import minibert
 
@@ -31,7 +31,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(run):
-    return keras.models.load_model(run / run_folder.END_TO_END_FILE)
+    return keras.models.load_model(run / runs.END_TO_END_FILE)
 
 
 def reviews_to_score(num_rows=50) -> pd.DataFrame:
@@ -130,7 +130,7 @@ def test_predict_input_refuses_bad_input_in_one_line(run, tmp_path, case):
 def test_end_to_end_model_is_saved_without_optimizer_state(run):
     import h5py
 
-    with zipfile.ZipFile(run / run_folder.END_TO_END_FILE) as archive:
+    with zipfile.ZipFile(run / runs.END_TO_END_FILE) as archive:
         with archive.open("model.weights.h5") as weights, h5py.File(io.BytesIO(weights.read())) as h5:
             names = []
             h5.visit(names.append)
@@ -191,7 +191,7 @@ def test_a_pair_model_exports_with_two_string_inputs(tmp_path):
     minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(output),
              "--text-column", "headline", "--text-pair-column", "other_headline",
              "--label-column", "relation", "--mlm-epochs", "1")
-    model = keras.models.load_model(output / run_folder.END_TO_END_FILE)
+    model = keras.models.load_model(output / runs.END_TO_END_FILE)
     directory = tmp_path / "exported"
     minibert("export", str(output), "--output", str(directory))
     firsts, seconds = ["market shares profit", "space research"], ["bank trade", "goal season team"]

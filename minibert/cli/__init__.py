@@ -11,7 +11,7 @@ import sys
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.commands import COMMANDS, load_data
-from minibert.files import is_write_failure, write_failure_message
+from minibert.runs.files import is_write_failure, write_failure_message
 
 
 def main(argv=None) -> int:

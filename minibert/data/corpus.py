@@ -22,7 +22,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import tensorflow as tf
 
-from minibert.data.pipeline import PAD_TO_MULTIPLE, mask_batch
+from minibert.data.pipeline import (
+    PAD_TO_MULTIPLE, mask_batch, pad_batches, process_share, to_batch_width,
+)
 from minibert.data.tables import value_to_text
 
 CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
@@ -99,15 +101,18 @@ def count_texts(files, text_column="text") -> int:
 
 def corpus_mlm_dataset(
     files, vectorizer, *, batch_size: int, vocabulary_size: int, mask_rate: float = 0.15,
-    seed: int = 42, text_column="text",
+    seed: int = 42, text_column="text", rows_multiple: int = 1,
+    pad_to_multiple: int = PAD_TO_MULTIPLE, process_rows: tuple[int, int] = (0, 1),
 ) -> tf.data.Dataset:
     """Masked-LM batches streamed from the shards, as `minibert.data.pipeline.mlm_dataset` makes them.
 
     Each pass reads the shards again: texts are shuffled within a buffer of
     `SHUFFLE_BUFFER`, vectorized, grouped by length into buckets
-    PAD_TO_MULTIPLE tokens wide, batched (each batch padded to its longest
-    sequence) and masked afresh. Needs the TensorFlow backend, where the
-    vectorizer runs inside tf.data.
+    `pad_to_multiple` tokens wide, batched (each batch cut to its
+    `minibert.data.pipeline.batch_width`) and masked afresh. `rows_multiple`
+    and `process_rows` are `mlm_dataset`'s: data-parallel padding rows, and
+    one process's share of each batch in a multi-host job. Needs the
+    TensorFlow backend, where the vectorizer runs inside tf.data.
     """
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
@@ -126,15 +131,15 @@ def corpus_mlm_dataset(
         .map(lambda ids: ids[: tf.reduce_sum(tf.cast(ids != 0, tf.int32))])
         .filter(lambda ids: tf.size(ids) > 0)  # nothing to predict in a text of no known word
     )
-    boundaries = list(range(PAD_TO_MULTIPLE, sequence_length, PAD_TO_MULTIPLE))
+    boundaries = list(range(pad_to_multiple, sequence_length, pad_to_multiple))
     batches = token_ids.bucket_by_sequence_length(
         lambda ids: tf.shape(ids)[0],
         bucket_boundaries=[boundary + 1 for boundary in boundaries],
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-    )
+    ).map(lambda ids: to_batch_width(ids, sequence_length, pad_to_multiple))
     random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     dataset = tf.data.Dataset.zip(batches, random_seeds).map(
         lambda ids, random_seed: mask_batch(ids, random_seed, seed, vocabulary_size, mask_rate),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return process_share(pad_batches(dataset, rows_multiple), process_rows).prefetch(tf.data.AUTOTUNE)

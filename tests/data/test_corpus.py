@@ -16,6 +16,7 @@ from minibert.data.corpus import (
     iter_corpus_texts,
     sample_texts,
 )
+from minibert.data.pipeline import batch_width
 from minibert.data.tokenizer import build_vectorizer, vectorize
 
 
@@ -51,15 +52,18 @@ def test_a_corpus_without_shards_or_column_says_so(shards, tmp_path):
         corpus_files(tmp_path / "nowhere")
 
 
-def test_one_pass_masks_every_text_once(shards):
+@pytest.mark.parametrize("pad_to_multiple", [1, 8])
+def test_one_pass_masks_every_text_once(shards, pad_to_multiple):
     folder, texts = shards
     vectorizer = build_vectorizer(texts, 60, 24)
-    dataset = corpus_mlm_dataset(corpus_files(folder), vectorizer, batch_size=8, vocabulary_size=60)
+    dataset = corpus_mlm_dataset(corpus_files(folder), vectorizer, batch_size=8, vocabulary_size=60,
+                                 pad_to_multiple=pad_to_multiple)
     restored = []
     for inputs, labels, weights in dataset:
         # Writing the labels back at their positions undoes the masking.
         batch = inputs["token_ids"].numpy().copy()
-        assert batch.shape[1] == (batch != 0).sum(axis=1).max()  # cut to its longest
+        # Cut to its longest text, rounded up to the multiple as every other batch is.
+        assert batch.shape[1] == int(batch_width((batch != 0).sum(axis=1).max(), 24, pad_to_multiple))
         positions, labels, weights = inputs["mask_positions"].numpy(), labels.numpy(), weights.numpy()
         for row, slot in zip(*np.nonzero(weights)):
             batch[row, positions[row, slot]] = labels[row, slot]
@@ -84,6 +88,19 @@ def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
     assert np.isfinite(metrics["stages"]["mlm"]["loss"])
     with open(tmp_path / "run" / "config.json") as file:
         assert json.load(file)["pretrain"]["corpus"] == str(folder)
+
+
+def test_a_streamed_corpus_pads_for_devices_and_feeds_one_process_its_share(shards):
+    folder, texts = shards
+    vectorizer = build_vectorizer(texts, 60, 24)
+    files = corpus_files(folder)
+    whole = corpus_mlm_dataset(files, vectorizer, batch_size=6, vocabulary_size=60, rows_multiple=4)
+    rows = [int(inputs["token_ids"].shape[0]) for inputs, _, _ in whole]
+    assert all(count % 4 == 0 for count in rows) and sum(rows) > len(texts)  # zero-weight rows added
+    shares = [corpus_mlm_dataset(files, vectorizer, batch_size=6, vocabulary_size=60, rows_multiple=4,
+                                 process_rows=(index, 2)) for index in range(2)]
+    for (first, _, _), (second, _, _), count in zip(*shares, rows):
+        assert first["token_ids"].shape[0] == second["token_ids"].shape[0] == count // 2
 
 
 def test_streaming_under_another_backend_stops_naming_tensorflow(shards, monkeypatch):
