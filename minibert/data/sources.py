@@ -8,8 +8,8 @@ table of text pairs, an unlabeled frame for pretraining, and the label names. Th
 - `"amazon-polarity"`: the Hugging Face hub parquet files, or a local copy of them or of the
   original CSVs (`amazon.py`).
 - a path to a folder: an extracted `aclImdb/` tree, or `train.*` with optional `test.*` and
-  `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.jsonl`, `.json` lines).
-- a path to one `.parquet`, `.csv`, `.jsonl` or `.json` (lines) file.
+  `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.tsv`, `.jsonl`, `.json` lines).
+- a path to one `.parquet`, `.csv`, `.tsv`, `.jsonl` or `.json` (lines) file.
 - `"hf:NAME"` or `"hf:NAME:CONFIG"`: a Hugging Face data set through `datasets`
   (`hugging_face.py`).
 

@@ -134,6 +134,35 @@ def test_jsonl_file_reads_the_chosen_columns_and_ignores_others(tmp_path):
     assert len(data.unlabeled) == 0
 
 
+def test_a_tsv_file_or_split_folder_is_read_as_a_csv_with_tabs(tmp_path):
+    frame = _labelled_frame(5, 5)
+    frame.loc[0, "text"] = 'a "quoted", comma\ttabbed review'
+    frame.to_csv(tmp_path / "reviews.tsv", sep="\t", index=False)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    frame.to_csv(folder / "train.tsv", sep="\t", index=False)
+    frame.iloc[3:7].to_csv(folder / "test.tsv", sep="\t", index=False)
+
+    for data in (load_dataset(str(tmp_path / "reviews.tsv")), load_dataset(str(folder))):
+        _assert_frames_have_the_promised_shape(data)
+        every_text = set(pd.concat([data.train, data.validation])["text"])
+        assert 'a "quoted", comma\ttabbed review' in every_text
+    assert len(data.validation) == 4  # the folder's test.tsv
+
+
+def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    lines = [json.dumps({"text": f"review {index}", "label": index % 2}) for index in range(400)]
+    lines[299] = '{"text": "review 299, "label": 1}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataSourceError) as raised:
+        load_dataset(str(path))
+    message = str(raised.value)
+    assert message.startswith(f"{path} line 300 is not valid JSON (Expecting ")
+    assert "fix or remove that line" in message and "\n" not in message
+
+
 def _write_hub_parquet(path, labels, titles, contents):
     pd.DataFrame({"label": labels, "title": titles, "content": contents}).to_parquet(path)
 
