@@ -261,6 +261,67 @@ def test_string_labels_map_in_sorted_order_and_become_the_names(tmp_path):
     assert every_row.set_index("text").loc["text 1", "label"] == 2  # "positive"
 
 
+def test_labels_differing_only_by_whitespace_are_one_class(tmp_path):
+    path = tmp_path / "moods.csv"
+    moods = ["pos", " pos", "pos ", "neg", "neg\t", "  "] * 5
+    pd.DataFrame({"text": [f"text {index}" for index in range(30)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("neg", "pos")
+    assert data.dropped_rows == 5  # a blank label is no label
+
+
+def test_labels_differing_only_by_case_are_named_in_one_warning_line(tmp_path, capsys):
+    path = tmp_path / "moods.csv"
+    moods = ["pos", "POS", "neg", "Neg", "meh"] * 6
+    pd.DataFrame({"text": [f"text {index}" for index in range(30)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("Neg", "POS", "meh", "neg", "pos")  # kept apart, as given
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "warning: labels 'Neg' and 'neg', 'POS' and 'pos' of 'moods.csv' differ only by case "
+        "and are separate classes; spell each class one way in the data if they are one"
+    ]
+
+
+def test_a_label_column_of_ids_is_refused_naming_the_column_and_the_flag(tmp_path):
+    path = tmp_path / "reviews.csv"
+    frame = _labelled_frame(300, 300)
+    frame["id"] = range(600)
+    frame.to_csv(path, index=False)
+
+    with pytest.raises(DataSourceError) as raised:
+        load_dataset(str(path), label_column="id")
+    assert str(raised.value) == (
+        "label column 'id' of 'reviews.csv' has 600 classes in 600 rows, 600 of them with a single "
+        "row, which no classifier can learn; pass --label-column with the column of classes"
+    )
+
+
+def test_a_few_classes_of_one_row_are_named_in_a_warning_and_train(tmp_path, capsys):
+    path = tmp_path / "moods.csv"
+    moods = ["positive", "negative"] * 10 + ["postive"]
+    pd.DataFrame({"text": [f"text {index}" for index in range(21)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("negative", "positive", "postive")
+    assert capsys.readouterr().out.splitlines() == [
+        "warning: classes ['postive'] of label column 'y' of 'moods.csv' have a single row each, "
+        "too few to learn; check their spelling or drop them"
+    ]
+
+
+def test_two_class_data_gets_no_label_warning(tmp_path, capsys):
+    path = tmp_path / "reviews.csv"
+    _labelled_frame(3, 2).to_csv(path, index=False)
+    load_dataset(str(path))
+    assert capsys.readouterr().out == ""
+
+
 def test_integer_labels_outside_0_to_k_map_in_sorted_order(tmp_path):
     path = tmp_path / "signs.csv"
     pd.DataFrame({"text": [f"t{index}" for index in range(10)], "label": [-1, 1] * 5}).to_csv(path)
