@@ -11,6 +11,7 @@ and one `probability_<label>` column per class. A row without text keeps its
 columns, with empty predictions, and is reported by its row number.
 """
 
+import contextlib
 import itertools
 import os
 import sys
@@ -223,11 +224,29 @@ class ChunkWriter:
         self.suffix = ".csv" if path == STDIN else os.path.splitext(str(path))[1].lower()
         if self.suffix not in self.SUFFIXES:
             raise ValueError(f"cannot write {path}: pass a {'/'.join(self.SUFFIXES)} file, or - for stdout")
-        self.temporary = None if path == STDIN else files.temporary_path(path)
         self.parquet = None
         self.started = False
+        self.temporary = None
+        if path != STDIN:
+            with self._refused_writes_named():
+                self.temporary = files.temporary_path(path)
+
+    @contextlib.contextmanager
+    def _refused_writes_named(self):
+        """A write the disk or the folder refuses, as the one line every refused write is."""
+        try:
+            yield
+        except OSError as error:
+            if not files.is_write_failure(error):
+                raise
+            raise files.WriteError(files.write_failure_message(self.path, error)) from error
 
     def write(self, frame: pd.DataFrame) -> None:
+        with self._refused_writes_named():
+            self._write(frame)
+        self.started = True
+
+    def _write(self, frame: pd.DataFrame) -> None:
         if self.path == STDIN:
             frame.to_csv(sys.stdout, index=False, header=not self.started)
         elif self.suffix in SEPARATORS:
@@ -246,15 +265,15 @@ class ChunkWriter:
             else:  # a later chunk's all-empty column must not change the file's types
                 table = pa.Table.from_pandas(frame, schema=self.parquet.schema, preserve_index=False)
             self.parquet.write_table(table)
-        self.started = True
 
     def close(self) -> None:
         """Moves the finished file into place."""
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.temporary is not None and self.started:
-            files.move_into_place(self.temporary, self.path)
-            self.temporary = None
+        with self._refused_writes_named():
+            if self.parquet is not None:
+                self.parquet.close()
+            if self.temporary is not None and self.started:
+                files.move_into_place(self.temporary, self.path)
+                self.temporary = None
 
     def discard(self) -> None:
         """Removes an unfinished temporary file (after `close`, nothing is left to remove)."""

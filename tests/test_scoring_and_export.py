@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_headline_pairs, make_reviews
-from minibert import run_folder, scoring
+from minibert import files, run_folder, scoring
 from minibert.models.end_to_end import class_probabilities
 from test_cli import minibert
 
@@ -109,6 +109,20 @@ def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=rf"^{source} line 300 is not valid JSON \(Unterminated"):
         list(scoring.read_chunks(source, chunk_rows=100))  # the bad line is in the third chunk
+
+
+@pytest.mark.parametrize("output", ["/proc/nope/out.csv", "{tmp_path}/no/such/folder/out.csv",
+                                    "{tmp_path}/a_file/out.csv"])
+def test_an_output_that_cannot_be_written_is_one_line_with_the_way_out(tmp_path, output):
+    (tmp_path / "a_file").write_text("")
+    output = output.format(tmp_path=tmp_path)
+    with pytest.raises(files.WriteError) as raised:
+        scoring.ChunkWriter(output)
+    assert str(raised.value) in (
+        f"could not write {output}: No such file or directory; a folder on its path is missing "
+        "or cannot be made; choose --output",
+        f"could not write {output}: Not a directory; a path above it is a file; choose --output",
+    )
 
 
 def test_rows_without_text_are_reported_by_number_not_fatal(run, tmp_path):
