@@ -129,10 +129,9 @@ def raise_bad_json_line(path, error: ValueError) -> None:
                 json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as line_error:  # its own "line 1" would mislead
                 raise DataSourceError(
-                    f"{path} line {number} is not valid JSON ({line_error.msg} at column "
-                    f"{line_error.colno}); "
-                    "fix or remove that line (.json and .jsonl files are read as one JSON "
-                    "object per line)"
+                    f"{path} line {number} is not valid JSON ({line_error.msg}: column "
+                    f"{line_error.colno}); fix or remove that line (.json and .jsonl files are "
+                    "read as one JSON object per line)"
                 ) from error
 
 

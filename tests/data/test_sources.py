@@ -159,7 +159,9 @@ def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
     with pytest.raises(DataSourceError) as raised:
         load_dataset(str(path))
     message = str(raised.value)
-    assert message.startswith(f"{path} line 300 is not valid JSON (Expecting ")
+    assert message.startswith(
+        f"{path} line 300 is not valid JSON (Expecting ',' delimiter: column 24); "
+    )
     assert "fix or remove that line" in message and "\n" not in message
 
 
