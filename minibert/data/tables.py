@@ -91,7 +91,7 @@ def read_table(path: Path) -> pd.DataFrame:
             "iconv -f latin1 -t utf-8"
         ) from error
     except (OSError, ValueError) as error:  # parser, arrow and empty-file errors: ValueErrors
-        if suffix in (".jsonl", ".json"):
+        if isinstance(error, ValueError) and suffix in (".jsonl", ".json"):
             raise_bad_json_line(path, error)
         raise DataSourceError(
             f"could not read {path}: {short_reason(error)}; "
