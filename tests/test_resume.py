@@ -1,6 +1,7 @@
 """Killing `python -m minibert train` and running the same command again resumes the run."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,40 @@ def _prepare(run, request, overwrite=False) -> bool:
     """Whether a command of `request` would resume the run in `run`."""
     with runs.RunFolder(run).writing(request, overwrite) as resuming:
         return resuming
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
+    # What `docker stop`, Kubernetes and Slurm send: treated as Ctrl-C, with SIGTERM's status.
+    csv = tmp_path / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
+        "--output", str(run), "--mlm-epochs", "3",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 1)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "terminated (SIGTERM): run the same command again to resume"
+    )
+    assert "Traceback" not in stderr
+    assert not (run / runs.METRICS_FILE).exists()
+    assert not (run / LOCK_FILE).exists()  # let go of on the way out, not left to take over
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    assert "taking over the lock" not in resumed.stdout
+    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    assert (run / runs.METRICS_FILE).exists()
 
 
 def test_an_unfinished_run_with_other_settings_is_not_resumed(tmp_path):

@@ -170,6 +170,13 @@ def test_an_output_that_is_a_file_is_refused_in_one_line(reviews, tmp_path):
                              "a file is in the way; move it or choose --output\n")
 
 
+def test_an_output_where_no_folder_can_be_made_is_refused_in_one_line(reviews):
+    failed = train(reviews, "/proc/nope/run")
+    assert failed.returncode == 2
+    assert failed.stderr == ("error: could not write /proc/nope/run: No such file or directory; "
+                             "a folder on its path is missing or cannot be made; choose --output\n")
+
+
 def test_a_reader_of_a_run_still_training_says_so(tmp_path):
     (tmp_path / runs.CHECKPOINTS_DIR).mkdir()
     with run_folder_lock(tmp_path):

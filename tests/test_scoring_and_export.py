@@ -14,6 +14,7 @@ import pytest
 
 from conftest import make_headline_pairs, make_reviews
 from minibert import runs, scoring
+from minibert.runs import files
 from minibert.models.end_to_end import class_probabilities
 from test_cli import minibert
 
@@ -87,6 +88,42 @@ def test_predict_input_reads_and_writes_in_chunks(model, tmp_path, monkeypatch):
     scored = pd.read_parquet(tmp_path / "out.parquet")
     np.testing.assert_allclose(scored[[f"probability_{n}" for n in model.label_names]].to_numpy(),
                                expected_probabilities(model, frame["review"]), atol=1e-5)
+
+
+def test_a_tsv_is_read_and_written_as_a_csv_with_tabs(tmp_path):
+    frame = reviews_to_score(23)
+    frame.loc[0, "review"] = 'a "quoted", comma\ttabbed review'
+    frame.to_csv(tmp_path / "in.tsv", sep="\t", index=False)
+    chunks = list(scoring.read_chunks(tmp_path / "in.tsv", "review", chunk_rows=10))
+    assert [len(chunk) for chunk in chunks] == [10, 10, 3]
+    writer = scoring.ChunkWriter(tmp_path / "out.tsv")
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.close()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.tsv", sep="\t"), frame)
+
+
+def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
+    source = tmp_path / "reviews.jsonl"
+    lines = [json.dumps({"text": f"review {index}"}) for index in range(400)]
+    lines[299] = '{"text": "review 299}'
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{source} line 300 is not valid JSON \(Unterminated"):
+        list(scoring.read_chunks(source, chunk_rows=100))  # the bad line is in the third chunk
+
+
+@pytest.mark.parametrize("output", ["/proc/nope/out.csv", "{tmp_path}/no/such/folder/out.csv",
+                                    "{tmp_path}/a_file/out.csv"])
+def test_an_output_that_cannot_be_written_is_one_line_with_the_way_out(tmp_path, output):
+    (tmp_path / "a_file").write_text("")
+    output = output.format(tmp_path=tmp_path)
+    with pytest.raises(files.WriteError) as raised:
+        scoring.ChunkWriter(output)
+    assert str(raised.value) in (
+        f"could not write {output}: No such file or directory; a folder on its path is missing "
+        "or cannot be made; choose --output",
+        f"could not write {output}: Not a directory; a path above it is a file; choose --output",
+    )
 
 
 def test_rows_without_text_are_reported_by_number_not_fatal(run, tmp_path):

@@ -11,6 +11,7 @@ import sys
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.commands import COMMANDS, load_data
+from minibert.cli.termination import Terminated, sigterm_raises_terminated
 from minibert.runs.files import is_write_failure, write_failure_message
 
 
@@ -18,7 +19,8 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     # Input problems end in one line naming the problem and the fix, not a traceback.
     try:
-        COMMANDS[args.command](args)
+        with sigterm_raises_terminated():
+            COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -29,6 +31,9 @@ def main(argv=None) -> int:
             raise
         print(f"error: {write_failure_message(error.filename or 'a file', error)}", file=sys.stderr)
         return 2
+    except Terminated:  # docker stop, Kubernetes, Slurm: 128 + 15, as if SIGTERM had ended it
+        print("terminated (SIGTERM): run the same command again to resume", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -1,4 +1,4 @@
-"""Pretraining text streamed from parquet, CSV or JSONL shards, never held in memory.
+"""Pretraining text streamed from parquet, CSV, TSV or JSONL shards, never held in memory.
 
 For corpora larger than memory (Amazon polarity has 3.6 million reviews): the
 masked LM reads its text shard by shard through tf.data, the vocabulary is
@@ -18,16 +18,21 @@ import itertools
 import os
 
 import keras
-import pandas as pd
 import pyarrow.parquet as pq
 import tensorflow as tf
 
 from minibert.data.pipeline import (
     PAD_TO_MULTIPLE, mask_batch, pad_batches, process_share, to_batch_width,
 )
-from minibert.data.tables import value_to_text
+from minibert.data.tables import (
+    SEPARATORS,
+    TABLE_SUFFIXES,
+    read_delimited,
+    read_json_lines_in_chunks,
+    value_to_text,
+)
 
-CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
+CORPUS_SUFFIXES = TABLE_SUFFIXES
 # Rows read from a shard at a time.
 _CHUNK_ROWS = 10_000
 # Texts vectorized together, and the shuffle buffer (texts, about 15 MB of reviews).
@@ -36,7 +41,7 @@ SHUFFLE_BUFFER = 10_000
 
 
 def corpus_files(path) -> list[str]:
-    """The shards of a corpus: `path` itself, or the parquet/CSV/JSONL files in that folder."""
+    """The shards of a corpus: `path` itself, or the parquet/CSV/TSV/JSONL files in that folder."""
     if os.path.isfile(path):
         files = [path]
     elif os.path.isdir(path):
@@ -58,15 +63,14 @@ def _chunks(file, text_column):
         for batch in shard.iter_batches(batch_size=_CHUNK_ROWS, columns=[text_column]):
             yield batch.column(0).to_pylist()
         return
-    if file.endswith(".csv"):
-        reader = pd.read_csv(file, chunksize=_CHUNK_ROWS, usecols=[text_column])
-    else:
-        reader = pd.read_json(file, lines=True, chunksize=_CHUNK_ROWS, dtype=False)
-    with reader:
-        for frame in reader:
-            if text_column not in frame:
-                raise ValueError(f"no {text_column!r} column in {file}; columns are {list(frame)}")
-            yield frame[text_column].tolist()
+    if os.path.splitext(file)[1] in SEPARATORS:
+        with read_delimited(file, chunksize=_CHUNK_ROWS, usecols=[text_column]) as reader:
+            yield from (frame[text_column].tolist() for frame in reader)
+        return
+    for frame in read_json_lines_in_chunks(file, _CHUNK_ROWS):
+        if text_column not in frame:
+            raise ValueError(f"no {text_column!r} column in {file}; columns are {list(frame)}")
+        yield frame[text_column].tolist()
 
 
 def iter_corpus_texts(files, text_column="text"):

@@ -120,3 +120,17 @@ def test_a_shard_of_bytes_is_read_as_the_data_sets_read_it(tmp_path):
     pq.write_table(pa.table({"text": pa.array(texts, pa.binary())}), tmp_path / "a.parquet")
     pd.DataFrame({"text": [2024]}).to_json(tmp_path / "b.jsonl", orient="records", lines=True)
     assert list(iter_corpus_texts(corpus_files(str(tmp_path)))) == ["a good film", "caf\ufffd bad", "2024"]
+
+
+def test_a_tsv_shard_is_read_as_a_csv_with_tabs(tmp_path):
+    pd.DataFrame({"text": ["a good, fine film", "a bad film"], "id": [1, 2]}).to_csv(
+        tmp_path / "a.tsv", sep="\t", index=False
+    )
+    assert list(iter_corpus_texts(corpus_files(str(tmp_path)))) == ["a good, fine film", "a bad film"]
+
+
+def test_a_jsonl_shard_line_that_is_not_json_is_named(tmp_path):
+    shard = tmp_path / "a.jsonl"
+    shard.write_text('{"text": "fine"}\n{"text": "broken\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a\.jsonl line 2 is not valid JSON \(Unterminated string"):
+        list(iter_corpus_texts(corpus_files(str(tmp_path))))
