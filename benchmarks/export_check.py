@@ -1,4 +1,4 @@
-"""An exported SavedModel against `end_to_end.keras`, on real reviews, served without minibert (issue 16).
+"""An exported SavedModel against `end_to_end.keras`, on real reviews, served without minibert.
 
 Exports RUN (`python -m minibert export`), then serves the first N reviews of a parquet file in
 a fresh Python process in which minibert cannot be imported, and compares its probabilities
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
-from minibert import run_folder
+from minibert import runs
 from minibert.export import export_saved_model
 from minibert.models.end_to_end import class_probabilities
 
@@ -52,7 +52,7 @@ def main():
     parser.add_argument("--input", required=True, help="a parquet file with a text column")
     parser.add_argument("--rows", type=int, default=1000)
     args = parser.parse_args()
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     texts = pd.read_parquet(args.input, columns=["text"])["text"].head(args.rows).tolist()
     expected = class_probabilities(model.predict(texts, batch_size=256, verbose=0))
     with tempfile.TemporaryDirectory() as folder:
@@ -68,8 +68,8 @@ def main():
         "rows": len(texts),
         "max_probability_difference": float(np.abs(served - expected).max()),
         "within_1e-5": bool(np.allclose(served, expected, atol=1e-5, rtol=0)),
-        "end_to_end_keras_bytes": os.path.getsize(os.path.join(args.run, run_folder.END_TO_END_FILE)),
-        "classifier_keras_bytes": os.path.getsize(os.path.join(args.run, run_folder.CLASSIFIER_FILE)),
+        "end_to_end_keras_bytes": os.path.getsize(os.path.join(args.run, runs.END_TO_END_FILE)),
+        "classifier_keras_bytes": os.path.getsize(os.path.join(args.run, runs.CLASSIFIER_FILE)),
         "saved_model_bytes": saved_model_bytes,
     }))
 

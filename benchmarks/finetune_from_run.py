@@ -12,17 +12,15 @@ backbone). Overrides are FinetuneConfig fields:
 import argparse
 import dataclasses
 import json
-import os
 import time
 
 import keras
 
 import minibert  # noqa: F401  (registers the saved models' classes)
-from minibert import files, run_folder
-from minibert.config import FinetuneConfig, RunConfig
+from minibert import runs
+from minibert.config import FinetuneConfig
 from minibert.data.sources import load_dataset
-from minibert.data.tokenizer import load_vocabulary, vectorize
-from minibert.data.vectorizers import run_vectorizer
+from minibert.data.tokenizer import vectorize
 from minibert.models import Backbone
 from minibert.training import finetune
 
@@ -59,10 +57,10 @@ def main():
     parser.add_argument("overrides", nargs="*", help="FinetuneConfig fields as name=value")
     args = parser.parse_intermixed_args()
 
-    values = files.read_json(os.path.join(args.run, run_folder.CONFIG_FILE))
-    recorded_data = values.pop("data", {})
-    group_column = args.group_column or recorded_data.get("group_column")
-    config = RunConfig.from_dict(values)
+    folder = runs.RunFolder(args.run)
+    recorded_data = folder.read_data()
+    group_column = args.group_column or (recorded_data.group_column if recorded_data else None)
+    config = folder.read_config()
     split_seed = config.seed  # the run's train/validation split, whatever --seed trains with
     overrides = dict(parse_override(text) for text in args.overrides)
     config = dataclasses.replace(config, finetune=dataclasses.replace(config.finetune, **overrides))
@@ -72,20 +70,15 @@ def main():
 
     # The run's split needs its seed and the default --validation-size (0.2).
     data = load_dataset(args.dataset, seed=split_seed, group_column=group_column)
-    vectorizer = run_vectorizer(
-        config.tokenizer, config.model.sequence_length,
-        load_vocabulary(os.path.join(args.run, run_folder.VOCABULARY_FILE)),
-    )
+    vectorizer = folder.vectorizer()
     if args.random_init:
         backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
     else:
-        backbone = keras.models.load_model(os.path.join(args.run, run_folder.MLM_FILE)).backbone
+        backbone = folder.load_model(runs.MLM_FILE).backbone
     train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
     validation = (vectorize(vectorizer, data.validation["text"]), data.validation["label"].to_numpy())
     start = time.perf_counter()
-    _, histories = finetune(
-        backbone, train, validation, len(data.label_names), config, verbose=2
-    )
+    _, histories = finetune(backbone, train, validation, data, config, verbose=2)
     results = {
         stage: {
             "val_accuracy": [round(value, 4) for value in history["val_accuracy"]],

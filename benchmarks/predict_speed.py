@@ -1,4 +1,4 @@
-"""`predict --input`'s scoring against `EndToEndClassifier.predict`, side by side (issue 16).
+"""`predict --input`'s scoring against `EndToEndClassifier.predict`, side by side.
 
 Scores the same reviews both ways in one process: `minibert.scoring.score_file` (chunks,
 length-sorted batches cut to their longest review) and the end-to-end model's `predict_labels`
@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
-from minibert import run_folder
+from minibert import runs
 from minibert.models.end_to_end import class_probabilities
 from minibert.scoring import score_file
 
@@ -37,7 +37,7 @@ def main():
     parser.add_argument("--rows", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=128)
     args = parser.parse_args()
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     texts = pd.read_parquet(args.input, columns=["text"]).head(args.rows)
     with tempfile.TemporaryDirectory() as folder:
         source, output = os.path.join(folder, "in.parquet"), os.path.join(folder, "out.parquet")

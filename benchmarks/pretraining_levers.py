@@ -1,4 +1,4 @@
-"""Pretraining levers on a short proxy, compared at equal steps (issue 15, item 2).
+"""Pretraining levers on a short proxy, compared at equal steps.
 
 Each lever is a change to the `imdb` preset's pretraining. For each one, the
 preset's model pretrains for `--steps` steps on IMDb's train and unlabelled
@@ -35,7 +35,8 @@ from minibert.data.vectorizers import build_run_vectorizer
 from minibert.models import Backbone
 from minibert.objectives import get_objective
 from minibert.training.callbacks import TimeBudget
-from minibert.training.finetuning import classifier_inputs, finetune
+from minibert.tasks.classification import classifier_inputs
+from minibert.training.finetuning import finetune
 from minibert.training.optimization import learning_rate_schedule
 from minibert.training.pretraining import (
     _start_at_unigram_frequencies,
@@ -50,7 +51,7 @@ LEVERS = {
     "bert_init": {"model": {"initializer_range": 0.02, "embedding_layer_norm": True}},
     "no_dropout": {"pretrain": {"dropout": 0.0}},
     "unigram_bias": {"pretrain": {"unigram_bias": True}},
-    # The preset's schedule before the one-cycle (issue 15, session 9).
+    # The preset's schedule before the one-cycle was tried.
     "constant_1e-3": {"pretrain": {"learning_rate": 1e-3, "schedule": "constant"}},
     "one_cycle_2e-3": {"pretrain": {"learning_rate": 2e-3, "schedule": "linear"}},
     "one_cycle_4e-3": {"pretrain": {"learning_rate": 4e-3, "schedule": "linear"}},
@@ -140,7 +141,7 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
         unfrozen_epochs=config.finetune.unfrozen_epochs if unfrozen else 0))
     train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
     held = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
-    _, histories = finetune(backbone, train, held, len(data.label_names), stages, verbose=0)
+    _, histories = finetune(backbone, train, held, data, stages, verbose=0)
     row = {"lever": name, "steps": steps, "held_out": score.points,
            "pretraining_seconds": pretraining_seconds,
            "seconds_per_step": pretraining_seconds / steps,

@@ -1,4 +1,4 @@
-"""User and system CPU seconds of N pretraining steps of the `imdb` preset's model (issue 15, item 1).
+"""User and system CPU seconds of N pretraining steps of the `imdb` preset's model.
 
     /usr/bin/time -f "%e s wall, %U user, %S sys, %R minor faults" \
         python benchmarks/pretraining_step_time.py --dataset ../shared/data/imdb --steps 250

@@ -1,4 +1,4 @@
-"""One pretrained run, fine-tuned on two tasks, against random weights and TF-IDF (issue 16).
+"""One pretrained run, fine-tuned on two tasks, against random weights and TF-IDF.
 
 First pretrain once (the long part), holding out the film-disjoint validation split:
 
@@ -26,7 +26,8 @@ import sys
 
 import pandas as pd
 
-from minibert import files, run_folder
+from minibert import runs
+from minibert.runs import files
 from minibert.data.sources import load_dataset
 from minibert.inspection.baseline import tfidf_baseline
 
@@ -52,8 +53,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     stars_path = write_stars_table(args.dataset, os.path.join(args.output, "stars.parquet"))
-    recorded = files.read_json(os.path.join(args.pretrained, run_folder.CONFIG_FILE))
-    seed = recorded["seed"]
+    seed = runs.RunFolder(args.pretrained).read_config().seed
     tasks = {
         "sentiment": (args.dataset, [], args.sentiment_rows),
         "stars": (stars_path, ["--label-column", "stars"], args.stars_rows),
@@ -82,13 +82,13 @@ def main():
                 command.append("--random-init")
             print(" ".join(command), flush=True)
             subprocess.run(command, check=True)
-            metrics = files.read_json(os.path.join(output, run_folder.METRICS_FILE))
+            metrics = runs.RunFolder(output).read_metrics()
             rows.append({"task": task, "backbone": init, "classes": len(data.label_names),
                          "train": len(data.train), "validation": len(data.validation),
                          "validation_rows_pretrained_on": seen,
-                         "frozen": metrics["frozen_validation_accuracy"],
-                         "accuracy": metrics["validation"]["accuracy"],
-                         "seconds": metrics["total_seconds"]})
+                         "frozen": metrics.frozen_validation_accuracy,
+                         "accuracy": metrics.validation["accuracy"],
+                         "seconds": metrics.total_seconds})
     print(pd.DataFrame(rows).to_string(index=False))
     files.write_json(os.path.join(args.output, "transfer.json"), rows)
     print(json.dumps(rows))

@@ -25,6 +25,8 @@ import time
 import keras
 import numpy as np
 
+from minibert.training.callbacks import StepTimer, steady_step_seconds
+
 
 @dataclasses.dataclass(frozen=True)
 class Setup:
@@ -62,27 +64,6 @@ PRETRAINING_SETUPS = (
     dataclasses.replace(FAST_PATH, name="fast path + XLA jit_compile", jit_compile=True),
     dataclasses.replace(FAST_PATH, name="fast path + mixed_bfloat16", precision="mixed_bfloat16"),
 )
-
-
-class StepTimer(keras.callbacks.Callback):
-    """Wall-clock time at the end of every training batch."""
-
-    def on_train_begin(self, logs=None):
-        self.times = [time.perf_counter()]
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.times.append(time.perf_counter())
-
-
-def _step_seconds(times, warmup_steps):
-    """Mean step time after warm-up, leaving out steps that compiled a new shape.
-
-    With dynamic padding a new batch width compiles once; such a step takes
-    many times the median and says nothing about the steady state.
-    """
-    steps = np.diff(times)[warmup_steps:]
-    kept = steps[steps <= 4 * np.median(steps)]
-    return float(kept.mean()), int(len(steps) - len(kept))
 
 
 def _peak_memory_mib() -> float:
@@ -124,13 +105,13 @@ def _notebook_masked_lm(backbone, jit_compile):
 
 
 def _timed_fit(model, dataset, steps, warmup_steps):
-    """Trains warm-up + timed steps; returns `_step_seconds` of the timed ones."""
+    """Trains warm-up + timed steps; returns `steady_step_seconds` of the timed ones."""
     timer = StepTimer()
     model.fit(
         dataset.repeat(), steps_per_epoch=warmup_steps + steps, epochs=1,
         callbacks=[timer], verbose=0, shuffle=False,
     )
-    return _step_seconds(timer.times, warmup_steps)
+    return steady_step_seconds(timer.times, warmup_steps)
 
 
 def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, warmup_steps):
@@ -163,12 +144,13 @@ def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, s
     """Runs in a child process: ms per classifier step, backbone unfrozen."""
     from minibert.data.pipeline import classification_dataset
     from minibert.models import Backbone, Classifier
-    from minibert.training.finetuning import compile_classifier
+    from minibert.tasks.classification import compile_classifier
+    from minibert.training.optimization import make_optimizer
 
     keras.mixed_precision.set_global_policy(setup.precision)
     keras.utils.set_random_seed(0)
     classifier = Classifier(Backbone(**model_kwargs))
-    compile_classifier(classifier, 1e-4, setup.jit_compile)
+    compile_classifier(classifier, make_optimizer(1e-4), setup.jit_compile)
     dataset = classification_dataset(
         token_ids, labels, batch_size=batch_size, shuffle=True, dynamic_padding=setup.dynamic_padding
     )

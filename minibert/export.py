@@ -16,7 +16,7 @@ import os
 
 import keras
 
-from minibert import files
+from minibert.runs import files
 
 # Beside saved_model.pb: label i's name on line i + 1.
 LABEL_NAMES_FILE = "label_names.txt"

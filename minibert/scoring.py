@@ -11,6 +11,7 @@ and one `probability_<label>` column per class. A row without text keeps its
 columns, with empty predictions, and is reported by its row number.
 """
 
+import contextlib
 import itertools
 import os
 import sys
@@ -20,9 +21,16 @@ import keras
 import numpy as np
 import pandas as pd
 
-from minibert import files
+from minibert.runs import files
 from minibert.data.pipeline import padded_width
-from minibert.data.tables import TABLE_SUFFIXES, require_column, value_to_text
+from minibert.data.tables import (
+    SEPARATORS,
+    TABLE_SUFFIXES,
+    read_delimited,
+    read_json_lines_in_chunks,
+    require_column,
+    value_to_text,
+)
 from minibert.data.tokenizer import PADDING_ID
 from minibert.models.end_to_end import class_probabilities
 
@@ -36,9 +44,9 @@ def score_file(model, input_path, output_path, text_column="text", text_pair_col
 
     Args:
         model: an `EndToEndClassifier` (a run's `end_to_end.keras`).
-        input_path: a .csv, .parquet, .jsonl or .json (one object per line)
-            file, or "-": one text per line on stdin.
-        output_path: a .csv, .parquet or .jsonl file, written whole at the
+        input_path: a .csv, .tsv, .parquet, .jsonl or .json (one object per
+            line) file, or "-": one text per line on stdin.
+        output_path: a .csv, .tsv, .parquet or .jsonl file, written whole at the
             end (never half-written), or "-": CSV on stdout.
         text_column, text_pair_column: the columns to read (a pair model
             needs `text_pair_column`).
@@ -180,10 +188,10 @@ def read_chunks(path, text_column="text", text_pair_column=None, chunk_rows=None
         import pyarrow.parquet as pq
 
         chunks = (batch.to_pandas() for batch in pq.ParquetFile(path).iter_batches(chunk_rows))
-    elif suffix == ".csv":
-        chunks = pd.read_csv(path, chunksize=chunk_rows)
+    elif suffix in SEPARATORS:
+        chunks = read_delimited(path, chunksize=chunk_rows)
     else:
-        chunks = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
+        chunks = read_json_lines_in_chunks(path, chunk_rows)
     for chunk in chunks:
         for column, role, flag in ((text_column, "text", "--text-column"),
                                    (text_pair_column, "text pair", "--text-pair-column")):
@@ -203,29 +211,47 @@ def _stdin_chunks(text_column, chunk_rows):
 
 
 class ChunkWriter:
-    """Appends DataFrames to a .csv, .parquet or .jsonl file, or CSV to stdout ("-").
+    """Appends DataFrames to a .csv, .tsv, .parquet or .jsonl file, or CSV to stdout ("-").
 
     A file is written under a temporary name and renamed into place by
     `close()`, so an interrupted run leaves no half-written output.
     """
 
-    SUFFIXES = (".csv", ".parquet", ".jsonl")
+    SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
 
     def __init__(self, path):
         self.path = path
         self.suffix = ".csv" if path == STDIN else os.path.splitext(str(path))[1].lower()
         if self.suffix not in self.SUFFIXES:
             raise ValueError(f"cannot write {path}: pass a {'/'.join(self.SUFFIXES)} file, or - for stdout")
-        self.temporary = None if path == STDIN else files.temporary_path(path)
         self.parquet = None
         self.started = False
+        self.temporary = None
+        if path != STDIN:
+            with self._refused_writes_named():
+                self.temporary = files.temporary_path(path)
+
+    @contextlib.contextmanager
+    def _refused_writes_named(self):
+        """A write the disk or the folder refuses, as the one line every refused write is."""
+        try:
+            yield
+        except OSError as error:
+            if not files.is_write_failure(error):
+                raise
+            raise files.WriteError(files.write_failure_message(self.path, error)) from error
 
     def write(self, frame: pd.DataFrame) -> None:
+        with self._refused_writes_named():
+            self._write(frame)
+        self.started = True
+
+    def _write(self, frame: pd.DataFrame) -> None:
         if self.path == STDIN:
             frame.to_csv(sys.stdout, index=False, header=not self.started)
-        elif self.suffix == ".csv":
-            frame.to_csv(self.temporary, index=False, header=not self.started,
-                         mode="a" if self.started else "w")
+        elif self.suffix in SEPARATORS:
+            frame.to_csv(self.temporary, sep=SEPARATORS[self.suffix], index=False,
+                         header=not self.started, mode="a" if self.started else "w")
         elif self.suffix == ".jsonl":
             with open(self.temporary, "a" if self.started else "w", encoding="utf-8") as file:
                 frame.to_json(file, orient="records", lines=True, force_ascii=False)
@@ -239,15 +265,15 @@ class ChunkWriter:
             else:  # a later chunk's all-empty column must not change the file's types
                 table = pa.Table.from_pandas(frame, schema=self.parquet.schema, preserve_index=False)
             self.parquet.write_table(table)
-        self.started = True
 
     def close(self) -> None:
         """Moves the finished file into place."""
-        if self.parquet is not None:
-            self.parquet.close()
-        if self.temporary is not None and self.started:
-            files.move_into_place(self.temporary, self.path)
-            self.temporary = None
+        with self._refused_writes_named():
+            if self.parquet is not None:
+                self.parquet.close()
+            if self.temporary is not None and self.started:
+                files.move_into_place(self.temporary, self.path)
+                self.temporary = None
 
     def discard(self) -> None:
         """Removes an unfinished temporary file (after `close`, nothing is left to remove)."""

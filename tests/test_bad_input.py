@@ -1,6 +1,6 @@
 """Bad input, clear answers: each input either works (as documented) or stops in one line.
 
-The catalogue of issue 6, one test (or a few) per input. Inputs already
+The odd-input table of docs/reliability.md, one test (or a few) per input. Inputs already
 covered where they are handled are named here, not tested twice:
   - rows with empty, whitespace-only or missing text, or no label, are
     dropped and counted: tests/data/test_sources.py

@@ -7,11 +7,12 @@ import pytest
 import tensorflow as tf
 
 from minibert.bench import (
-    FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, _step_seconds, run_bench,
+    FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, run_bench,
 )
 from minibert.config import ModelConfig, PretrainConfig, RunConfig, get_preset
 from minibert.data.pipeline import mlm_dataset
 from minibert.data.sources import TextClassificationData
+from minibert.training.callbacks import steady_step_seconds
 
 from conftest import make_reviews
 
@@ -36,7 +37,7 @@ def test_notebook_targets_sit_at_the_masked_positions():
 
 def test_steps_that_compiled_a_new_shape_are_left_out():
     times = np.cumsum([0, 5.0, 0.1, 0.1, 2.0, 0.1, 0.1])  # warm-up, then one compile
-    seconds, left_out = _step_seconds(times, warmup_steps=1)
+    seconds, left_out = steady_step_seconds(times, warmup_steps=1)
     assert seconds == pytest.approx(0.1) and left_out == 1
 
 

@@ -313,11 +313,12 @@ def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(trained_run):
 
 
 def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_path, reviews_csv):
-    from minibert import files, run_folder
+    from minibert import runs
+    from minibert.runs import files
     from minibert.cli import build_parser, load_data
     from minibert.data.sources import load_dataset
 
-    files.write_json(tmp_path / run_folder.CONFIG_FILE, {"seed": 7})
+    files.write_json(tmp_path / runs.CONFIG_FILE, {"seed": 7})
     for command in ("evaluate", "embed"):
         args = build_parser().parse_args([command, str(tmp_path), "--dataset", reviews_csv])
         rows = load_data(args).validation["text"].tolist()
@@ -326,7 +327,8 @@ def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_pa
 
 
 def test_evaluate_and_embed_hold_out_the_groups_the_run_held_out(tmp_path):
-    from minibert import files, run_folder
+    from minibert import runs
+    from minibert.runs import files
     from minibert.cli import build_parser, load_data
     from minibert.data.sources import load_dataset
 
@@ -336,7 +338,7 @@ def test_evaluate_and_embed_hold_out_the_groups_the_run_held_out(tmp_path):
     frame.to_csv(table, index=False)
     run = tmp_path / "run"
     run.mkdir()
-    files.write_json(run / run_folder.CONFIG_FILE, {"seed": 3, "data": {"group_column": "movie"}})
+    files.write_json(run / runs.CONFIG_FILE, {"seed": 3, "data": {"group_column": "movie"}})
     grouped = load_dataset(table, seed=3, group_column="movie").validation["text"].tolist()
     assert grouped != load_dataset(table, seed=3).validation["text"].tolist()
     for command in ("evaluate", "embed"):

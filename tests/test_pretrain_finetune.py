@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from conftest import make_headline_pairs, make_news, make_reviews
-from minibert import run_folder
+from minibert import runs
 from test_cli import minibert
 from test_resume import kill_after_epoch
 
@@ -43,16 +43,16 @@ def backbone_weights(model):
 
 def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
     names = set(os.listdir(pretrained["run"]))
-    assert {run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE,
-            run_folder.HISTORY_FILE, run_folder.CURVES_FILE, run_folder.METRICS_FILE} <= names
-    assert not names & {run_folder.CLASSIFIER_FILE, run_folder.END_TO_END_FILE,
-                        run_folder.CHECKPOINTS_DIR}
-    history = pd.read_csv(pretrained["run"] / run_folder.HISTORY_FILE)
+    assert {runs.CONFIG_FILE, runs.VOCABULARY_FILE, runs.MLM_FILE,
+            runs.HISTORY_FILE, runs.CURVES_FILE, runs.METRICS_FILE} <= names
+    assert not names & {runs.CLASSIFIER_FILE, runs.END_TO_END_FILE,
+                        runs.CHECKPOINTS_DIR}
+    history = pd.read_csv(pretrained["run"] / runs.HISTORY_FILE)
     assert list(history["stage"]) == ["mlm", "mlm"]
     assert "stage classifier" not in pretrained["stdout"]
-    metrics = json.loads((pretrained["run"] / run_folder.METRICS_FILE).read_text())
+    metrics = json.loads((pretrained["run"] / runs.METRICS_FILE).read_text())
     assert set(metrics["stages"]) == {"mlm"}
-    card = (pretrained["run"] / run_folder.MODEL_CARD_FILE).read_text()
+    card = (pretrained["run"] / runs.MODEL_CARD_FILE).read_text()
     assert "| mlm | 2 |" in card and "| `mlm.keras` |" in card and "finetune --from" in card
     assert "end_to_end.keras" not in card and "Validation accuracy" not in card
 
@@ -61,29 +61,29 @@ def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained)
     # The frozen stage alone leaves the backbone as pretraining left it.
     output, result = finetune(pretrained, "frozen_only", "--dataset", str(pretrained["csv"]),
                               "--unfrozen-epochs", "0")
-    masked_lm = keras.models.load_model(pretrained["run"] / run_folder.MLM_FILE)
-    classifier = keras.models.load_model(output / run_folder.CLASSIFIER_FILE)
+    masked_lm = keras.models.load_model(pretrained["run"] / runs.MLM_FILE)
+    classifier = keras.models.load_model(output / runs.CLASSIFIER_FILE)
     for pretrained_weight, weight in zip(backbone_weights(masked_lm), backbone_weights(classifier)):
         np.testing.assert_array_equal(pretrained_weight, weight)
-    assert (output / run_folder.VOCABULARY_FILE).read_text() == (
-        pretrained["run"] / run_folder.VOCABULARY_FILE).read_text()
-    config = json.loads((output / run_folder.CONFIG_FILE).read_text())
+    assert (output / runs.VOCABULARY_FILE).read_text() == (
+        pretrained["run"] / runs.VOCABULARY_FILE).read_text()
+    config = json.loads((output / runs.CONFIG_FILE).read_text())
     assert config["pretrained_run"]["path"] == os.path.normpath(pretrained["run"])
     assert config["pretrained_run"]["random_init"] is False
     assert config["model"] == json.loads(
-        (pretrained["run"] / run_folder.CONFIG_FILE).read_text())["model"]
+        (pretrained["run"] / runs.CONFIG_FILE).read_text())["model"]
     assert "warning" not in result.stdout  # the same data, split the same way
-    card = (output / run_folder.MODEL_CARD_FILE).read_text()
+    card = (output / runs.MODEL_CARD_FILE).read_text()
     assert f"- backbone: pretrained in `{os.path.normpath(pretrained['run'])}`" in card
-    assert not (output / run_folder.MLM_FILE).exists()
+    assert not (output / runs.MLM_FILE).exists()
 
 
 def test_finetune_with_random_init_starts_from_fresh_weights_of_the_same_shape(pretrained):
     output, result = finetune(pretrained, "random", "--dataset", str(pretrained["csv"]),
                               "--unfrozen-epochs", "0", "--random-init")
     assert "random weights" in result.stdout
-    masked_lm = keras.models.load_model(pretrained["run"] / run_folder.MLM_FILE)
-    classifier = keras.models.load_model(output / run_folder.CLASSIFIER_FILE)
+    masked_lm = keras.models.load_model(pretrained["run"] / runs.MLM_FILE)
+    classifier = keras.models.load_model(output / runs.CLASSIFIER_FILE)
     pairs = list(zip(backbone_weights(masked_lm), backbone_weights(classifier)))
     assert all(a.shape == b.shape for a, b in pairs)
     assert not all(np.array_equal(a, b) for a, b in pairs)
@@ -110,12 +110,12 @@ def test_one_pretrained_run_serves_a_second_task_with_other_classes(pretrained):
         "--label-column", "sentiment", "--frozen-epochs", "2", "--unfrozen-epochs", "2",
         "--unfrozen-learning-rate", "1e-2",
     )
-    metrics = json.loads((output / run_folder.METRICS_FILE).read_text())
+    metrics = json.loads((output / runs.METRICS_FILE).read_text())
     assert metrics["validation"]["accuracy"] > 0.5  # three classes: chance is 1/3
-    model = keras.models.load_model(output / run_folder.END_TO_END_FILE)
+    model = keras.models.load_model(output / runs.END_TO_END_FILE)
     assert sorted(model.label_names) == ["negative", "neutral", "positive"]
     assert model.predict(["the movie was good and great"], verbose=0).shape == (1, 3)
-    assert set(pd.read_csv(output / run_folder.HISTORY_FILE)["stage"]) == {"frozen", "unfrozen"}
+    assert set(pd.read_csv(output / runs.HISTORY_FILE)["stage"]) == {"frozen", "unfrozen"}
 
 
 def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pretrained):
@@ -143,10 +143,10 @@ def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
     elif case in ("no_mlm", "unfinished"):
         source = tmp_path / "run"
         source.mkdir()
-        for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE):
+        for name in (runs.CONFIG_FILE, runs.VOCABULARY_FILE):
             (source / name).write_bytes((pretrained["run"] / name).read_bytes())
         if case == "unfinished":
-            (source / run_folder.CHECKPOINTS_DIR).mkdir()
+            (source / runs.CHECKPOINTS_DIR).mkdir()
     elif case == "packed":  # the backbone has no segment embeddings
         dataset = str(tmp_path / "pairs.csv")
         make_headline_pairs(40).to_csv(dataset, index=False)
@@ -183,9 +183,9 @@ def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming the unfinished run" in resumed.stdout
-    history = pd.read_csv(output / run_folder.HISTORY_FILE)
+    history = pd.read_csv(output / runs.HISTORY_FILE)
     assert list(history[history["stage"] == "frozen"]["epoch"]) == [1, 2, 3]
-    assert not (output / run_folder.CHECKPOINTS_DIR).exists()
+    assert not (output / runs.CHECKPOINTS_DIR).exists()
 
 
 def test_pretrain_on_a_streamed_corpus_alone_needs_no_data_set(tmp_path):
@@ -197,8 +197,8 @@ def test_pretrain_on_a_streamed_corpus_alone_needs_no_data_set(tmp_path):
     lines = result.stdout.splitlines()
     assert any(line.startswith("pretraining corpus") for line in lines)
     assert not any(line.startswith("data ") for line in lines)
-    assert (run / run_folder.MLM_FILE).exists()
-    config = json.loads((run / run_folder.CONFIG_FILE).read_text())
+    assert (run / runs.MLM_FILE).exists()
+    config = json.loads((run / runs.CONFIG_FILE).read_text())
     assert config["data"] is None and config["pretrain"]["corpus"] == str(corpus)
     # No data set: no validation reviews to score the masked LM on.
-    assert "val_loss" not in pd.read_csv(run / run_folder.HISTORY_FILE).columns
+    assert "val_loss" not in pd.read_csv(run / runs.HISTORY_FILE).columns

@@ -1,4 +1,7 @@
-"""The pretraining levers of issue 15: each does what it says, saves, and refuses bad values."""
+"""The pretraining levers (BERT's init, no dropout, unigram bias, windows, a gated feed-forward).
+
+Each does what it says, saves, and refuses bad values.
+"""
 
 import dataclasses
 

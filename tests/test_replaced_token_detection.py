@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minibert import run_folder
+from minibert import runs
 from minibert.cli import build_parser, config_from_args, main
 from minibert.models import Backbone, ReplacedTokenDetector
 from minibert.training import run
@@ -41,7 +41,7 @@ def electra_run(tmp_path_factory):
 
 def test_electra_pretraining_learns_to_spot_replaced_tokens(electra_run):
     folder, metrics = electra_run
-    history = pd.read_csv(folder / run_folder.HISTORY_FILE)
+    history = pd.read_csv(folder / runs.HISTORY_FILE)
     mlm = history[history["stage"] == "mlm"]
     assert mlm["loss"].iloc[-1] < mlm["loss"].iloc[0]
     assert mlm["rtd_loss"].iloc[-1] < mlm["rtd_loss"].iloc[0]
@@ -53,14 +53,14 @@ def test_electra_pretraining_learns_to_spot_replaced_tokens(electra_run):
 
 def test_an_electra_mlm_keras_reloads_without_custom_objects_and_predicts_the_same(electra_run):
     folder, _ = electra_run
-    model = keras.models.load_model(folder / run_folder.MLM_FILE)
+    model = keras.models.load_model(folder / runs.MLM_FILE)
     assert isinstance(model, ReplacedTokenDetector)
     inputs = {"token_ids": np.array([[3, 10, 2, 12, 4, 0]], "int32"),
               "mask_positions": np.array([[2]], "int32")}
-    again = keras.models.load_model(folder / run_folder.MLM_FILE)
+    again = keras.models.load_model(folder / runs.MLM_FILE)
     np.testing.assert_allclose(model.predict(inputs, verbose=0), again.predict(inputs, verbose=0))
     # Its backbone is the discriminator the classifier was fine-tuned from.
-    classifier = keras.models.load_model(folder / run_folder.CLASSIFIER_FROZEN_FILE)
+    classifier = keras.models.load_model(folder / runs.CLASSIFIER_FROZEN_FILE)
     token_ids = inputs["token_ids"]
     np.testing.assert_allclose(model.backbone.predict(token_ids, verbose=0),
                                classifier.backbone.predict(token_ids, verbose=0), atol=1e-6)

@@ -1,6 +1,7 @@
 """Killing `python -m minibert train` and running the same command again resumes the run."""
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -9,8 +10,9 @@ import pandas as pd
 import pytest
 
 from conftest import make_reviews
-from minibert import files, run_folder
-from minibert.run_lock import LOCK_FILE
+from minibert import runs
+from minibert.runs import files
+from minibert.runs.lock import LOCK_FILE
 
 
 def wait_for_epoch(process, metadata_path, epoch, timeout=600):
@@ -58,7 +60,7 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
         *flags,
     ]
     kill_after_epoch(command, run / "checkpoints" / "mlm" / "training_metadata.json")
-    assert not (run / run_folder.METRICS_FILE).exists()
+    assert not (run / runs.METRICS_FILE).exists()
 
     resumed = subprocess.run(command, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
@@ -67,7 +69,7 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     assert "taking over the lock of process" in resumed.stdout and "no longer running" in resumed.stdout
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
 
-    history = pd.read_csv(run / run_folder.HISTORY_FILE)
+    history = pd.read_csv(run / runs.HISTORY_FILE)
     mlm = history[history["stage"] == "mlm"]
     assert list(mlm["epoch"]) == [1, 2, 3]  # every epoch once, the killed run's first
     # Weights and optimizer state were restored: the resumed epochs' loss
@@ -77,33 +79,73 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     stages = ["mlm", "frozen", "unfrozen"] if command_name == "train" else ["mlm"]
     assert list(history["stage"].unique()) == stages
     # The points within epochs too: the killed run's first epoch once, then the rerun's.
-    steps = pd.read_csv(run / run_folder.STEPS_FILE)
+    steps = pd.read_csv(run / runs.STEPS_FILE)
     mlm_steps = steps[steps["stage"] == "mlm"]["epoch"]
     assert mlm_steps.is_monotonic_increasing and mlm_steps.is_unique and mlm_steps.max() == 3
-    assert (run / run_folder.METRICS_FILE).exists()
-    assert not (run / run_folder.CHECKPOINTS_DIR).exists()
+    assert (run / runs.METRICS_FILE).exists()
+    assert not (run / runs.CHECKPOINTS_DIR).exists()
     assert not (run / LOCK_FILE).exists()  # let go of when the run ended
+
+
+def _prepare(run, request, overwrite=False) -> bool:
+    """Whether a command of `request` would resume the run in `run`."""
+    with runs.RunFolder(run).writing(request, overwrite) as resuming:
+        return resuming
+
+
+@pytest.mark.slow
+def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
+    # What `docker stop`, Kubernetes and Slurm send: treated as Ctrl-C, with SIGTERM's status.
+    csv = tmp_path / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
+        "--output", str(run), "--mlm-epochs", "3",
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 1)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, stdout + stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "terminated (SIGTERM): run the same command again to resume"
+    )
+    assert "Traceback" not in stderr
+    assert not (run / runs.METRICS_FILE).exists()
+    assert not (run / LOCK_FILE).exists()  # let go of on the way out, not left to take over
+
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    assert "taking over the lock" not in resumed.stdout
+    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    assert (run / runs.METRICS_FILE).exists()
 
 
 def test_an_unfinished_run_with_other_settings_is_not_resumed(tmp_path):
     run = tmp_path / "run"
-    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is False
-    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is True
+    assert _prepare(run, {"epochs": 4}) is False
+    assert _prepare(run, {"epochs": 4}) is True
     with pytest.raises(FileExistsError, match="unfinished run with other settings"):
-        run_folder.prepare_run_folder(run, {"epochs": 5})
-    assert run_folder.prepare_run_folder(run, {"epochs": 5}, overwrite=True) is False
+        _prepare(run, {"epochs": 5})
+    assert _prepare(run, {"epochs": 5}, overwrite=True) is False
 
 
 def test_a_finished_run_is_neither_resumed_nor_overwritten(tmp_path):
     run = tmp_path / "run"
-    run_folder.prepare_run_folder(run, {"epochs": 4})
-    files.write_json(run / run_folder.METRICS_FILE, {})
+    _prepare(run, {"epochs": 4})
+    files.write_json(run / runs.METRICS_FILE, {})
     with pytest.raises(FileExistsError, match="already exists"):
-        run_folder.prepare_run_folder(run, {"epochs": 4})
+        _prepare(run, {"epochs": 4})
     # Overwritten, it is an unfinished run again: a kill now leaves it resumable.
-    assert run_folder.prepare_run_folder(run, {"epochs": 4}, overwrite=True) is False
-    assert not (run / run_folder.METRICS_FILE).exists()
-    assert run_folder.prepare_run_folder(run, {"epochs": 4}) is True
+    assert _prepare(run, {"epochs": 4}, overwrite=True) is False
+    assert not (run / runs.METRICS_FILE).exists()
+    assert _prepare(run, {"epochs": 4}) is True
 
 
 def test_a_model_fitted_again_after_a_restored_stage_trains_every_epoch_of_the_next(tmp_path):

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 
 from conftest import make_reviews
-from minibert import files, run_folder
-from minibert.run_lock import LOCK_FILE, RunFolderLocked, lock_holder, run_folder_lock
+from minibert import runs
+from minibert.runs import files
+from minibert.runs.lock import LOCK_FILE, RunFolderLocked, lock_holder, run_folder_lock
 from test_cli import minibert
 
 HOLD = """
 import sys, time
-from minibert.run_lock import run_folder_lock
+from minibert.runs.lock import run_folder_lock
 with run_folder_lock(sys.argv[1]):
     print("held", flush=True)
     time.sleep(120)
@@ -101,13 +102,13 @@ def disk_full_at(name, monkeypatch):
 def test_a_full_disk_ends_in_one_line_and_the_rerun_finishes_every_epoch_once(
         reviews, tmp_path, monkeypatch):
     run = tmp_path / "run"
-    disk_full_at(run_folder.MLM_FILE, monkeypatch)
+    disk_full_at(runs.MLM_FILE, monkeypatch)
     failed = train(reviews, run)
     assert failed.returncode == 2
     assert failed.stderr == (f"error: could not write {run}/mlm.keras: No space left on device; "
                              "free space or choose --output\n")
     # What was written before stays whole, and no half-written file is left.
-    assert files.read_json(run / run_folder.CONFIG_FILE)["model"]["sequence_length"] == 32
+    assert files.read_json(run / runs.CONFIG_FILE)["model"]["sequence_length"] == 32
     assert not [name for name in os.listdir(run) if name.startswith(".tmp-")]
     # A reader is told the run stopped, not that a file is missing.
     predicted = minibert("predict", str(run), "a wonderful film", check=False)
@@ -117,7 +118,7 @@ def test_a_full_disk_ends_in_one_line_and_the_rerun_finishes_every_epoch_once(
     resumed = train(reviews, run)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert "resuming the unfinished run" in resumed.stdout
-    history = pd.read_csv(run / run_folder.HISTORY_FILE)
+    history = pd.read_csv(run / runs.HISTORY_FILE)
     assert list(zip(history["stage"], history["epoch"])) == [
         ("mlm", 1), ("mlm", 2), ("frozen", 1), ("unfrozen", 1)]
 
@@ -137,7 +138,7 @@ def test_a_write_inside_keras_that_the_disk_refuses_is_one_line_too(reviews, tmp
 
 def test_too_little_free_space_is_found_before_pretraining(reviews, tmp_path, monkeypatch):
     full = shutil._ntuple_diskusage(2**30, 2**30, 0)
-    monkeypatch.setattr(run_folder.shutil, "disk_usage", lambda path: full)
+    monkeypatch.setattr(runs.folder.shutil, "disk_usage", lambda path: full)
     failed = train(reviews, tmp_path / "run")
     assert failed.returncode == 2 and failed.stderr.count("\n") == 1
     assert "0.0 MiB free on its disk" in failed.stderr and "free space or choose --output" in failed.stderr
@@ -169,8 +170,15 @@ def test_an_output_that_is_a_file_is_refused_in_one_line(reviews, tmp_path):
                              "a file is in the way; move it or choose --output\n")
 
 
+def test_an_output_where_no_folder_can_be_made_is_refused_in_one_line(reviews):
+    failed = train(reviews, "/proc/nope/run")
+    assert failed.returncode == 2
+    assert failed.stderr == ("error: could not write /proc/nope/run: No such file or directory; "
+                             "a folder on its path is missing or cannot be made; choose --output\n")
+
+
 def test_a_reader_of_a_run_still_training_says_so(tmp_path):
-    (tmp_path / run_folder.CHECKPOINTS_DIR).mkdir()
+    (tmp_path / runs.CHECKPOINTS_DIR).mkdir()
     with run_folder_lock(tmp_path):
         results = [minibert("fill-mask", str(tmp_path), "the [mask] was great", check=False),
                    minibert("plot", str(tmp_path), check=False)]

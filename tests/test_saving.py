@@ -9,7 +9,8 @@ import keras
 import numpy as np
 import pytest
 
-from minibert import files, run_folder
+from minibert import runs
+from minibert.runs import files
 from minibert.cli import main
 from minibert.models import Backbone, Classifier
 
@@ -17,7 +18,8 @@ from minibert.models import Backbone, Classifier
 # says which version it is writing; the test kills it in the middle of one.
 SAVE_FOREVER = """
 import sys, numpy as np
-from minibert import files, run_folder
+from minibert import runs
+from minibert.runs import files
 from minibert.models import Backbone, Classifier
 path = sys.argv[1]
 # A 20,000-word embedding makes each save take long enough to be caught in.
@@ -62,7 +64,7 @@ def test_a_kill_during_a_save_leaves_the_previous_model_intact(tmp_path):
     if not any(_kill_in_the_middle_of_the_third_save(path) for _ in range(5)):
         pytest.fail("never caught the process in the middle of a save")
 
-    model = run_folder.load_model_file(path)
+    model = runs.load_model_file(path)
     versions = {float(np.ravel(weight)[0]) for weight in model.get_weights()}
     # Every weight of the last complete save, version 2: not a mix, not a cut-off file.
     assert versions == {2.0}
@@ -71,7 +73,7 @@ def test_a_kill_during_a_save_leaves_the_previous_model_intact(tmp_path):
 @pytest.fixture
 def run_with_model(tmp_path):
     """A folder holding a good classifier.keras, and that file's bytes."""
-    path = tmp_path / run_folder.CLASSIFIER_FILE
+    path = tmp_path / runs.CLASSIFIER_FILE
     files.save_model(_small_classifier(), path)
     return tmp_path, path.read_bytes()
 
@@ -87,23 +89,23 @@ def run_with_model(tmp_path):
 )
 def test_a_damaged_model_file_fails_in_one_line_naming_it(run_with_model, damage, expected):
     folder, good = run_with_model
-    (folder / run_folder.CLASSIFIER_FILE).write_bytes(damage(good))
+    (folder / runs.CLASSIFIER_FILE).write_bytes(damage(good))
     with pytest.raises(ValueError, match=expected) as error:
-        run_folder.load_run_model(folder, run_folder.CLASSIFIER_FILE)
-    assert run_folder.CLASSIFIER_FILE in str(error.value) and "\n" not in str(error.value)
+        runs.RunFolder(folder).load_model(runs.CLASSIFIER_FILE)
+    assert runs.CLASSIFIER_FILE in str(error.value) and "\n" not in str(error.value)
 
 
 def test_another_kind_of_keras_model_is_named_as_such(run_with_model):
     folder, _ = run_with_model
     dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    dense.save(folder / run_folder.END_TO_END_FILE)
+    dense.save(folder / runs.END_TO_END_FILE)
     with pytest.raises(ValueError, match=r"holds a Sequential, not a minibert EndToEndClassifier"):
-        run_folder.load_run_model(folder, run_folder.END_TO_END_FILE)
+        runs.RunFolder(folder).load_model(runs.END_TO_END_FILE)
 
 
 def test_the_cli_reports_a_damaged_model_as_one_error_line(run_with_model, capsys):
     folder, good = run_with_model
-    (folder / run_folder.END_TO_END_FILE).write_bytes(good[:100])
+    (folder / runs.END_TO_END_FILE).write_bytes(good[:100])
     assert main(["predict", str(folder), "a good film"]) == 2
     error = capsys.readouterr().err
     assert error.startswith("error: ") and error.count("\n") == 1
@@ -111,7 +113,7 @@ def test_the_cli_reports_a_damaged_model_as_one_error_line(run_with_model, capsy
 
 
 def test_a_damaged_json_file_is_named(tmp_path):
-    path = tmp_path / run_folder.CONFIG_FILE
+    path = tmp_path / runs.CONFIG_FILE
     path.write_text('{"model": {', encoding="utf-8")
     with pytest.raises(ValueError, match=r"config\.json is not valid JSON"):
         files.read_json(path)

@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 
 from conftest import make_headline_pairs, make_reviews
-from minibert import run_folder, scoring
+from minibert import runs, scoring
+from minibert.runs import files
 from minibert.models.end_to_end import class_probabilities
 from test_cli import minibert
 
@@ -31,7 +32,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def model(run):
-    return keras.models.load_model(run / run_folder.END_TO_END_FILE)
+    return keras.models.load_model(run / runs.END_TO_END_FILE)
 
 
 def reviews_to_score(num_rows=50) -> pd.DataFrame:
@@ -89,6 +90,42 @@ def test_predict_input_reads_and_writes_in_chunks(model, tmp_path, monkeypatch):
                                expected_probabilities(model, frame["review"]), atol=1e-5)
 
 
+def test_a_tsv_is_read_and_written_as_a_csv_with_tabs(tmp_path):
+    frame = reviews_to_score(23)
+    frame.loc[0, "review"] = 'a "quoted", comma\ttabbed review'
+    frame.to_csv(tmp_path / "in.tsv", sep="\t", index=False)
+    chunks = list(scoring.read_chunks(tmp_path / "in.tsv", "review", chunk_rows=10))
+    assert [len(chunk) for chunk in chunks] == [10, 10, 3]
+    writer = scoring.ChunkWriter(tmp_path / "out.tsv")
+    for chunk in chunks:
+        writer.write(chunk)
+    writer.close()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "out.tsv", sep="\t"), frame)
+
+
+def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
+    source = tmp_path / "reviews.jsonl"
+    lines = [json.dumps({"text": f"review {index}"}) for index in range(400)]
+    lines[299] = '{"text": "review 299}'
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^{source} line 300 is not valid JSON \(Unterminated"):
+        list(scoring.read_chunks(source, chunk_rows=100))  # the bad line is in the third chunk
+
+
+@pytest.mark.parametrize("output", ["/proc/nope/out.csv", "{tmp_path}/no/such/folder/out.csv",
+                                    "{tmp_path}/a_file/out.csv"])
+def test_an_output_that_cannot_be_written_is_one_line_with_the_way_out(tmp_path, output):
+    (tmp_path / "a_file").write_text("")
+    output = output.format(tmp_path=tmp_path)
+    with pytest.raises(files.WriteError) as raised:
+        scoring.ChunkWriter(output)
+    assert str(raised.value) in (
+        f"could not write {output}: No such file or directory; a folder on its path is missing "
+        "or cannot be made; choose --output",
+        f"could not write {output}: Not a directory; a path above it is a file; choose --output",
+    )
+
+
 def test_rows_without_text_are_reported_by_number_not_fatal(run, tmp_path):
     source = tmp_path / "in.csv"
     pd.DataFrame({"text": ["a good film", None, "awful", "bad plot"]}).to_csv(source, index=False)
@@ -130,7 +167,7 @@ def test_predict_input_refuses_bad_input_in_one_line(run, tmp_path, case):
 def test_end_to_end_model_is_saved_without_optimizer_state(run):
     import h5py
 
-    with zipfile.ZipFile(run / run_folder.END_TO_END_FILE) as archive:
+    with zipfile.ZipFile(run / runs.END_TO_END_FILE) as archive:
         with archive.open("model.weights.h5") as weights, h5py.File(io.BytesIO(weights.read())) as h5:
             names = []
             h5.visit(names.append)
@@ -191,7 +228,7 @@ def test_a_pair_model_exports_with_two_string_inputs(tmp_path):
     minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(output),
              "--text-column", "headline", "--text-pair-column", "other_headline",
              "--label-column", "relation", "--mlm-epochs", "1")
-    model = keras.models.load_model(output / run_folder.END_TO_END_FILE)
+    model = keras.models.load_model(output / runs.END_TO_END_FILE)
     directory = tmp_path / "exported"
     minibert("export", str(output), "--output", str(directory))
     firsts, seconds = ["market shares profit", "space research"], ["bank trade", "goal season team"]

@@ -370,7 +370,7 @@ def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_
 def test_estimating_fine_tuning_leaves_the_backbone_as_it_was():
     from minibert.models import Backbone
     from minibert.training.budget import estimate_finetuning_seconds
-    from minibert.training.finetuning import classifier_inputs
+    from minibert.tasks.classification import classifier_inputs
     from minibert.data.tokenizer import build_vectorizer
 
     data = tiny_data()
@@ -379,7 +379,7 @@ def test_estimating_fine_tuning_leaves_the_backbone_as_it_was():
     before = [weight.copy() for weight in backbone.get_weights()]
     train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
     validation = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
-    seconds = estimate_finetuning_seconds(backbone, train, validation, 2, tiny_config())
+    seconds = estimate_finetuning_seconds(backbone, train, validation, data, tiny_config())
     assert seconds > 0 and backbone.trainable
     for old, new in zip(before, backbone.get_weights()):
         np.testing.assert_array_equal(old, new)

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from minibert import files, run_folder
+from minibert import runs
+from minibert.runs import files
 from minibert.data.tokenizer import MASK_ID, SPECIAL_TOKENS, UNKNOWN_ID, build_vectorizer, vectorize
 from minibert.data.word_piece import WordPieceVectorizer, build_word_piece_vectorizer
 from minibert.training import run
@@ -55,16 +56,16 @@ def test_a_wordpiece_run_learns_saves_and_reloads_without_custom_objects(tmp_pat
     )
     output = tmp_path / "run"
     metrics = run(tiny_data(), config, str(output), verbose=0)
-    assert files.read_json(output / run_folder.CONFIG_FILE)["tokenizer"] == "wordpiece"
-    vocabulary = (output / run_folder.VOCABULARY_FILE).read_text().split("\n")
+    assert files.read_json(output / runs.CONFIG_FILE)["tokenizer"] == "wordpiece"
+    vocabulary = (output / runs.VOCABULARY_FILE).read_text().split("\n")
     assert any(token.startswith("##") for token in vocabulary)
-    history = pd.read_csv(output / run_folder.HISTORY_FILE)
+    history = pd.read_csv(output / runs.HISTORY_FILE)
     mlm_loss = history[history["stage"] == "mlm"]["loss"].to_numpy()
     assert mlm_loss[-1] < mlm_loss[0]
     assert metrics["stages"]["unfrozen"]["val_accuracy"] >= 0.8  # three words give the label away
 
     texts = ["a superb and wonderful film", "a dull boring plot, the worst", "superbness"]
-    model = keras.models.load_model(output / run_folder.END_TO_END_FILE)
+    model = keras.models.load_model(output / runs.END_TO_END_FILE)
     assert isinstance(model.vectorizer, WordPieceVectorizer)
     probabilities = model.predict(np.array(texts), verbose=0)
     assert probabilities[0, 0] > 0.5 > probabilities[1, 0]  # one sigmoid column: P(positive)

@@ -13,7 +13,7 @@ import sys
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.start_up_lines import quiet_tensorflow_start
-from minibert.files import is_write_failure, write_failure_message
+from minibert.cli.termination import Terminated, sigterm_raises_terminated
 
 
 def main(argv=None) -> int:
@@ -22,17 +22,24 @@ def main(argv=None) -> int:
         commands = _import_commands()
     # Input problems end in one line naming the problem and the fix, not a traceback.
     try:
-        commands.COMMANDS[args.command](args)
+        with sigterm_raises_terminated():
+            commands.COMMANDS[args.command](args)
     except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
+        # minibert.runs imports TensorFlow: --help must not wait for it.
+        from minibert.runs.files import is_write_failure, write_failure_message
+
         # A write outside minibert's own (Keras' checkpoints, TensorBoard's
         # events) that the disk refused: one line too. Any other OSError is a bug.
         if not is_write_failure(error):
             raise
         print(f"error: {write_failure_message(error.filename or 'a file', error)}", file=sys.stderr)
         return 2
+    except Terminated:  # docker stop, Kubernetes, Slurm: 128 + 15, as if SIGTERM had ended it
+        print("terminated (SIGTERM): run the same command again to resume", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

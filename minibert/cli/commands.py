@@ -3,9 +3,8 @@
 import datetime
 import os
 
-from minibert import files, run_folder
 from minibert.cli.run_flags import config_from_args
-from minibert.config import RunConfig, get_preset
+from minibert.config import get_preset
 
 
 def load_data(args, seed=None):
@@ -17,16 +16,18 @@ def load_data(args, seed=None):
     default seed's (training rows, mostly). A --group-column given here wins
     over the run's.
     """
+    from minibert import runs
     from minibert.data.sources import load_dataset
 
     seed = seed if seed is not None else getattr(args, "seed", None)
     group_column = args.group_column
     run = getattr(args, "run", None)
-    if run is not None and os.path.isfile(os.path.join(run, run_folder.CONFIG_FILE)):
-        recorded = files.read_json(os.path.join(run, run_folder.CONFIG_FILE))
-        seed = recorded.get("seed", seed)
-        if group_column is None:
-            group_column = (recorded.get("data") or {}).get("group_column")
+    if run is not None and os.path.isfile(os.path.join(run, runs.CONFIG_FILE)):
+        values = runs.RunFolder(run).read_json(runs.CONFIG_FILE)
+        seed = values.get("seed", seed)
+        recorded = runs.DataSummary.from_dict(values.get("data"))
+        if group_column is None and recorded is not None:
+            group_column = recorded.group_column
     return load_dataset(
         args.dataset,
         data_dir=args.data_dir,
@@ -80,11 +81,10 @@ def command_pretrain(args):
 
 def command_finetune(args):
     from minibert.training import finetune_run
-    from minibert.training.recipe import read_pretrained_run
+    from minibert.training.recipe import pretrained_run
 
     # RUN first: a missing or unfinished run fails before the data set is read.
-    pretrained, _, _ = read_pretrained_run(args.from_run)
-    config = config_from_args(args, base=pretrained)
+    config = config_from_args(args, base=pretrained_run(args.from_run).read_config())
     data = load_data(args, seed=config.seed)
     output = args.output or _default_output(data.name, "finetune")
     finetune_run(data, args.from_run, output, config=config, random_init=args.random_init,
@@ -92,25 +92,19 @@ def command_finetune(args):
 
 
 def command_predict(args):
+    from minibert import runs
+    from minibert.tasks import get_task
+
     if bool(args.texts) == (args.input is not None):
         raise ValueError("predict takes texts on the command line or --input FILE, one of the two")
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    folder = runs.RunFolder(args.run)
+    task = get_task(folder.read_task())
+    model = folder.load_model(runs.END_TO_END_FILE, task.model_classes[1])
     if args.input is not None:
         _predict_file(model, args)
         return
-    texts = args.texts
-    if model.pairs or args.text_pairs:
-        if not model.pairs:
-            raise ValueError(f"{args.run} classifies single texts; drop --text-pair")
-        if len(args.text_pairs or ()) != len(texts):
-            raise ValueError(
-                f"a pair model needs one --text-pair per text: {len(texts)} texts, "
-                f"{len(args.text_pairs or ())} --text-pair"
-            )
-        texts = list(zip(texts, args.text_pairs))
-    for text, (label, confidence) in zip(texts, model.predict_labels(texts)):
-        shown = " ||| ".join(text) if model.pairs else text
-        print(f"{label}\t{confidence:.4f}\t{shown}")
+    for line in task.predict(model, args.texts, args.text_pairs):
+        print(line)
 
 
 def _predict_file(model, args):
@@ -133,9 +127,10 @@ def _predict_file(model, args):
 
 
 def command_export(args):
+    from minibert import runs
     from minibert.export import export_saved_model
 
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     directory = export_saved_model(model, args.output)
     print(f"SavedModel written to {directory}: serve(texts) -> probabilities of "
           f"{', '.join(model.label_names)}")
@@ -144,10 +139,11 @@ def command_export(args):
 def command_evaluate(args):
     import keras
 
+    from minibert import runs
     from minibert.data.labels import align_labels
     from minibert.inspection.metrics import classification_report, format_report
 
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     frame = _split_rows(data, args.split)
     if model.pairs and not data.has_pairs:
@@ -167,13 +163,10 @@ def command_evaluate(args):
 
 def _masked_lm_and_vectorizer(run):
     """A run's masked language model and a vectorizer of its vocabulary."""
-    from minibert.data.tokenizer import load_vocabulary
-    from minibert.data.vectorizers import run_vectorizer
+    from minibert import runs
 
-    masked_lm = run_folder.load_run_model(run, run_folder.MLM_FILE)
-    config = RunConfig.from_dict(files.read_json(os.path.join(run, run_folder.CONFIG_FILE)))
-    vocabulary = load_vocabulary(os.path.join(run, run_folder.VOCABULARY_FILE))
-    return masked_lm, run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
+    folder = runs.RunFolder(run)
+    return folder.load_model(runs.MLM_FILE), folder.vectorizer()
 
 
 def command_fill_mask(args):
@@ -198,28 +191,31 @@ def command_nsp(args):
 
 
 def command_plot(args):
+    from minibert import runs
     from minibert.inspection.plots import plot_curves
 
-    output = args.output or os.path.join(args.run, run_folder.CURVES_FILE)
-    history = os.path.join(args.run, run_folder.HISTORY_FILE)
-    reason = None if os.path.isfile(history) else run_folder.unfinished_reason(args.run)
+    output = args.output or os.path.join(args.run, runs.CURVES_FILE)
+    history = os.path.join(args.run, runs.HISTORY_FILE)
+    reason = None if os.path.isfile(history) else runs.RunFolder(args.run).unfinished_reason()
     if reason:
         raise FileNotFoundError(reason)
     print(f"curves written to {plot_curves(history, output)}")
 
 
 def command_embed(args):
+    from minibert import runs
     from minibert.data.labels import align_labels
     from minibert.inspection.embeddings import embedding_table
     from minibert.inspection.plots import plot_embeddings
+    from minibert.runs import files
 
-    model = run_folder.load_run_model(args.run, run_folder.END_TO_END_FILE)
+    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     rows = _split_rows(data, args.split)
     # Colour by the model's label names, matched as `evaluate` matches them.
     rows = rows.assign(label=align_labels(rows["label"].to_numpy(), data.label_names, model.label_names))
     table, axis_names = embedding_table(model, rows, args.method, args.max_rows)
-    picture = args.output or os.path.join(args.run, run_folder.EMBEDDINGS_PLOT_FILE)
+    picture = args.output or os.path.join(args.run, runs.EMBEDDINGS_PLOT_FILE)
     table_path = os.path.splitext(picture)[0] + ".csv"
     files.write_text(table_path, table.to_csv(index=False))
     print(f"{len(table)} {args.split} rows of {data.name}, {args.method}: coordinates in {table_path}")
@@ -233,6 +229,7 @@ def command_embed(args):
 
 def command_bench(args):
     from minibert.bench import bench_preset, run_bench
+    from minibert.runs import files
 
     data, config = load_data(args), get_preset(args.preset)
     results = {}

@@ -1,4 +1,4 @@
-"""Pretraining text streamed from parquet, CSV or JSONL shards, never held in memory.
+"""Pretraining text streamed from parquet, CSV, TSV or JSONL shards, never held in memory.
 
 For corpora larger than memory (Amazon polarity has 3.6 million reviews): the
 masked LM reads its text shard by shard through tf.data, the vocabulary is
@@ -18,14 +18,21 @@ import itertools
 import os
 
 import keras
-import pandas as pd
 import pyarrow.parquet as pq
 import tensorflow as tf
 
-from minibert.data.pipeline import PAD_TO_MULTIPLE, mask_batch
-from minibert.data.tables import value_to_text
+from minibert.data.pipeline import (
+    PAD_TO_MULTIPLE, mask_batch, pad_batches, process_share, to_batch_width,
+)
+from minibert.data.tables import (
+    SEPARATORS,
+    TABLE_SUFFIXES,
+    read_delimited,
+    read_json_lines_in_chunks,
+    value_to_text,
+)
 
-CORPUS_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
+CORPUS_SUFFIXES = TABLE_SUFFIXES
 # Rows read from a shard at a time.
 _CHUNK_ROWS = 10_000
 # Texts vectorized together, and the shuffle buffer (texts, about 15 MB of reviews).
@@ -34,7 +41,7 @@ SHUFFLE_BUFFER = 10_000
 
 
 def corpus_files(path) -> list[str]:
-    """The shards of a corpus: `path` itself, or the parquet/CSV/JSONL files in that folder."""
+    """The shards of a corpus: `path` itself, or the parquet/CSV/TSV/JSONL files in that folder."""
     if os.path.isfile(path):
         files = [path]
     elif os.path.isdir(path):
@@ -56,15 +63,14 @@ def _chunks(file, text_column):
         for batch in shard.iter_batches(batch_size=_CHUNK_ROWS, columns=[text_column]):
             yield batch.column(0).to_pylist()
         return
-    if file.endswith(".csv"):
-        reader = pd.read_csv(file, chunksize=_CHUNK_ROWS, usecols=[text_column])
-    else:
-        reader = pd.read_json(file, lines=True, chunksize=_CHUNK_ROWS, dtype=False)
-    with reader:
-        for frame in reader:
-            if text_column not in frame:
-                raise ValueError(f"no {text_column!r} column in {file}; columns are {list(frame)}")
-            yield frame[text_column].tolist()
+    if os.path.splitext(file)[1] in SEPARATORS:
+        with read_delimited(file, chunksize=_CHUNK_ROWS, usecols=[text_column]) as reader:
+            yield from (frame[text_column].tolist() for frame in reader)
+        return
+    for frame in read_json_lines_in_chunks(file, _CHUNK_ROWS):
+        if text_column not in frame:
+            raise ValueError(f"no {text_column!r} column in {file}; columns are {list(frame)}")
+        yield frame[text_column].tolist()
 
 
 def iter_corpus_texts(files, text_column="text"):
@@ -99,15 +105,18 @@ def count_texts(files, text_column="text") -> int:
 
 def corpus_mlm_dataset(
     files, vectorizer, *, batch_size: int, vocabulary_size: int, mask_rate: float = 0.15,
-    seed: int = 42, text_column="text",
+    seed: int = 42, text_column="text", rows_multiple: int = 1,
+    pad_to_multiple: int = PAD_TO_MULTIPLE, process_rows: tuple[int, int] = (0, 1),
 ) -> tf.data.Dataset:
     """Masked-LM batches streamed from the shards, as `minibert.data.pipeline.mlm_dataset` makes them.
 
     Each pass reads the shards again: texts are shuffled within a buffer of
     `SHUFFLE_BUFFER`, vectorized, grouped by length into buckets
-    PAD_TO_MULTIPLE tokens wide, batched (each batch padded to its longest
-    sequence) and masked afresh. Needs the TensorFlow backend, where the
-    vectorizer runs inside tf.data.
+    `pad_to_multiple` tokens wide, batched (each batch cut to its
+    `minibert.data.pipeline.batch_width`) and masked afresh. `rows_multiple`
+    and `process_rows` are `mlm_dataset`'s: data-parallel padding rows, and
+    one process's share of each batch in a multi-host job. Needs the
+    TensorFlow backend, where the vectorizer runs inside tf.data.
     """
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
@@ -126,15 +135,15 @@ def corpus_mlm_dataset(
         .map(lambda ids: ids[: tf.reduce_sum(tf.cast(ids != 0, tf.int32))])
         .filter(lambda ids: tf.size(ids) > 0)  # nothing to predict in a text of no known word
     )
-    boundaries = list(range(PAD_TO_MULTIPLE, sequence_length, PAD_TO_MULTIPLE))
+    boundaries = list(range(pad_to_multiple, sequence_length, pad_to_multiple))
     batches = token_ids.bucket_by_sequence_length(
         lambda ids: tf.shape(ids)[0],
         bucket_boundaries=[boundary + 1 for boundary in boundaries],
         bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
-    )
+    ).map(lambda ids: to_batch_width(ids, sequence_length, pad_to_multiple))
     random_seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
     dataset = tf.data.Dataset.zip(batches, random_seeds).map(
         lambda ids, random_seed: mask_batch(ids, random_seed, seed, vocabulary_size, mask_rate),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return process_share(pad_batches(dataset, rows_multiple), process_rows).prefetch(tf.data.AUTOTUNE)

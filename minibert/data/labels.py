@@ -8,6 +8,22 @@ import pandas as pd
 from minibert.data.tables import DataSourceError
 
 
+# At most this many class names in a warning line.
+_NAMES_SHOWN = 5
+
+
+def strip_labels(labels: pd.Series) -> pd.Series:
+    """String labels without surrounding whitespace (" pos" is "pos"); a blank one is missing.
+
+    Example:
+    >>> strip_labels(pd.Series([" pos", "pos ", " ", 1])).tolist()
+    ['pos', 'pos', None, 1]
+    """
+    if not (labels.dtype == object or isinstance(labels.dtype, pd.StringDtype)):
+        return labels
+    return labels.map(lambda value: (value.strip() or None) if isinstance(value, str) else value)
+
+
 def encode_labels(labels: list[pd.Series], source_names) -> tuple[list[np.ndarray], tuple]:
     """Map label values (jointly over the splits) to 0..K-1 in sorted order; name each class.
 
@@ -50,6 +66,45 @@ def override_label_names(names: tuple[str, ...], label_names) -> tuple[str, ...]
             f"{list(names)}; pass {len(names)} names to --label-names"
         )
     return tuple(given)
+
+
+def warn_of_labels_differing_by_case(name: str, names: tuple[str, ...], print_fn=print) -> None:
+    """A warning line when classes differ only by case ("pos", "POS"): most likely one class
+    spelled two ways, which the model would learn as two."""
+    spellings = {}
+    for label in names:
+        spellings.setdefault(label.casefold(), []).append(label)
+    variants = [group for group in spellings.values() if len(group) > 1]
+    if variants:
+        shown = ", ".join(" and ".join(repr(label) for label in group) for group in variants)
+        print_fn(f"warning: labels {shown} of {name!r} differ only by case and are separate "
+                 "classes; spell each class one way in the data if they are one")
+
+
+def require_repeated_classes(
+    name: str, label_column: str, codes: np.ndarray, names: tuple[str, ...], print_fn=print
+) -> None:
+    """Refuse labels most of whose classes have a single row; warn of a few such classes.
+
+    A column of ids or free text taken for the labels (600 classes for 600 rows) otherwise
+    trains a model that can learn nothing, in silence: a class of one row is either in train
+    or in validation, never both. Half of the classes is far from any real data set (IMDb's 2
+    classes have 25,000 rows each), and a few classes of one row are likely typos.
+    """
+    counts = np.bincount(codes, minlength=len(names))
+    single = np.flatnonzero(counts == 1)
+    classes = int((counts > 0).sum())
+    if 2 * len(single) > classes:
+        raise DataSourceError(
+            f"label column {label_column!r} of {name!r} has {classes} classes in {len(codes)} "
+            f"rows, {len(single)} of them with a single row, which no classifier can learn; "
+            "pass --label-column with the column of classes"
+        )
+    if len(single):
+        shown = [names[code] for code in single[:_NAMES_SHOWN]]
+        more = f" and {len(single) - _NAMES_SHOWN} more" if len(single) > _NAMES_SHOWN else ""
+        print_fn(f"warning: classes {shown}{more} of label column {label_column!r} of {name!r} "
+                 "have a single row each, too few to learn; check their spelling or drop them")
 
 
 def require_two_classes(name: str, split: str, labels: pd.Series, codes: np.ndarray) -> None:

@@ -22,10 +22,36 @@ PAD_TO_MULTIPLE = 32
 _LENGTH_GROUP_BATCHES = 64
 
 
-def padded_width(lengths, sequence_length, pad_to_multiple=PAD_TO_MULTIPLE):
-    """The batch's longest length rounded up to `pad_to_multiple`, at most the full length."""
-    longest = max(int(lengths.max()), 1)  # a batch of empty texts still has one column
-    return min(-(-longest // pad_to_multiple) * pad_to_multiple, sequence_length)
+def batch_width(longest, sequence_length, pad_to_multiple=PAD_TO_MULTIPLE):
+    """A batch's width: its longest row rounded up to `pad_to_multiple`, at most `sequence_length`.
+
+    The one rule every batch cut to its length follows (classifier batches,
+    length-grouped batches, a streamed corpus's buckets), so that a
+    jit-compiled step sees at most sequence_length / pad_to_multiple widths.
+    Takes Python or NumPy ints, or tensors inside tf.data; a batch of empty
+    texts still has one column.
+
+    Example:
+    >>> int(batch_width(33, sequence_length=512, pad_to_multiple=32))
+    64
+    >>> int(batch_width(500, sequence_length=256, pad_to_multiple=128))
+    256
+    """
+    longest = tf.maximum(longest, 1)
+    return tf.minimum(-(-longest // pad_to_multiple) * pad_to_multiple, sequence_length)
+
+
+def padded_width(lengths, sequence_length, pad_to_multiple=PAD_TO_MULTIPLE) -> int:
+    """`batch_width` of a batch whose rows have `lengths` (a NumPy array)."""
+    return int(batch_width(int(lengths.max()), sequence_length, pad_to_multiple))
+
+
+def to_batch_width(token_ids, sequence_length, pad_to_multiple=PAD_TO_MULTIPLE):
+    """A batch of ids (rows, tokens) cut or zero-padded to its `batch_width`, inside tf.data."""
+    longest = tf.reduce_max(tf.reduce_sum(tf.cast(token_ids != 0, tf.int32), axis=1))
+    width = batch_width(longest, sequence_length, pad_to_multiple)
+    token_ids = token_ids[:, :width]
+    return tf.pad(token_ids, [[0, 0], [0, width - tf.shape(token_ids)[1]]])
 
 
 def length_grouped_batches(token_ids: np.ndarray, batch_size: int, seed: int, labels=None,
@@ -201,7 +227,7 @@ def classification_dataset(
         if dynamic_padding:
             dataset = dataset.map(
                 lambda ids, batch_labels: (tf.nest.map_structure(
-                    lambda tensor: _cut_to_longest(tensor, pad_to_multiple), ids
+                    lambda tensor: to_batch_width(tensor, tf.shape(tensor)[1], pad_to_multiple), ids
                 ), batch_labels)
             )
     if rows_multiple > 1:
@@ -251,10 +277,3 @@ def pad_batches(dataset: tf.data.Dataset, multiple: int) -> tf.data.Dataset:
         return tf.nest.map_structure(pad_tensor, element)
 
     return dataset.map(pad)
-
-
-def _cut_to_longest(token_ids, pad_to_multiple):
-    """Drops the columns past the batch's longest review (rounded up to `pad_to_multiple`)."""
-    longest = tf.maximum(tf.reduce_max(tf.reduce_sum(tf.cast(token_ids != 0, tf.int32), axis=1)), 1)
-    width = tf.minimum(-(-longest // pad_to_multiple) * pad_to_multiple, tf.shape(token_ids)[1])
-    return token_ids[:, :width]

@@ -8,8 +8,8 @@ table of text pairs, an unlabeled frame for pretraining, and the label names. Th
 - `"amazon-polarity"`: the Hugging Face hub parquet files, or a local copy of them or of the
   original CSVs (`amazon.py`).
 - a path to a folder: an extracted `aclImdb/` tree, or `train.*` with optional `test.*` and
-  `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.jsonl`, `.json` lines).
-- a path to one `.parquet`, `.csv`, `.jsonl` or `.json` (lines) file.
+  `unsup.*` / `unlabeled.*` files (`.parquet`, `.csv`, `.tsv`, `.jsonl`, `.json` lines).
+- a path to one `.parquet`, `.csv`, `.tsv`, `.jsonl` or `.json` (lines) file.
 - `"hf:NAME"` or `"hf:NAME:CONFIG"`: a Hugging Face data set through `datasets`
   (`hugging_face.py`).
 
@@ -32,7 +32,10 @@ from minibert.data.labels import (
     encode_labels,
     override_label_names,
     require_known_test_labels,
+    require_repeated_classes,
     require_two_classes,
+    strip_labels,
+    warn_of_labels_differing_by_case,
 )
 from minibert.data.tables import (
     TABLE_SUFFIXES,
@@ -97,6 +100,7 @@ def load_dataset(
     max_validation_rows: int | None = None,
     seed: int = 42,
     cache_dir: str | None = None,
+    print_fn=print,
 ) -> TextClassificationData:
     """Load `dataset` as a cleaned, split `TextClassificationData`.
 
@@ -117,6 +121,7 @@ def load_dataset(
         max_validation_rows: sample this many validation rows. Amazon: 10,000.
         seed: seeds the validation split and the sampling.
         cache_dir: where downloads are kept (tensorflow-datasets' `data_dir` for IMDb).
+        print_fn: where warnings about the labels go, one line each.
 
     Raises:
         DataSourceError: one line naming the wrong input and the fix.
@@ -129,7 +134,8 @@ def load_dataset(
     if max_validation_rows is None:
         max_validation_rows = raw.default_max_validation_rows
     return _assemble(
-        raw, label_names, validation_size, max_train_rows, max_validation_rows, seed, group_column
+        raw, label_names, validation_size, max_train_rows, max_validation_rows, seed, group_column,
+        label_column, print_fn,
     )
 
 
@@ -222,6 +228,8 @@ def _assemble(
     max_validation_rows: int | None,
     seed: int,
     group_column: str | None = None,
+    label_column: str = "label",
+    print_fn=print,
 ) -> TextClassificationData:
     """Clean, encode, split and sample a source into the `TextClassificationData` callers get."""
     train, dropped = _clean(raw.train, labelled=True)
@@ -236,11 +244,13 @@ def _assemble(
     )
     labelled = [train] + ([test] if test is not None else [])
     codes, names = encode_labels([frame["label"] for frame in labelled], raw.label_names)
+    warn_of_labels_differing_by_case(raw.name, names, print_fn)
     names = override_label_names(names, label_names)
     for split, frame, split_codes in zip(("train", "test"), labelled, codes):
         require_two_classes(raw.name, split, frame["label"], split_codes)
         frame["label"] = split_codes
     require_known_test_labels(raw.name, codes, names)
+    require_repeated_classes(raw.name, label_column, codes[0], names, print_fn)
 
     grouped = "group" in train.columns
     if grouped and test is not None:
@@ -274,16 +284,18 @@ def _assemble(
 
 
 def _clean(frame: pd.DataFrame, labelled: bool) -> tuple[pd.DataFrame, int]:
-    """Coerce text to str and drop rows without text (or without a label); count the drops."""
+    """Coerce text to str, strip string labels, and drop rows without text (or without a
+    label); count the drops."""
     texts = {c: _coerce_text(frame[c]) for c in ("text", "text_pair") if c in frame.columns}
     keep = pd.Series(True, index=frame.index)
     for text in texts.values():
         keep &= text.notna() & text.str.strip().ne("")
     if labelled:
-        keep &= frame["label"].notna()
+        labels = strip_labels(frame["label"])
+        keep &= labels.notna()
     cleaned = pd.DataFrame({c: text[keep].astype("str") for c, text in texts.items()})
     if labelled:
-        cleaned["label"] = frame["label"][keep]
+        cleaned["label"] = labels[keep]
     if "group" in frame.columns:
         cleaned["group"] = frame["group"][keep]
     return cleaned.reset_index(drop=True), int((~keep).sum())

@@ -9,12 +9,15 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-TABLE_SUFFIXES = (".parquet", ".csv", ".jsonl", ".json")
+TABLE_SUFFIXES = (".parquet", ".csv", ".tsv", ".jsonl", ".json")
+# The separator of each delimited text format: a .tsv is a .csv with tabs, quoted the same way.
+SEPARATORS = {".csv": ",", ".tsv": "\t"}
 
 
 class DataSourceError(ValueError):
@@ -35,7 +38,7 @@ class RawSplits:
 
 
 def find_table(folder: Path, stems: Sequence[str]) -> Path | None:
-    """The first `<stem><suffix>` file in `folder`, parquet before csv before json lines."""
+    """The first `<stem><suffix>` file in `folder`, parquet before csv/tsv before json lines."""
     for stem in stems:
         for suffix in TABLE_SUFFIXES:
             if (folder / f"{stem}{suffix}").is_file():
@@ -67,7 +70,7 @@ def read_text_table(
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a `.parquet`, `.csv`, `.jsonl` or `.json` (one object per line) file."""
+    """Read a `.parquet`, `.csv`, `.tsv`, `.jsonl` or `.json` (one object per line) file."""
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise DataSourceError(
@@ -77,8 +80,8 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path, engine="pyarrow")
-        if suffix == ".csv":
-            return pd.read_csv(path)
+        if suffix in SEPARATORS:
+            return read_delimited(path)
         # dtype=False keeps JSON's own types (a review "007" stays text) and parses no dates.
         return pd.read_json(path, lines=True, dtype=False)
     except UnicodeDecodeError as error:
@@ -88,10 +91,48 @@ def read_table(path: Path) -> pd.DataFrame:
             "iconv -f latin1 -t utf-8"
         ) from error
     except (OSError, ValueError) as error:  # parser, arrow and empty-file errors: ValueErrors
+        if isinstance(error, ValueError) and suffix in (".jsonl", ".json"):
+            raise_bad_json_line(path, error)
         raise DataSourceError(
             f"could not read {path}: {short_reason(error)}; "
             "check the file (.json and .jsonl files are read as one JSON object per line)"
         ) from error
+
+
+def read_delimited(path, **read_csv_arguments):
+    """`pandas.read_csv` of a `.csv` or `.tsv` file, with the separator its suffix names."""
+    return pd.read_csv(path, sep=SEPARATORS[Path(path).suffix.lower()], **read_csv_arguments)
+
+
+def read_json_lines_in_chunks(path, chunk_rows: int):
+    """DataFrames of at most `chunk_rows` lines of a JSON lines file; a bad line is named."""
+    try:
+        # dtype=False keeps JSON's own types (a review "007" stays text) and parses no dates.
+        with pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows) as reader:
+            yield from reader
+    except ValueError as error:
+        raise_bad_json_line(path, error)
+        raise
+
+
+def raise_bad_json_line(path, error: ValueError) -> None:
+    """Raise a DataSourceError naming the line of `path` that is not JSON, when one is not.
+
+    pandas names only the byte position of a bad value in a JSON lines file; the line is what
+    a reader can open the file at. Read again line by line, on this error path only.
+    """
+    with open(path, encoding="utf-8", errors="replace") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():  # pandas skips blank lines too
+                continue
+            try:
+                json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as line_error:  # its own "line 1" would mislead
+                raise DataSourceError(
+                    f"{path} line {number} is not valid JSON ({line_error.msg}: column "
+                    f"{line_error.colno}); fix or remove that line (.json and .jsonl files are "
+                    "read as one JSON object per line)"
+                ) from error
 
 
 def require_column(table: pd.DataFrame, column: str, role: str, origin: str, fix: str) -> None:

@@ -27,7 +27,6 @@ from minibert.data.special_tokens import (  # noqa: F401  (the tokenizer's ids, 
     UNKNOWN_ID,
     UNKNOWN_TOKEN,
 )
-from minibert.files import write_text
 
 # The notebook's punctuation set: string.punctuation less '"' and the square
 # brackets, so that "[mask]" survives standardization as one token.
@@ -87,12 +86,19 @@ def build_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_si
     return new_vectorizer(sequence_length, vocabulary)
 
 
-def save_vocabulary(vectorizer, path) -> None:
+def vocabulary_text(vectorizer) -> str:
     """One token per line, id = line number (line 0 is the empty padding token).
 
-    Written atomically, as every run file is (`minibert.files.write_text`).
+    A run folder writes it as vocabulary.txt, whole or not at all
+    (`minibert.runs.RunFolder.write_vocabulary`); `load_vocabulary` reads it back.
     """
-    write_text(path, "\n".join(vectorizer.get_vocabulary()) + "\n")
+    return "\n".join(vectorizer.get_vocabulary()) + "\n"
+
+
+def save_vocabulary(vectorizer, path) -> None:
+    """`vocabulary_text` written to `path`, for a model built by hand (`load_vocabulary` reads it)."""
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(vocabulary_text(vectorizer))
 
 
 def load_vocabulary(path) -> list[str]:

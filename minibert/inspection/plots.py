@@ -14,8 +14,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from minibert import files
-from minibert.run_folder import STEPS_FILE
+from minibert.runs import files
+from minibert.runs.folder import STEPS_FILE
 
 FIGURE_INCHES = (12, 8)
 DPI = 100

@@ -9,17 +9,9 @@ Pretraining then stops at its share (`callbacks.TimeBudget`), whatever its
 epochs.
 """
 
-import time
-
-import keras
-import numpy as np
-
-from minibert.training.finetuning import (
-    classifier_batches,
-    new_classifier,
-    prepare_stage,
-    stages,
-)
+from minibert.tasks import get_task
+from minibert.training.callbacks import StepTimer, steady_step_seconds
+from minibert.training.finetuning import prepare_stage, stages
 
 # Timed steps of each stage, after the warm-up ones (which trace the step).
 TIMED_STEPS = 12
@@ -31,24 +23,27 @@ SAVING_SECONDS = 30.0
 FORWARD_SHARE = 1 / 3
 
 
-def estimate_finetuning_seconds(backbone, train, validation, num_classes, config) -> float:
+def estimate_finetuning_seconds(backbone, train, validation, data, config,
+                                task="classification") -> float:
     """Seconds the frozen and unfrozen stages will take on this machine, from timed steps.
 
-    The backbone's weights and trainable state are restored afterwards, so
+    `train` and `validation` are the task's examples (`finetune`'s). The
+    backbone's weights and trainable state are restored afterwards, so
     nothing the calibration trained reaches the run.
     """
+    task = get_task(task)
     weights = backbone.get_weights()
-    classifier = new_classifier(backbone, train, num_classes, config)
-    train_batches = classifier_batches(train, config, shuffle=True)
+    model = task.build_model(backbone, train, data, config)
+    train_batches = task.make_batches(train, config, shuffle=True)
     steps_per_epoch = int(train_batches.cardinality())
-    validation_steps = int(classifier_batches(validation, config, shuffle=False).cardinality())
+    validation_steps = int(task.make_batches(validation, config, shuffle=False).cardinality())
     total = 0.0
     try:
         for _, backbone_trainable, epochs, learning_rate in stages(config):
             if epochs <= 0:
                 continue
-            prepare_stage(classifier, backbone_trainable, learning_rate, steps_per_epoch, config)
-            step = _step_seconds(classifier, train_batches)
+            prepare_stage(task, model, backbone_trainable, learning_rate, steps_per_epoch, config)
+            step = _step_seconds(model, train_batches)
             total += epochs * step * (steps_per_epoch + FORWARD_SHARE * validation_steps)
     finally:
         backbone.trainable = True
@@ -67,19 +62,9 @@ def pretraining_minutes(budget_minutes, elapsed_seconds, finetuning_seconds) -> 
     return max(0.0, (budget_minutes * 60 - elapsed_seconds - reserved) / 60)
 
 
-def _step_seconds(classifier, batches) -> float:
-    times = []
-
-    def record(batch, logs=None):
-        times.append(time.perf_counter())
-
-    timer = keras.callbacks.LambdaCallback(on_train_batch_end=record)
-    start = time.perf_counter()
-    classifier.fit(batches.take(WARMUP_STEPS + TIMED_STEPS), epochs=1, verbose=0,
-                   callbacks=[timer], shuffle=False)
-    steps = np.diff([start] + times)[WARMUP_STEPS:]
-    if not len(steps):
-        return 0.0
-    # A step that traced a new batch width says nothing of the rest; the mean of
-    # the others, as long batches cost more than the median one.
-    return float(steps[steps <= 4 * np.median(steps)].mean())
+def _step_seconds(model, batches) -> float:
+    """A steady training step of `model` on `batches`, after the warm-up steps that trace it."""
+    timer = StepTimer()
+    model.fit(batches.take(WARMUP_STEPS + TIMED_STEPS), epochs=1, verbose=0,
+              callbacks=[timer], shuffle=False)
+    return steady_step_seconds(timer.times, WARMUP_STEPS)[0]

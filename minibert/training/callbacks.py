@@ -1,12 +1,13 @@
 """Callbacks every training stage uses: epoch wall time, points within epochs, a time budget,
-and a schedule within it."""
+and a schedule within it; and the step timer that the budget and the bench measure with."""
 
 import os
 import time
 
 import keras
+import numpy as np
 
-from minibert import files
+from minibert.runs import files
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -28,8 +29,8 @@ class StepLog(keras.callbacks.Callback):
     steps, each at its fractional epoch (1.5: half-way through epoch 2).
     Keras' batch logs are running means over the epoch so far, so the points
     are smoothed within each epoch. With `path`, the points are saved at every
-    epoch end; a resumed stage keeps those of the epochs it restored. Put it
-    after a `StageCheckpoint`, which sets the epoch a stage resumes from.
+    epoch end; a resumed stage keeps those of the epochs its `checkpoint` (a
+    `StageCheckpoint`, placed before this callback) restored.
 
     Example:
     >>> import numpy as np
@@ -42,10 +43,11 @@ class StepLog(keras.callbacks.Callback):
     [0.5, 1.0, 1.5, 2.0]
     """
 
-    def __init__(self, points=200, path=None):
+    def __init__(self, points=200, path=None, checkpoint=None):
         super().__init__()
         self.wanted = points
         self.path = path
+        self.checkpoint = checkpoint
         self.points = []
 
     def on_train_begin(self, logs=None):
@@ -53,7 +55,7 @@ class StepLog(keras.callbacks.Callback):
         total = self._steps * (self.params.get("epochs") or 1)
         # A data set of unknown length: a point every 50 batches.
         self._every = max(1, total // self.wanted) if total else 50
-        resumed = self.model._initial_epoch or 0
+        resumed = self.checkpoint.resumed_epochs if self.checkpoint is not None else 0
         self.points = []
         if resumed and self.path and os.path.exists(self.path):
             self.points = [point for point in files.read_json(self.path) if point["epoch"] <= resumed]
@@ -153,3 +155,32 @@ class BudgetedSchedule(keras.callbacks.Callback):
             keras.ops.convert_to_numpy(optimizer.iterations), self.budget.spent_share()
         )
         optimizer.learning_rate = float(self.schedule(step))
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Wall-clock time at the start of training and at the end of every training batch."""
+
+    def on_train_begin(self, logs=None):
+        self.times = [time.perf_counter()]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter())
+
+
+def steady_step_seconds(times, warmup_steps) -> tuple[float, int]:
+    """The mean step time after warm-up, and how many steps were left out as compiles.
+
+    `times` are a `StepTimer`'s. With dynamic padding a new batch width
+    traces (or XLA-compiles) once: such a step takes many times the median
+    and says nothing of the steady state. The mean of the others, not their
+    median, since long batches cost more than the median one.
+
+    Example:
+    >>> steady_step_seconds([0.0, 5.0, 6.0, 7.0, 17.0, 18.0], warmup_steps=1)
+    (1.0, 1)
+    """
+    steps = np.diff(times)[warmup_steps:]
+    if not len(steps):
+        return 0.0, 0
+    kept = steps[steps <= 4 * np.median(steps)]
+    return float(kept.mean()), int(len(steps) - len(kept))

@@ -11,7 +11,7 @@ import os
 
 import keras
 
-from minibert import files
+from minibert.runs import files
 
 HISTORY_FILE = "history.json"
 # The stage's StepLog points, kept beside its checkpoint (minibert.training.callbacks).

@@ -1,22 +1,21 @@
 """Pretraining: a backbone learns an objective (`minibert.objectives`) from unlabelled text."""
 
 import functools
-import os
 
 import keras
 import numpy as np
 
 from minibert.config import RunConfig
 from minibert.data.corpus import corpus_files, corpus_mlm_dataset, count_texts
-from minibert.data.pipeline import mlm_dataset, pad_batches
+from minibert.data.pipeline import mlm_dataset
 from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.inspection.fill_mask import FillMaskCallback
 from minibert.models.replicas import batch_multiple, process_rows
 from minibert.objectives import get_objective
-from minibert.training.callbacks import BudgetedSchedule, EpochTimer, StepLog, TimeBudget
-from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
+from minibert.training.callbacks import BudgetedSchedule, TimeBudget
+from minibert.training.checkpoints import StageCheckpoint
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
-from minibert.training.tensorboard_logs import TensorBoardLogs
+from minibert.training.stage import fit_stage
 
 
 def compile_masked_lm(masked_lm, learning_rate, jit_compile="auto"):
@@ -42,12 +41,10 @@ def pretrain(
     `config.pretrain.objective` names the model and its examples
     (`minibert.objectives`): "mlm+nsp" trains on next-sentence pairs of the
     texts and also logs `nsp_loss` and `nsp_accuracy`; its backbone needs
-    `num_segments=2`. With `checkpoint_dir`, every epoch
-    is checkpointed there and a rerun resumes after the last one saved
-    (`minibert.training.checkpoints.StageCheckpoint`). With `log_dir`, every epoch is
-    written there as TensorBoard scalars (`minibert.training.tensorboard_logs`).
-    With `step_logs`, a dict, `step_logs["mlm"]` becomes the loss every few
-    batches (`minibert.training.callbacks.StepLog`).
+    `num_segments=2`. `checkpoint_dir` and `log_dir` are the stage's resume
+    and TensorBoard folders (`minibert.training.stage.fit_stage`). With
+    `step_logs`, a dict, `step_logs["mlm"]` becomes the loss every few
+    batches.
 
     Returns the model and its `History.history`.
     """
@@ -68,11 +65,13 @@ def pretrain(
     )
     if pretrain_config.corpus is not None:
         files = corpus_files(pretrain_config.corpus)
-        dataset = pad_batches(corpus_mlm_dataset(
+        dataset = corpus_mlm_dataset(
             files, vectorizer, batch_size=pretrain_config.batch_size,
             vocabulary_size=backbone.vocabulary_size, mask_rate=pretrain_config.mask_rate,
             seed=config.seed, text_column=pretrain_config.corpus_text_column,
-        ), batch_multiple())
+            rows_multiple=batch_multiple(), pad_to_multiple=config.pad_to_multiple,
+            process_rows=process_rows(),
+        )
         # A stream has no length: an epoch is one batch per batch_size texts,
         # read from the stream repeated (so no epoch ends short).
         steps_per_epoch = -(-count_texts(files, pretrain_config.corpus_text_column)
@@ -94,26 +93,18 @@ def pretrain(
     learning_rate = learning_rate_schedule(
         pretrain_config.learning_rate, pretrain_config.schedule, total_steps
     )
-    callbacks = [EpochTimer()]
-    if log_dir is not None:
-        callbacks.append(TensorBoardLogs(log_dir))
-    epochs = pretrain_config.epochs
-    checkpoint = None
-    if checkpoint_dir is not None:
-        checkpoint = StageCheckpoint(checkpoint_dir)
-        callbacks.append(checkpoint)
+    epochs, callbacks = pretrain_config.epochs, []
     if pretrain_config.max_minutes is not None:
-        saved_epochs, spent_seconds = checkpoint.saved_progress() if checkpoint else (0, 0.0)
+        saved_epochs, spent_seconds = (
+            StageCheckpoint(checkpoint_dir).saved_progress() if checkpoint_dir else (0, 0.0)
+        )
         if spent_seconds >= pretrain_config.max_minutes * 60:
             epochs = saved_epochs  # the budget ran out before the run was killed: done
         budget = TimeBudget(pretrain_config.max_minutes, spent_seconds)
-        learning_rate, budget_callbacks = within_budget(learning_rate, total_steps, budget)
-        callbacks += budget_callbacks
+        learning_rate, callbacks = within_budget(learning_rate, total_steps, budget)
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if pretrain_config.fill_mask_sentences:
         callbacks.append(FillMaskCallback(vectorizer, pretrain_config.fill_mask_sentences))
-    step_log = StepLog(path=None if checkpoint_dir is None else os.path.join(checkpoint_dir, STEPS_FILE))
-    callbacks.append(step_log)  # after the checkpoint, which sets the epoch it resumes from
     validation = None
     if validation_texts is not None and len(validation_texts):
         validation_ids, validation_row_labels = objective.make_examples(
@@ -127,16 +118,17 @@ def pretrain(
     if pretrain_config.dropout is not None:
         backbone.set_dropout(pretrain_config.dropout)
     try:
-        history = masked_lm.fit(
-            dataset, validation_data=validation, epochs=epochs, callbacks=callbacks,
+        result = fit_stage(
+            masked_lm, dataset, epochs=epochs, validation=validation,
+            checkpoint_dir=checkpoint_dir, log_dir=log_dir, callbacks=callbacks,
             steps_per_epoch=steps_per_epoch if pretrain_config.corpus is not None else None,
-            verbose=verbose, shuffle=False,  # the tf.data pipeline shuffles
+            verbose=verbose,
         )
     finally:
         backbone.set_dropout(None)  # fine-tuning trains with the model's own rate
     if step_logs is not None:
-        step_logs["mlm"] = step_log.points
-    return masked_lm, checkpoint.history if checkpoint else history.history
+        step_logs["mlm"] = result.steps
+    return masked_lm, result.history
 
 
 def within_budget(learning_rate, total_steps, budget):

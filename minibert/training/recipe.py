@@ -1,51 +1,58 @@
-"""The recipe into run folders: pretrain a backbone, fine-tune classifiers from it, or both.
+"""The recipe: pretrain a backbone, fine-tune a task on it, or both, each into a run folder.
 
+Three entry points, one per command:
+- `run` (`python -m minibert train`): pretraining and fine-tuning in one
+  folder; its time budget (`--minutes`) gives pretraining what fine-tuning,
+  measured first, leaves.
 - `pretrain_run` (`python -m minibert pretrain`): the vocabulary and pretraining alone.
-- `finetune_run` (`python -m minibert finetune --from RUN`): the frozen and unfrozen stages
-  on a labelled data set, from RUN's pretrained backbone and vocabulary (not rebuilt).
-- `run` (`python -m minibert train`): both into one folder, in one command; its time
-  budget (`--minutes`) gives pretraining what fine-tuning leaves.
+- `finetune_run` (`python -m minibert finetune --from RUN`): the frozen and
+  unfrozen stages of a task, from RUN's pretrained backbone and vocabulary.
 
-Each writes config.json, history.csv, curves.png and metrics.json, resumes an unfinished
-run of the same request from its checkpoints, and deletes them once done
-(`minibert.run_folder`). The three share the stages of `run_stages.py`.
+Each reads top to bottom in the order it runs: `opened_run` (the folder
+locked, started or resumed; the devices and precision), the pretraining
+text and its vocabulary, `pretraining_stage`, `finetuning_stage`, and
+`finish` (history.csv, curves.png, the model card, metrics.json). The
+functions below follow in that order.
 """
 
+import contextlib
 import dataclasses
 import os
+import shutil
+import tempfile
 import time
 
+import keras
 import numpy as np
 
-from minibert import files, run_folder
+from minibert import runs
 from minibert.config import RunConfig
-from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, load_vocabulary, save_vocabulary
-from minibert.data.vectorizers import run_vectorizer
+from minibert.data.corpus import corpus_files, sample_texts
+from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID
+from minibert.data.vectorizers import build_run_vectorizer, run_vectorizer
+from minibert.inspection.model_card import model_card
+from minibert.inspection.plots import plot_curves
 from minibert.models import Backbone
+from minibert.objectives import get_objective
+from minibert.runs import DataSummary, RunFolder, RunMetrics, StageSummary
+from minibert.runs.records import row_counts
+from minibert.tasks import get_task
 from minibert.training.budget import estimate_finetuning_seconds, pretraining_minutes
-from minibert.training.run_stages import (
-    classifier_data,
-    data_summary,
-    describe_data,
-    finetuning_stage,
-    finish,
-    in_run_folder,
-    pretraining_stage,
-    pretraining_texts,
-    row_counts,
-    run_vocabulary,
-    validation_facts,
-    within_minutes,
-    write_config,
+from minibert.training.devices import describe_devices, find_accelerator, resolve_precision
+from minibert.training.distribution import (
+    coordinating_process_id, distribution_scope, is_multi_host,
 )
+from minibert.training.finetuning import finetune
+from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
 
 # Above this share of [UNK] in the new data's tokens, `finetune` warns: a
 # vocabulary built on the same kind of text leaves a few percent unknown.
 UNKNOWN_WARNING_SHARE = 0.2
 
 
-def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print) -> dict:
-    """The whole recipe into the run folder `output`; returns its metrics.
+def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print,
+        task="classification") -> dict:
+    """The whole recipe into the run folder `output`; returns its metrics.json values.
 
     Args:
         data: a `minibert.data.sources.TextClassificationData`.
@@ -53,19 +60,57 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         output: the run folder (created). An unfinished run of the same
             config and data there is resumed from its checkpoints; any other
             non-empty folder needs `overwrite=True`, which starts afresh.
+        task: the fine-tuning task's name (`minibert.tasks.TASKS`).
+
+    Example:
+    >>> from minibert.config import get_preset
+    >>> run(data, get_preset("tiny"), "saved_models/tiny")  # doctest: +SKIP
     """
-    request = {"config": dataclasses.asdict(config), "data": data_summary(data)}
-    return in_run_folder(
-        output, request, overwrite, config, print_fn,
-        lambda folder, resuming: _train(data, config, folder, resuming, verbose, print_fn),
-    )
+    summary = DataSummary.of(data)
+    request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task}
+    with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
+        start = time.perf_counter()
+        texts = pretraining_texts(data, summary, config, print_fn)
+        packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
+        vectorizer, config = run_vocabulary(texts, config, folder, resuming, packed_pairs, print_fn)
+        vectorizer_seconds = time.perf_counter() - start
+        folder.write_config(config, summary, task=task)
+        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+        train, validation = task_examples(task, vectorizer, data, config)
+        budget = None
+        if config.minutes is not None and config.pretrain.epochs > 0:
+            # Fine-tuning's share is timed on this machine first; pretraining gets the rest.
+            finetuning_seconds = estimate_finetuning_seconds(
+                backbone, train, validation, data, config, task
+            )
+            share = pretraining_minutes(config.minutes, time.perf_counter() - start,
+                                        finetuning_seconds)
+            print_fn(f"budget {config.minutes:g} minutes: fine-tuning measured at "
+                     f"~{finetuning_seconds / 60:.1f} minutes here, {share:.1f} minutes left for "
+                     "pretraining")
+            config, share = within_minutes(config, share)
+            budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
+                      "pretraining_minutes": share}
+        histories, step_logs = {}, {}
+        if config.pretrain.epochs > 0:
+            histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
+                                                 verbose, print_fn, step_logs)
+        finetuned, report = finetuning_stage(task, backbone, vectorizer, data, train, validation,
+                                             config, folder, verbose, print_fn, step_logs)
+        histories.update(finetuned)
+        return finish(
+            folder, start, histories, step_logs, print_fn, task=task,
+            validation=report, vectorizer_seconds=vectorizer_seconds, budget=budget,
+            rows=row_counts(summary, len(texts), config.pretrain.corpus),
+            validation_is_test=summary.validation_is_test, validation_groups=summary.held_out(),
+        )
 
 
 def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print):
     """The vocabulary and pretraining alone into the run folder `output`; returns its metrics.
 
-    `finetune_run` (`python -m minibert finetune --from`) then trains
-    classifiers from it, on this data set or others.
+    `finetune_run` (`python -m minibert finetune --from`) then fine-tunes
+    tasks from it, on this data set or others.
 
     Args:
         data: a `TextClassificationData` whose train and unlabelled text is
@@ -83,19 +128,38 @@ def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto
     """
     if data is None and config.pretrain.corpus is None:
         raise ValueError("pretraining needs text: a data set (--dataset) or --pretraining-corpus")
+    summary = DataSummary.of(data)
     request = {"command": "pretrain", "config": dataclasses.asdict(config),
-               "data": data_summary(data)}
-    return in_run_folder(
-        output, request, overwrite, config, print_fn,
-        lambda folder, resuming: _pretrain_only(data, config, folder, resuming, verbose, print_fn),
-    )
+               "data": None if summary is None else summary.to_dict()}
+    with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
+        start = time.perf_counter()
+        texts = pretraining_texts(data, summary, config, print_fn)
+        vectorizer, config = run_vocabulary(texts, config, folder, resuming, False, print_fn)
+        vectorizer_seconds = time.perf_counter() - start
+        folder.write_config(config, summary)
+        budget = None
+        if config.minutes is not None:
+            # No fine-tuning to leave time for: the budget less what has passed and the saving.
+            config, share = within_minutes(
+                config, pretraining_minutes(config.minutes, time.perf_counter() - start, 0.0)
+            )
+            budget = {"minutes": config.minutes, "pretraining_minutes": share}
+        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+        histories, step_logs = {}, {}
+        if config.pretrain.epochs > 0:
+            histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
+                                                 verbose, print_fn, step_logs)
+        return finish(
+            folder, start, histories, step_logs, print_fn, vectorizer_seconds=vectorizer_seconds,
+            rows=row_counts(summary, len(texts), config.pretrain.corpus), budget=budget,
+        )
 
 
 def finetune_run(
     data, from_run, output, config: RunConfig | None = None, random_init=False, overwrite=False,
-    verbose="auto", print_fn=print,
+    verbose="auto", print_fn=print, task="classification",
 ) -> dict:
-    """The frozen and unfrozen stages on `data`, from run `from_run`'s backbone and vocabulary.
+    """The frozen and unfrozen stages of `task` on `data`, from run `from_run`'s backbone.
 
     Args:
         data: the labelled `TextClassificationData`: any number of classes,
@@ -109,11 +173,13 @@ def finetune_run(
             Default: `from_run`'s own config.
         random_init: fine-tune a fresh backbone of `from_run`'s shape and
             vocabulary instead of its pretrained one: what pretraining buys.
+        task: the fine-tuning task's name (`minibert.tasks.TASKS`).
 
     Example:
     >>> finetune_run(data, "saved_models/pretrained", "saved_models/stars")  # doctest: +SKIP
     """
-    pretrained, vocabulary, pretrained_data = read_pretrained_run(from_run)
+    pretrained_folder = pretrained_run(from_run)
+    pretrained = pretrained_folder.read_config()
     config = dataclasses.replace(
         config or pretrained, model=pretrained.model, pretrain=pretrained.pretrain,
         tokenizer=pretrained.tokenizer, minutes=None,
@@ -124,132 +190,254 @@ def finetune_run(
             f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
             "pass --pair-encoding siamese"
         )
+    summary = DataSummary.of(data)
     request = {"command": "finetune", "from": os.path.normpath(from_run),
                "random_init": random_init, "config": dataclasses.asdict(config),
-               "data": data_summary(data)}
-    return in_run_folder(
-        output, request, overwrite, config, print_fn,
-        lambda folder, resuming: _finetune_only(data, from_run, pretrained.seed, pretrained_data,
-                                                vocabulary, config, folder, random_init, verbose,
-                                                print_fn),
-    )
-
-
-def _train(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict:
-    start = time.perf_counter()
-    texts = pretraining_texts(data, config, print_fn)
-    packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
-    vectorizer, config = run_vocabulary(texts, config, output, resuming, packed_pairs, print_fn)
-    vectorizer_seconds = time.perf_counter() - start
-    write_config(output, config, data)
-    backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-    train, validation = classifier_data(vectorizer, data, config)
-    histories, step_logs = {}, {}
-    budget = None
-    if config.minutes is not None and config.pretrain.epochs > 0:
-        finetuning_seconds = estimate_finetuning_seconds(
-            backbone, train, validation, len(data.label_names), config
+               "data": summary.to_dict(), "task": task}
+    with opened_run(output, request, overwrite, config, print_fn) as (folder, _):
+        start = time.perf_counter()
+        print_fn(summary.describe())
+        vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length,
+                                    pretrained_folder.read_vocabulary())
+        folder.write_vocabulary(vectorizer)
+        pretrained_data = pretrained_folder.read_data()
+        origin = {"path": os.path.normpath(from_run), "random_init": random_init,
+                  "seed": pretrained.seed,
+                  "data": None if pretrained_data is None else pretrained_data.to_dict()}
+        folder.write_config(config, summary, task=task, pretrained_run=origin)
+        _warn_of_leaks(summary, config, origin, pretrained_data, print_fn)
+        if random_init:
+            print_fn(f"backbone: random weights of {from_run}'s shape (not its pretrained ones)")
+            backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
+        else:
+            print_fn(f"backbone: pretrained, from {pretrained_folder.file(runs.MLM_FILE)}")
+            backbone = pretrained_folder.load_model(runs.MLM_FILE).backbone
+        train, validation = task_examples(task, vectorizer, data, config)
+        unknown = unknown_share(train[0])
+        print_fn(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
+        if unknown > UNKNOWN_WARNING_SHARE:
+            print_fn(
+                f"warning: {unknown:.0%} of the training text's tokens are unknown to {from_run}'s "
+                "vocabulary; its backbone was pretrained on other text: pretrain on this data "
+                "(python -m minibert pretrain, or --pretraining-corpus)"
+            )
+        step_logs = {}
+        histories, report = finetuning_stage(task, backbone, vectorizer, data, train, validation,
+                                             config, folder, verbose, print_fn, step_logs)
+        return finish(
+            folder, start, histories, step_logs, print_fn, task=task, validation=report,
+            pretrained_run=origin, unknown_token_share=unknown,
+            rows=row_counts(summary, None, None), validation_is_test=summary.validation_is_test,
+            validation_groups=summary.held_out(),
         )
-        share = pretraining_minutes(config.minutes, time.perf_counter() - start, finetuning_seconds)
-        budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds}
-        print_fn(
-            f"budget {config.minutes:g} minutes: fine-tuning measured at ~{finetuning_seconds / 60:.1f} "
-            f"minutes here, {share:.1f} minutes left for pretraining"
-        )
-        config, budget["pretraining_minutes"] = within_minutes(config, share)
-    if config.pretrain.epochs > 0:
-        histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                             verbose, print_fn, step_logs)
-    classifier_histories, report = finetuning_stage(
-        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn, step_logs
-    )
-    histories.update(classifier_histories)
-    metrics = {
-        "validation": report,
-        "vectorizer_seconds": vectorizer_seconds,
-        "rows": row_counts(data, texts, config),
-        **validation_facts(data),
-        "budget": budget,
-    }
-    return finish(output, histories, metrics, start, print_fn, report, step_logs)
 
 
-def _pretrain_only(data, config: RunConfig, output, resuming, verbose, print_fn) -> dict:
-    start = time.perf_counter()
-    texts = pretraining_texts(data, config, print_fn)
-    vectorizer, config = run_vocabulary(texts, config, output, resuming, False, print_fn)
-    vectorizer_seconds = time.perf_counter() - start
-    write_config(output, config, data)
-    budget = None
-    if config.minutes is not None:
-        # No fine-tuning to leave time for: the budget less what has passed and the saving.
-        share = pretraining_minutes(config.minutes, time.perf_counter() - start, 0.0)
-        config, share = within_minutes(config, share)
-        budget = {"minutes": config.minutes, "pretraining_minutes": share}
-    backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-    histories, step_logs = {}, {}
-    if config.pretrain.epochs > 0:
-        histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, output,
-                                             verbose, print_fn, step_logs)
-    metrics = {"vectorizer_seconds": vectorizer_seconds, "rows": row_counts(data, texts, config),
-               "budget": budget}
-    return finish(output, histories, metrics, start, print_fn, step_logs=step_logs)
+def pretrained_run(path) -> RunFolder:
+    """The run folder `path`, refused in one line unless it holds a finished pretrained run."""
+    folder = RunFolder(path)
+    folder.require(runs.CONFIG_FILE, runs.VOCABULARY_FILE, runs.MLM_FILE,
+                   what="a pretrained run: pretrain one with `python -m minibert pretrain` (or train)")
+    return folder
 
 
-def _finetune_only(data, from_run, pretrained_seed, pretrained_data, vocabulary, config, output,
-                   random_init, verbose, print_fn):
-    start = time.perf_counter()
-    print_fn(describe_data(data))
-    vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length, vocabulary)
-    save_vocabulary(vectorizer, os.path.join(output, run_folder.VOCABULARY_FILE))
-    pretrained_run = {"path": os.path.normpath(from_run), "random_init": random_init,
-                      "seed": pretrained_seed, "data": pretrained_data}
-    write_config(output, config, data, pretrained_run=pretrained_run)
-    _warn_of_leaks(data, config, pretrained_run, print_fn)
-    if random_init:
-        print_fn(f"backbone: random weights of {from_run}'s shape (not its pretrained ones)")
-        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-    else:
-        print_fn(f"backbone: pretrained, from {os.path.join(from_run, run_folder.MLM_FILE)}")
-        backbone = run_folder.load_run_model(from_run, run_folder.MLM_FILE).backbone
-    train, validation = classifier_data(vectorizer, data, config)
-    unknown = unknown_share(train[0])
-    print_fn(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
-    if unknown > UNKNOWN_WARNING_SHARE:
-        print_fn(
-            f"warning: {unknown:.0%} of the training text's tokens are unknown to {from_run}'s "
-            "vocabulary; its backbone was pretrained on other text: pretrain on this data "
-            "(python -m minibert pretrain, or --pretraining-corpus)"
-        )
-    step_logs = {}
-    histories, report = finetuning_stage(
-        backbone, vectorizer, data, train, validation, config, output, verbose, print_fn, step_logs
-    )
-    metrics = {
-        "validation": report,
-        "pretrained_run": pretrained_run,
-        "unknown_token_share": unknown,
-        "rows": row_counts(data, None, config),
-        **validation_facts(data),
-    }
-    return finish(output, histories, metrics, start, print_fn, report, step_logs)
+@contextlib.contextmanager
+def opened_run(output, request, overwrite, config: RunConfig, print_fn):
+    """The run folder held for this command, on the config's devices: yields `(folder, resuming)`.
 
-
-def read_pretrained_run(path) -> tuple[RunConfig, list[str], dict | None]:
-    """A pretrained run's config, vocabulary and recorded data (config.json's `data`).
-
-    One line naming what is missing when the folder is not a finished pretrained run.
+    `output` is locked for the whole block (`RunFolder.writing`). In a
+    multi-host job only the coordinator (process 0) writes it; every other
+    process trains the same steps into a temporary folder, removed at the
+    end, and keeps nothing.
     """
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"run folder {path} not found")
-    for name in (run_folder.CONFIG_FILE, run_folder.VOCABULARY_FILE, run_folder.MLM_FILE):
-        if not os.path.isfile(os.path.join(path, name)):
-            raise FileNotFoundError(run_folder.unfinished_reason(path) or (
-                f"{path} has no {name}: pretrain one with `python -m minibert pretrain` (or `train`)"
-            ))
-    values = files.read_json(os.path.join(path, run_folder.CONFIG_FILE))
-    vocabulary = load_vocabulary(os.path.join(path, run_folder.VOCABULARY_FILE))
-    return RunConfig.from_dict(values), vocabulary, values.get("data")
+    process_id = coordinating_process_id(config.distribute)
+    if process_id == 0:
+        folder = RunFolder(output)
+        with folder.writing(request, overwrite, print_fn) as resuming:
+            if resuming and is_multi_host(config.distribute):
+                # The other processes keep no checkpoints to resume from.
+                raise ValueError(f"{output} holds an unfinished multi-host run, which cannot "
+                                 "resume; pass --overwrite on every host to start afresh")
+            with on_devices(config, print_fn):
+                if resuming:
+                    print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
+                yield folder, resuming
+        return
+    temporary = tempfile.mkdtemp(prefix=f"minibert-process-{process_id}-")
+    print_fn(f"process {process_id} of a multi-host job: process 0 writes {output}, "
+             "this one keeps nothing")
+    try:
+        with on_devices(config, print_fn):
+            yield RunFolder(temporary), False
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def on_devices(config: RunConfig, print_fn):
+    """The block under the config's distribution and precision, seeded; the precision restored after."""
+    previous_policy = keras.mixed_precision.global_policy()
+    try:
+        # The distribution first: a multi-host JAX job must join before any
+        # device is listed, and the precision asks which device this is.
+        with distribution_scope(config.distribute) as num_devices:
+            keras.mixed_precision.set_global_policy(
+                resolve_precision(config.precision, find_accelerator())
+            )
+            if num_devices > 1:
+                print_fn(f"distribute {config.distribute}: each batch split across {num_devices} devices")
+            keras.utils.set_random_seed(config.seed)
+            print_fn(describe_devices())
+            yield
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def pretraining_texts(data, summary: DataSummary | None, config: RunConfig, print_fn) -> list[str]:
+    """The texts pretraining reads, or with a streamed corpus the sample its vocabulary comes from."""
+    corpus = config.pretrain.corpus
+    texts = None
+    if data is not None:
+        texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
+        print_fn(summary.describe(None if corpus is not None else len(texts)))
+    if corpus is not None:
+        shards = corpus_files(corpus)
+        # The stream replaces the data set's text; the vocabulary needs a sample of it.
+        texts = sample_texts(shards, config.pretrain.vocabulary_sample,
+                             config.pretrain.corpus_text_column)
+        print_fn(
+            f"pretraining corpus {corpus}: {len(shards)} shards streamed each epoch; "
+            f"vocabulary from its first {len(texts)} texts"
+        )
+    return texts
+
+
+def run_vocabulary(texts, config: RunConfig, folder: RunFolder, resuming, packed_pairs, print_fn):
+    """The run's vectorizer (its saved vocabulary when resuming), and the config sized to it."""
+    start = time.perf_counter()
+    if resuming and os.path.exists(folder.file(runs.VOCABULARY_FILE)):
+        # What the checkpoints were trained on.
+        vectorizer = run_vectorizer(
+            config.tokenizer, config.model.sequence_length, folder.read_vocabulary()
+        )
+    else:
+        vectorizer = build_run_vectorizer(
+            config.tokenizer, texts, config.model.vocabulary_size, config.model.sequence_length
+        )
+    # A small corpus can have fewer words than asked for: size the model to
+    # the vocabulary it really has, and record that in config.json.
+    # [cls] a [sep] b [sep] tells its segments apart by embedding: packed
+    # pairs need two, and so may the objective.
+    num_segments = max(config.model.num_segments, 2 if packed_pairs else 0,
+                       get_objective(config.pretrain.objective).num_segments)
+    model_config = dataclasses.replace(
+        config.model, vocabulary_size=vectorizer.vocabulary_size(), num_segments=num_segments
+    )
+    folder.write_vocabulary(vectorizer)
+    print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({time.perf_counter() - start:.0f} s)")
+    return vectorizer, dataclasses.replace(config, model=model_config)
+
+
+def task_examples(task, vectorizer, data, config: RunConfig):
+    """The task's examples of the train and validation splits."""
+    make_examples = get_task(task).make_examples
+    return tuple(make_examples(vectorizer, frame, data, config)
+                 for frame in (data.train, data.validation))
+
+
+def within_minutes(config: RunConfig, share):
+    """`config` with pretraining held to `share` minutes (and its own max_minutes), and that share."""
+    if config.pretrain.max_minutes is not None:
+        share = min(share, config.pretrain.max_minutes)
+    share = round(share, 1)
+    # Nothing left: no pretraining at all, rather than a few steps.
+    pretrain_config = dataclasses.replace(
+        config.pretrain, max_minutes=share if share > 0 else None,
+        epochs=config.pretrain.epochs if share > 0 else 0,
+    )
+    return dataclasses.replace(config, pretrain=pretrain_config), share
+
+
+def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, folder: RunFolder,
+                      verbose, print_fn, step_logs) -> dict:
+    """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history."""
+    folder.check_free_space(backbone.count_params())
+    minutes = config.pretrain.max_minutes
+    print_fn(
+        f"stage mlm: {config.pretrain.epochs} epochs of "
+        f"{get_objective(config.pretrain.objective).description} pretraining"
+        + (f", at most {minutes:g} minutes" if minutes is not None else "")
+    )
+    # Pretraining never reads the validation reviews, unless asked to: it scores on them.
+    validation_texts = None
+    if data is not None and not config.pretrain.include_validation_text:
+        validation_texts = data.validation["text"][:MLM_VALIDATION_TEXTS].tolist()
+    masked_lm, history = pretrain(
+        backbone, vectorizer, texts, config, verbose, validation_texts,
+        checkpoint_dir=folder.checkpoint_dir("mlm"),
+        log_dir=folder.logs_dir("mlm") if config.tensorboard else None, step_logs=step_logs,
+    )
+    folder.save_model(masked_lm, runs.MLM_FILE)
+    return history
+
+
+def finetuning_stage(task, backbone, vectorizer, data, train, validation, config: RunConfig,
+                     folder: RunFolder, verbose, print_fn, step_logs):
+    """The task's frozen and unfrozen stages; saves its models and `end_to_end.keras`.
+
+    Returns the stages' histories and the task's validation report.
+    """
+    task = get_task(task)
+    print_fn(task.describe(data, config))
+
+    def save_frozen_stage(stage, model):
+        if stage == "frozen":
+            folder.save_model(model, runs.CLASSIFIER_FROZEN_FILE)
+
+    model, histories = finetune(
+        backbone, train, validation, data, config, verbose, save_frozen_stage,
+        checkpoint_dir=folder.file(runs.CHECKPOINTS_DIR),
+        log_dir=folder.file(runs.LOGS_DIR) if config.tensorboard else None, step_logs=step_logs,
+        task=task.name,
+    )
+    folder.save_model(model, runs.CLASSIFIER_FILE)
+    folder.save_model(task.build_end_to_end(vectorizer, model, data, config), runs.END_TO_END_FILE)
+    return histories, task.evaluate(model, validation, data, config)
+
+
+def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, **fields) -> dict:
+    """Writes history.csv, steps.csv, curves.png, the model card and metrics.json, removes the
+    checkpoints, prints the figures; returns metrics.json's values.
+
+    `fields` are the `RunMetrics` the command measured besides its stages.
+    """
+    if step_logs:
+        folder.write_steps(step_logs)
+    if histories:
+        folder.write_history(histories)
+        plot_curves(folder.file(runs.HISTORY_FILE), folder.file(runs.CURVES_FILE))
+    frozen = histories.get("frozen", {}).get("val_accuracy")
+    if fields.get("validation") is not None:
+        fields["frozen_validation_accuracy"] = float(frozen[-1]) if frozen else None
+    metrics = RunMetrics(
+        stages={stage: StageSummary.of_history(history) for stage, history in histories.items()},
+        total_seconds=time.perf_counter() - start, **fields,
+    )
+    folder.write_text(runs.MODEL_CARD_FILE, model_card(folder, metrics))
+    folder.write_metrics(metrics)  # last: it marks the run finished
+    folder.remove_checkpoints()
+    for stage, summary in metrics.stages.items():
+        figures = ", ".join(
+            f"{key} {value:,.0f}" if key == "trainable_parameters" else f"{key} {value:.4f}"
+            for key, value in summary.figures.items()
+        )
+        print_fn(f"{stage}: {figures}; {summary.seconds:.0f} s")
+    if frozen:
+        print_fn(f"frozen backbone: validation accuracy {frozen[-1]:.4f} from the head alone")
+    if metrics.validation is not None:
+        print_fn(f"validation ({metrics.rows['validation']} rows): "
+                 f"{get_task(task).format_report(metrics.validation)}")
+    print_fn(f"saved to {folder.path}")
+    return metrics.to_dict()
 
 
 def unknown_share(token_ids) -> float:
@@ -265,19 +453,19 @@ def unknown_share(token_ids) -> float:
     return float(np.mean(tokens == UNKNOWN_ID)) if len(tokens) else 0.0
 
 
-def _warn_of_leaks(data, config: RunConfig, pretrained_run: dict, print_fn) -> None:
+def _warn_of_leaks(data: DataSummary, config: RunConfig, origin: dict,
+                   pretrained_data: DataSummary | None, print_fn) -> None:
     """A warning when `data` is the data set the pretrained run read, split another way.
 
     Pretraining held out that run's validation rows only: another split's
     validation rows may have been pretrained on (their text, not their labels).
     """
-    pretrained_data = pretrained_run["data"] or {}
-    if pretrained_data.get("name") != data.name:
+    if pretrained_data is None or pretrained_data.name != data.name:
         return
-    group_column = pretrained_data.get("group_column")
-    if pretrained_run["seed"] != config.seed or group_column != data.group_column:
+    group_column = pretrained_data.group_column
+    if origin["seed"] != config.seed or group_column != data.group_column:
         print_fn(
-            f"warning: {pretrained_run['path']} pretrained on {data.name} split with --seed "
-            f"{pretrained_run['seed']} and --group-column {group_column}; this split's "
+            f"warning: {origin['path']} pretrained on {data.name} split with --seed "
+            f"{origin['seed']} and --group-column {group_column}; this split's "
             "validation rows may be among its pretraining text: pass the same for a held-out figure"
         )

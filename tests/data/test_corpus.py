@@ -16,6 +16,7 @@ from minibert.data.corpus import (
     iter_corpus_texts,
     sample_texts,
 )
+from minibert.data.pipeline import batch_width
 from minibert.data.tokenizer import build_vectorizer, vectorize
 
 
@@ -51,15 +52,18 @@ def test_a_corpus_without_shards_or_column_says_so(shards, tmp_path):
         corpus_files(tmp_path / "nowhere")
 
 
-def test_one_pass_masks_every_text_once(shards):
+@pytest.mark.parametrize("pad_to_multiple", [1, 8])
+def test_one_pass_masks_every_text_once(shards, pad_to_multiple):
     folder, texts = shards
     vectorizer = build_vectorizer(texts, 60, 24)
-    dataset = corpus_mlm_dataset(corpus_files(folder), vectorizer, batch_size=8, vocabulary_size=60)
+    dataset = corpus_mlm_dataset(corpus_files(folder), vectorizer, batch_size=8, vocabulary_size=60,
+                                 pad_to_multiple=pad_to_multiple)
     restored = []
     for inputs, labels, weights in dataset:
         # Writing the labels back at their positions undoes the masking.
         batch = inputs["token_ids"].numpy().copy()
-        assert batch.shape[1] == (batch != 0).sum(axis=1).max()  # cut to its longest
+        # Cut to its longest text, rounded up to the multiple as every other batch is.
+        assert batch.shape[1] == int(batch_width((batch != 0).sum(axis=1).max(), 24, pad_to_multiple))
         positions, labels, weights = inputs["mask_positions"].numpy(), labels.numpy(), weights.numpy()
         for row, slot in zip(*np.nonzero(weights)):
             batch[row, positions[row, slot]] = labels[row, slot]
@@ -86,6 +90,19 @@ def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
         assert json.load(file)["pretrain"]["corpus"] == str(folder)
 
 
+def test_a_streamed_corpus_pads_for_devices_and_feeds_one_process_its_share(shards):
+    folder, texts = shards
+    vectorizer = build_vectorizer(texts, 60, 24)
+    files = corpus_files(folder)
+    whole = corpus_mlm_dataset(files, vectorizer, batch_size=6, vocabulary_size=60, rows_multiple=4)
+    rows = [int(inputs["token_ids"].shape[0]) for inputs, _, _ in whole]
+    assert all(count % 4 == 0 for count in rows) and sum(rows) > len(texts)  # zero-weight rows added
+    shares = [corpus_mlm_dataset(files, vectorizer, batch_size=6, vocabulary_size=60, rows_multiple=4,
+                                 process_rows=(index, 2)) for index in range(2)]
+    for (first, _, _), (second, _, _), count in zip(*shares, rows):
+        assert first["token_ids"].shape[0] == second["token_ids"].shape[0] == count // 2
+
+
 def test_streaming_under_another_backend_stops_naming_tensorflow(shards, monkeypatch):
     folder, texts = shards
     vectorizer = build_vectorizer(texts, 50, 16)
@@ -103,3 +120,17 @@ def test_a_shard_of_bytes_is_read_as_the_data_sets_read_it(tmp_path):
     pq.write_table(pa.table({"text": pa.array(texts, pa.binary())}), tmp_path / "a.parquet")
     pd.DataFrame({"text": [2024]}).to_json(tmp_path / "b.jsonl", orient="records", lines=True)
     assert list(iter_corpus_texts(corpus_files(str(tmp_path)))) == ["a good film", "caf\ufffd bad", "2024"]
+
+
+def test_a_tsv_shard_is_read_as_a_csv_with_tabs(tmp_path):
+    pd.DataFrame({"text": ["a good, fine film", "a bad film"], "id": [1, 2]}).to_csv(
+        tmp_path / "a.tsv", sep="\t", index=False
+    )
+    assert list(iter_corpus_texts(corpus_files(str(tmp_path)))) == ["a good, fine film", "a bad film"]
+
+
+def test_a_jsonl_shard_line_that_is_not_json_is_named(tmp_path):
+    shard = tmp_path / "a.jsonl"
+    shard.write_text('{"text": "fine"}\n{"text": "broken\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"a\.jsonl line 2 is not valid JSON \(Unterminated string"):
+        list(iter_corpus_texts(corpus_files(str(tmp_path))))

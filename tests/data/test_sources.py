@@ -134,6 +134,37 @@ def test_jsonl_file_reads_the_chosen_columns_and_ignores_others(tmp_path):
     assert len(data.unlabeled) == 0
 
 
+def test_a_tsv_file_or_split_folder_is_read_as_a_csv_with_tabs(tmp_path):
+    frame = _labelled_frame(5, 5)
+    frame.loc[0, "text"] = 'a "quoted", comma\ttabbed review'
+    frame.to_csv(tmp_path / "reviews.tsv", sep="\t", index=False)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    frame.to_csv(folder / "train.tsv", sep="\t", index=False)
+    frame.iloc[3:7].to_csv(folder / "test.tsv", sep="\t", index=False)
+
+    for data in (load_dataset(str(tmp_path / "reviews.tsv")), load_dataset(str(folder))):
+        _assert_frames_have_the_promised_shape(data)
+        every_text = set(pd.concat([data.train, data.validation])["text"])
+        assert 'a "quoted", comma\ttabbed review' in every_text
+    assert len(data.validation) == 4  # the folder's test.tsv
+
+
+def test_a_jsonl_line_that_is_not_json_is_named_by_file_and_line(tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    lines = [json.dumps({"text": f"review {index}", "label": index % 2}) for index in range(400)]
+    lines[299] = '{"text": "review 299, "label": 1}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(DataSourceError) as raised:
+        load_dataset(str(path))
+    message = str(raised.value)
+    assert message.startswith(
+        f"{path} line 300 is not valid JSON (Expecting ',' delimiter: column 24); "
+    )
+    assert "fix or remove that line" in message and "\n" not in message
+
+
 def _write_hub_parquet(path, labels, titles, contents):
     pd.DataFrame({"label": labels, "title": titles, "content": contents}).to_parquet(path)
 
@@ -230,6 +261,67 @@ def test_string_labels_map_in_sorted_order_and_become_the_names(tmp_path):
     assert data.label_names == ("negative", "neutral", "positive")
     every_row = pd.concat([data.train, data.validation])
     assert every_row.set_index("text").loc["text 1", "label"] == 2  # "positive"
+
+
+def test_labels_differing_only_by_whitespace_are_one_class(tmp_path):
+    path = tmp_path / "moods.csv"
+    moods = ["pos", " pos", "pos ", "neg", "neg\t", "  "] * 5
+    pd.DataFrame({"text": [f"text {index}" for index in range(30)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("neg", "pos")
+    assert data.dropped_rows == 5  # a blank label is no label
+
+
+def test_labels_differing_only_by_case_are_named_in_one_warning_line(tmp_path, capsys):
+    path = tmp_path / "moods.csv"
+    moods = ["pos", "POS", "neg", "Neg", "meh"] * 6
+    pd.DataFrame({"text": [f"text {index}" for index in range(30)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("Neg", "POS", "meh", "neg", "pos")  # kept apart, as given
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "warning: labels 'Neg' and 'neg', 'POS' and 'pos' of 'moods.csv' differ only by case "
+        "and are separate classes; spell each class one way in the data if they are one"
+    ]
+
+
+def test_a_label_column_of_ids_is_refused_naming_the_column_and_the_flag(tmp_path):
+    path = tmp_path / "reviews.csv"
+    frame = _labelled_frame(300, 300)
+    frame["id"] = range(600)
+    frame.to_csv(path, index=False)
+
+    with pytest.raises(DataSourceError) as raised:
+        load_dataset(str(path), label_column="id")
+    assert str(raised.value) == (
+        "label column 'id' of 'reviews.csv' has 600 classes in 600 rows, 600 of them with a single "
+        "row, which no classifier can learn; pass --label-column with the column of classes"
+    )
+
+
+def test_a_few_classes_of_one_row_are_named_in_a_warning_and_train(tmp_path, capsys):
+    path = tmp_path / "moods.csv"
+    moods = ["positive", "negative"] * 10 + ["postive"]
+    pd.DataFrame({"text": [f"text {index}" for index in range(21)], "y": moods}).to_csv(path)
+
+    data = load_dataset(str(path), label_column="y")
+
+    assert data.label_names == ("negative", "positive", "postive")
+    assert capsys.readouterr().out.splitlines() == [
+        "warning: classes ['postive'] of label column 'y' of 'moods.csv' have a single row each, "
+        "too few to learn; check their spelling or drop them"
+    ]
+
+
+def test_two_class_data_gets_no_label_warning(tmp_path, capsys):
+    path = tmp_path / "reviews.csv"
+    _labelled_frame(3, 2).to_csv(path, index=False)
+    load_dataset(str(path))
+    assert capsys.readouterr().out == ""
 
 
 def test_integer_labels_outside_0_to_k_map_in_sorted_order(tmp_path):

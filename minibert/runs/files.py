@@ -29,6 +29,7 @@ _FIXES = {
     errno.ENOTDIR: "a path above it is a file; choose --output",
     errno.EISDIR: "a folder is in the way; move it or choose --output",
     errno.EEXIST: "a file is in the way; move it or choose --output",
+    errno.ENOENT: "a folder on its path is missing or cannot be made; choose --output",
 }
 
 

@@ -29,7 +29,7 @@ import os
 import socket
 import sys
 
-from minibert.files import WriteError, is_write_failure, write_failure_message
+from minibert.runs.files import WriteError, is_write_failure, write_failure_message
 
 LOCK_FILE = ".lock"
 
@@ -97,7 +97,7 @@ def run_folder_lock(path, print_fn=print):
     """Holds the run folder `path` (created if need be) for the block's writes.
 
     Raises `RunFolderLocked` when a live process holds it, and
-    `minibert.files.WriteError` when the folder cannot be made or written.
+    `minibert.runs.files.WriteError` when the folder cannot be made or written.
     A lock file whose process has ended is taken over, with a line saying
     whose it was.
     """
