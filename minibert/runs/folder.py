@@ -228,14 +228,20 @@ class RunFolder:
                     "its command again to resume it")
         return None
 
-    def require(self, *names, what="a run folder written by `python -m minibert train`") -> None:
-        """One line naming the first of the files `names` this run lacks, and why."""
+    def require(self, *names, way_out=None) -> None:
+        """One line naming the first of the files `names` this run lacks, and why.
+
+        `way_out`, when given, is what the line ends with ("pretrain one with
+        ..."); by default it asks whether the folder is a run at all.
+        """
         if not os.path.isdir(self.path):
             raise FileNotFoundError(f"run folder {self.path} not found")
         for name in names:
             if not os.path.isfile(self.file(name)):
                 raise FileNotFoundError(self.unfinished_reason() or (
-                    f"{self.file(name)} not found; is {self.path} {what}?"
+                    f"{self.path} has no {name}: {way_out}" if way_out else
+                    f"{self.file(name)} not found; is {self.path} a run folder written by "
+                    "`python -m minibert train`?"
                 ))
 
     def read_json(self, name) -> dict:
@@ -250,7 +256,10 @@ class RunFolder:
         return DataSummary.from_dict(self.read_json(CONFIG_FILE).get("data"))
 
     def read_task(self) -> str:
-        """The fine-tuning task's name; runs from before the task table classified sentences."""
+        """The fine-tuning task's name; runs from before the task table (or without a
+        config.json beside their models) classified sentences."""
+        if not os.path.isfile(self.file(CONFIG_FILE)):
+            return "classification"
         return self.read_json(CONFIG_FILE).get("task") or "classification"
 
     def read_vocabulary(self) -> list[str]:

@@ -58,6 +58,7 @@ class DataSummary:
         known = {field.name for field in dataclasses.fields(cls)}
         values = {key: value for key, value in values.items() if key in known}
         values["label_names"] = tuple(values.get("label_names", ()))
+        values.setdefault("name", "")  # a hand-written config.json may name only its split
         return cls(**values)
 
     def to_dict(self) -> dict:

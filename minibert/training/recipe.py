@@ -236,7 +236,7 @@ def pretrained_run(path) -> RunFolder:
     """The run folder `path`, refused in one line unless it holds a finished pretrained run."""
     folder = RunFolder(path)
     folder.require(runs.CONFIG_FILE, runs.VOCABULARY_FILE, runs.MLM_FILE,
-                   what="a pretrained run: pretrain one with `python -m minibert pretrain` (or train)")
+                   way_out="pretrain one with `python -m minibert pretrain` (or `train`)")
     return folder
 
 
