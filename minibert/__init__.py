@@ -57,7 +57,9 @@ if not _command_line_is_starting():
         ReplacedTokenDetector,
     )
     from minibert.export import export_saved_model
+    from minibert.runs import RunFolder
     from minibert.scoring import score_file
+    from minibert.tasks import TASKS, get_task
     from minibert.training import finetune, finetune_run, pretrain, pretrain_run, run
     from minibert.training.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
     # Registers WordPieceVectorizer, which none of the names above imports.
@@ -79,7 +81,9 @@ __all__ = [
     "PretrainConfig",
     "ReplacedTokenDetector",
     "RunConfig",
+    "RunFolder",
     "SequencePooling",
+    "TASKS",
     "TokenAndPositionEmbedding",
     "TransformerEncoder",
     "WarmupLinearDecay",
@@ -90,6 +94,7 @@ __all__ = [
     "finetune",
     "finetune_run",
     "get_preset",
+    "get_task",
     "learning_rate_schedule",
     "load_dataset",
     "make_optimizer",
