@@ -128,7 +128,7 @@ class PretrainConfig:
     # Streamed by minibert.data.corpus; the vocabulary is adapted on its first
     # `vocabulary_sample` texts.
     corpus: str | None = option(
-        None, "--pretraining-corpus", "stream the masked LM's text from this parquet/CSV/JSONL "
+        None, "--pretraining-corpus", "stream the masked LM's text from this parquet/CSV/TSV/JSONL "
         "file or folder of shards instead of the data set's own text (corpora larger than memory)")
     corpus_text_column: str = option("text", "--corpus-text-column",
                                      "the corpus's text column (default: text)")

@@ -22,7 +22,7 @@ def _add_data_arguments(parser, dataset_default="imdb"):
         "--dataset", default=dataset_default,
         help="imdb (tensorflow-datasets), amazon-polarity (hub parquet), hf:NAME[:CONFIG] "
         "(Hugging Face datasets, the hf extra), or a PATH: an aclImdb/ folder, a folder of "
-        "train/test/unsup parquet|csv|jsonl files, or one csv/parquet/jsonl file (default: "
+        "train/test/unsup parquet|csv|tsv|jsonl files, or one csv/tsv/parquet/jsonl file (default: "
         + ("imdb" if dataset_default else "imdb, unless --pretraining-corpus is given alone")
         + ")",
     )
@@ -125,12 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scoring = predict.add_argument_group("scoring a file")
     scoring.add_argument(
-        "--input", help="a csv/parquet/jsonl file to score row by row, or - for one text per "
+        "--input", help="a csv/tsv/parquet/jsonl file to score row by row, or - for one text per "
         "line on stdin; streamed in chunks, so any size fits in memory",
     )
     scoring.add_argument(
         "--output", default="-",
-        help="where the scored rows go: a csv/parquet/jsonl file, or - for CSV on stdout "
+        help="where the scored rows go: a csv/tsv/parquet/jsonl file, or - for CSV on stdout "
         "(default): every input column, predicted_label, predicted_probability and one "
         "probability_<label> column per class",
     )
