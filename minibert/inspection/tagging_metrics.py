@@ -41,7 +41,7 @@ def entities(tags, scheme="IOB2") -> list:
     Example:
     >>> entities(["B-person", "I-person", "O", "B-location", "B-location"])
     [('person', 0, 2), ('location', 3, 4), ('location', 4, 5)]
-    >>> entities(["O", "I-group", "I-person"])  # conlleval: an I- after O or another type starts one
+    >>> entities(["O", "I-group", "I-person"])  # an I- after O or another type starts one
     [('group', 1, 2), ('person', 2, 3)]
     >>> entities(["S-person", "B-product", "E-product", "E-product"], scheme="IOBES")
     [('person', 0, 1), ('product', 1, 3), ('product', 3, 4)]
