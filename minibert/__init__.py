@@ -41,6 +41,7 @@ if not _command_line_is_starting():
     from minibert.inspection.fill_mask import FillMaskCallback, fill_mask
     from minibert.inspection.metrics import classification_report
     from minibert.inspection.plots import plot_curves
+    from minibert.inspection.tagging_metrics import tagging_report
     from minibert.layers import (
         MaskedLMHead,
         PairPacker,
@@ -106,5 +107,6 @@ __all__ = [
     "score_file",
     "sentence_vectors",
     "standardize_text",
+    "tagging_report",
     "vectorize",
 ]
