@@ -282,20 +282,26 @@ def _read_file(path: Path, columns: _Columns, split: str = "train") -> _Sentence
 
 def _read_folder(folder: Path, columns: _Columns) -> tuple[_Sentences, _Sentences | None]:
     """`train.*` (required) and the first of `test.*`, `validation.*`, `valid.*`, `dev.*`."""
-    suffixes = CONLL_SUFFIXES + LIST_TABLE_SUFFIXES
-    found = {
-        stem: next((folder / f"{stem}{s}" for s in suffixes if (folder / f"{stem}{s}").is_file()),
-                   None)
-        for stem in ("train",) + VALIDATION_STEMS
-    }
-    if found["train"] is None:
+    train_path = _find_split_file(folder, "train")
+    if train_path is None:
         raise DataSourceError(
-            f"no train file in {folder}; pass a folder holding train{'/'.join(suffixes)} "
-            "(and test or dev), or the file itself"
+            f"no train file in {folder}; pass a folder holding "
+            f"train{'/'.join(CONLL_SUFFIXES + LIST_TABLE_SUFFIXES)} (and test or dev), or the "
+            "file itself"
         )
-    train = _read_file(found["train"], columns)
-    stem = next((stem for stem in VALIDATION_STEMS if found[stem] is not None), None)
-    return train, None if stem is None else _read_file(found[stem], columns, split=stem)
+    for stem in VALIDATION_STEMS:
+        validation_path = _find_split_file(folder, stem)
+        if validation_path is not None:
+            return _read_file(train_path, columns), _read_file(validation_path, columns, stem)
+    return _read_file(train_path, columns), None
+
+
+def _find_split_file(folder: Path, stem: str) -> Path | None:
+    """The first `<stem><suffix>` file in `folder`, text files before tables."""
+    for suffix in CONLL_SUFFIXES + LIST_TABLE_SUFFIXES:
+        if (folder / f"{stem}{suffix}").is_file():
+            return folder / f"{stem}{suffix}"
+    return None
 
 
 def _read_conll(path: Path, word_column: int, tag_column: int) -> _Sentences:
