@@ -368,44 +368,53 @@ def _read_list_table(path: Path, words_column: str, tags_column: str) -> _Senten
     table = read_table(path)
     require_column(table, words_column, "words", str(path), "pass --words-column")
     require_column(table, tags_column, "tags", str(path), "pass --tags-column")
-    sentences = _Sentences(str(path), [], [], [], by_line=False)
-    for row, (words, tags) in enumerate(zip(table[words_column], table[tags_column]), start=1):
-        words = _as_texts(words, path, row, words_column)
-        tags = _as_texts(tags, path, row, tags_column)
-        if not words:  # a missing or empty sentence: nothing to tag
+    return _sentences_of_rows(
+        str(path), table[words_column], table[tags_column], words_column, tags_column
+    )
+
+
+def _sentences_of_rows(origin: str, words_cells, tags_cells, words_column, tags_column):
+    """Rows of a list of words and a list of tags each, checked: a `_Sentences`."""
+    sentences = _Sentences(origin, [], [], [], by_line=False)
+    for row, (words, tags) in enumerate(zip(words_cells, tags_cells), start=1):
+        words = _as_texts(words, origin, row, words_column)
+        tags = _as_texts(tags, origin, row, tags_column)
+        # A row without words has nothing to tag; conll2003 on the hub keeps each -DOCSTART-
+        # line as a row of its own.
+        if not words or words == [DOCUMENT_START]:
             sentences.dropped_rows += 1
             continue
         if tags is None or len(words) != len(tags):
             raise DataSourceError(
-                f"{path} row {row} has {len(words)} words but "
-                f"{0 if tags is None else len(tags)} tags; give every word one tag, or fix "
-                "--words-column / --tags-column"
+                f"{origin} row {row} has {len(words)} words but "
+                f"{0 if tags is None else len(tags)} tags; give every word one tag, or pass the "
+                "--words-column and --tags-column that belong together"
             )
         sentences.words.append(words)
         sentences.tags.append(tags)
         sentences.starts.append(row)
     if not sentences.words:
         raise DataSourceError(
-            f"{path} holds no sentences ({len(table)} rows, none with words); pass a file with a "
-            f"list of words in {words_column!r} and their tags in {tags_column!r}"
+            f"{origin} holds no sentences ({sentences.dropped_rows} rows, none with words); pass "
+            f"a list of words in {words_column!r} and their tags in {tags_column!r} per row"
         )
     return sentences
 
 
-def _as_texts(value, path, row, column) -> list[str] | None:
+def _as_texts(value, origin: str, row: int, column: str) -> list[str] | None:
     """A cell holding a list (parquet gives arrays) as a list of str; None when missing."""
     if isinstance(value, (list, tuple, np.ndarray)):
         texts = [value_to_text(item) for item in value]
         if None in texts:
             raise DataSourceError(
-                f"{path} row {row}: column {column!r} has a missing value at position "
+                f"{origin} row {row}: column {column!r} has a missing value at position "
                 f"{texts.index(None)}; give every word and tag a value"
             )
         return texts
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     raise DataSourceError(
-        f"{path} row {row}: column {column!r} holds a {type(value).__name__}, not a list; "
+        f"{origin} row {row}: column {column!r} holds a {type(value).__name__}, not a list; "
         "each cell must be a list of words or of tags, one per word"
     )
 
@@ -441,22 +450,14 @@ def _read_hugging_face(dataset: str, columns: _Columns, cache_dir):
     tag_names = getattr(getattr(features[columns.tags_column], "feature", None), "names", None)
 
     def read(split: str) -> _Sentences:
-        words = [[str(word) for word in sentence]
-                 for sentence in splits[split][columns.words_column]]
-        tags = [
-            [tag_names[tag] if tag_names is not None and tag >= 0 else str(tag)
-             for tag in sentence]
-            for sentence in splits[split][columns.tags_column]
-        ]
-        sentences = _Sentences(f"{dataset} {split} split", words, tags,
-                               starts=list(range(1, len(words) + 1)), by_line=False, split=split)
-        for row, (sentence_words, sentence_tags) in enumerate(zip(words, tags)):
-            if len(sentence_words) != len(sentence_tags):
-                raise DataSourceError(
-                    f"{sentences.where(row)} has {len(sentence_words)} words but "
-                    f"{len(sentence_tags)} tags; pass the --words-column and --tags-column "
-                    "that belong together"
-                )
+        tags = splits[split][columns.tags_column]
+        if tag_names is not None:  # -1, "no tag", becomes a missing value, named as one
+            tags = [[tag_names[tag] if tag >= 0 else None for tag in sentence] for sentence in tags]
+        sentences = _sentences_of_rows(
+            f"{dataset} {split} split", splits[split][columns.words_column], tags,
+            columns.words_column, columns.tags_column,
+        )
+        sentences.split = split
         return sentences
 
     # Hub test splits may hide their tags as -1; validation then scores instead.

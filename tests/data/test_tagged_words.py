@@ -355,20 +355,25 @@ def offline(monkeypatch):
 
 def test_hugging_face_tag_names_come_from_the_class_label_feature(tmp_path, offline):
     hidden = [[("Who", None), ("knows", None)]]  # a test split whose tags the hub hides
-    name = _write_hub_folder(tmp_path, {"train": SENTENCES, "validation": SENTENCES[:1],
+    # conll2003 on the hub keeps its -DOCSTART- lines as rows.
+    train = [[("-DOCSTART-", "O")]] + SENTENCES
+    name = _write_hub_folder(tmp_path, {"train": train, "validation": SENTENCES[:1],
                                         "test": hidden})
     data = load_tagged_words(name, words_column="tokens", tags_column="ner_tags",
                              cache_dir=str(tmp_path / "cache"))
     _assert_frames_have_the_promised_shape(data)
     assert data.tag_names == ("O", "B-LOC", "B-PER", "I-PER") and data.scheme == "IOB2"
+    assert len(data.train) == 3 and data.dropped_rows == 1
     assert data.validation_split == "validation" and not data.validation_is_test
     assert data.train["tags"][0] == ["B-PER", "I-PER", "O", "O"]
 
 
 def test_hugging_face_reads_fail_in_one_line(tmp_path, offline):
-    name = _write_hub_folder(tmp_path, {"train": SENTENCES})
+    name = _write_hub_folder(tmp_path, {"train": SENTENCES + [[("Who", None)]]})
     cache = str(tmp_path / "cache")
     assert "words column 'words' not found in hf:" in _error(name, cache_dir=cache)
+    message = _error(name, words_column="tokens", tags_column="ner_tags", cache_dir=cache)
+    assert "train split row 4: column 'ner_tags' has a missing value at position 0" in message
     message = _error(name, words_column="tokens", tags_column="ner_tags", word_column=0,
                      cache_dir=cache)
     assert "--word-column / --tag-column are for CoNLL text files" in message
