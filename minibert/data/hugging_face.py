@@ -35,9 +35,19 @@ def parse_name(dataset: str) -> tuple[str, str | None]:
     return name, config or None
 
 
-def read_hugging_face(dataset: str, text_column="text", label_column="label",
-                      text_pair_column=None, group_column=None, cache_dir=None) -> RawSplits:
-    """The splits of `hf:NAME[:CONFIG]` as a `RawSplits`, its columns chosen as for table files."""
+def data_set_name(dataset: str) -> str:
+    """The name a run records for `hf:NAME[:CONFIG]`: NAME, or NAME-CONFIG.
+
+    >>> data_set_name("hf:glue:sst2")
+    'glue-sst2'
+    """
+    name, config = parse_name(dataset)
+    return name + (f"-{config}" if config else "")
+
+
+def load_splits(dataset: str, cache_dir=None):
+    """`datasets.load_dataset` of `hf:NAME[:CONFIG]`, which must have a train split; one line
+    naming what is wrong when `datasets` is missing, the data set cannot be had, or has no train."""
     try:
         import datasets
     except ImportError as error:
@@ -55,6 +65,13 @@ def read_hugging_face(dataset: str, text_column="text", label_column="label",
         ) from error
     if "train" not in splits:
         raise DataSourceError(f"{dataset} has no train split; its splits are {list(splits)}")
+    return splits
+
+
+def read_hugging_face(dataset: str, text_column="text", label_column="label",
+                      text_pair_column=None, group_column=None, cache_dir=None) -> RawSplits:
+    """The splits of `hf:NAME[:CONFIG]` as a `RawSplits`, its columns chosen as for table files."""
+    splits = load_splits(dataset, cache_dir)
     features = splits["train"].features
     columns = {"text": text_column, "text_pair": text_pair_column, "label": label_column,
                "group": group_column}
@@ -76,7 +93,7 @@ def read_hugging_face(dataset: str, text_column="text", label_column="label",
             break
     unlabeled_split = next((splits[split] for split in UNLABELED_SPLITS if split in splits), None)
     return RawSplits(
-        name=name + (f"-{config}" if config else ""),
+        name=data_set_name(dataset),
         train=_frame(splits["train"], labelled, label_names),
         test=test,
         unlabeled=None if unlabeled_split is None else pd.DataFrame(

@@ -43,6 +43,7 @@ from minibert.data.tables import (
     RawSplits,
     find_table,
     read_text_table,
+    validation_count,
     value_to_text,
 )
 
@@ -260,7 +261,7 @@ def _assemble(
         )
     validation_groups = 0
     if test is None:
-        validation_rows = _validation_row_count(validation_size, len(train))
+        validation_rows = validation_count(validation_size, len(train))
         in_validation = np.zeros(len(train), dtype=bool)
         if grouped:
             groups = _group_ids(train.pop("group"))
@@ -306,25 +307,6 @@ def _coerce_text(text: pd.Series) -> pd.Series:
     if isinstance(text.dtype, pd.StringDtype):  # parquet and CSV text: already str, no loop
         return text
     return text.map(value_to_text).astype("str")
-
-
-def _validation_row_count(validation_size: float, train_rows: int) -> int:
-    """`validation_size` < 1 is a share of the training rows, >= 1 a row count."""
-    if validation_size <= 0 or (validation_size >= 1 and validation_size != int(validation_size)):
-        raise DataSourceError(
-            f"validation_size {validation_size!r} must be a share in (0, 1) or a whole number of "
-            "rows; pass e.g. --validation-size 0.2"
-        )
-    if validation_size < 1:
-        rows = max(1, round(train_rows * validation_size))
-    else:
-        rows = int(validation_size)
-    if rows >= train_rows:
-        raise DataSourceError(
-            f"validation_size {validation_size!r} leaves no training rows out of {train_rows}; "
-            "pass a smaller --validation-size"
-        )
-    return rows
 
 
 def _sample(frame: pd.DataFrame, max_rows: int | None, argument: str, seed: int) -> pd.DataFrame:

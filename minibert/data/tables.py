@@ -159,3 +159,26 @@ def value_to_text(value) -> str | None:
     if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return None
     return str(value)
+
+
+def validation_count(validation_size: float, train_rows: int, unit: str = "rows") -> int:
+    """How many of `train_rows` to hold out: `validation_size` < 1 is a share, >= 1 a count.
+
+    `unit` names what is counted in the one-line errors ("rows", "sentences").
+
+    Example:
+    >>> validation_count(0.2, 25_000), validation_count(500, 25_000)
+    (5000, 500)
+    """
+    if validation_size <= 0 or (validation_size >= 1 and validation_size != int(validation_size)):
+        raise DataSourceError(
+            f"validation_size {validation_size!r} must be a share in (0, 1) or a whole number of "
+            f"{unit}; pass e.g. --validation-size 0.2"
+        )
+    count = max(1, round(train_rows * validation_size)) if validation_size < 1 else int(validation_size)
+    if count >= train_rows:
+        raise DataSourceError(
+            f"validation_size {validation_size!r} leaves none of the {train_rows} {unit} to train "
+            "on; pass a smaller --validation-size, or a test split"
+        )
+    return count

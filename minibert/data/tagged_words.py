@@ -37,6 +37,7 @@ from minibert.data.tables import (
     read_table,
     require_column,
     short_reason,
+    validation_count,
     value_to_text,
 )
 
@@ -175,7 +176,7 @@ def load_tagged_words(
         _require_tags_seen_in_train(validation, seen, train.origin)
         validation_frame = validation.frame()
     else:
-        count = _validation_sentence_count(validation_size, len(train_frame), train.origin)
+        count = validation_count(validation_size, len(train_frame), "sentences")
         in_validation = _carve_validation(train.tags, count, seed)
         validation_frame = train_frame[in_validation].reset_index(drop=True)
         train_frame = train_frame[~in_validation].reset_index(drop=True)
@@ -422,23 +423,7 @@ def _as_texts(value, origin: str, row: int, column: str) -> list[str] | None:
 def _read_hugging_face(dataset: str, columns: _Columns, cache_dir):
     """`hf:NAME[:CONFIG]`: its train split and its test (else validation) split, as
     `hugging_face.read_hugging_face` chooses them."""
-    try:
-        import datasets
-    except ImportError as error:
-        raise DataSourceError(
-            f"{dataset} reads through Hugging Face datasets, which is not installed ({error}); "
-            "pip install \"minibert[hf]\""
-        ) from error
-    name, config = hugging_face.parse_name(dataset)
-    try:
-        splits = datasets.load_dataset(name, config, cache_dir=cache_dir)
-    except Exception as error:  # the hub, the cache and the builders raise many kinds
-        raise DataSourceError(
-            f"could not load {dataset} ({short_reason(error)}); offline, only data sets already "
-            "in the Hugging Face cache load (HF_DATASETS_OFFLINE=1 uses it without the network)"
-        ) from error
-    if "train" not in splits:
-        raise DataSourceError(f"{dataset} has no train split; its splits are {list(splits)}")
+    splits = hugging_face.load_splits(dataset, cache_dir)
     features = splits["train"].features
     for role, column in (("words", columns.words_column), ("tags", columns.tags_column)):
         if column not in features:
@@ -468,7 +453,7 @@ def _read_hugging_face(dataset: str, columns: _Columns, cache_dir):
         )),
         None,
     )
-    return (name + (f"-{config}" if config else ""), read("train"),
+    return (hugging_face.data_set_name(dataset), read("train"),
             None if validation is None else read(validation))
 
 
@@ -525,24 +510,6 @@ def _first_place(sentences: _Sentences, tag: str) -> str:
 
 
 # Splitting and sampling.
-
-
-def _validation_sentence_count(validation_size: float, sentences: int, origin: str) -> int:
-    """`validation_size` < 1 is a share of train's sentences, >= 1 a number of sentences."""
-    if validation_size <= 0 or (validation_size >= 1 and validation_size != int(validation_size)):
-        raise DataSourceError(
-            f"validation_size {validation_size!r} must be a share in (0, 1) or a whole number of "
-            "sentences; pass e.g. --validation-size 0.2"
-        )
-    count = max(1, round(sentences * validation_size)) if validation_size < 1 else int(
-        validation_size
-    )
-    if count >= sentences:
-        raise DataSourceError(
-            f"validation_size {validation_size!r} leaves none of the {sentences} sentences of "
-            f"{origin} to train on; pass a smaller --validation-size, or a test file"
-        )
-    return count
 
 
 def _carve_validation(tag_sequences: list[list[str]], count: int, seed: int) -> np.ndarray:
