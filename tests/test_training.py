@@ -285,53 +285,73 @@ def test_a_time_budget_stops_pretraining_early(tmp_path):
     assert (history["stage"] == "mlm").sum() == 1  # stopped within the first epoch
 
 
-def test_a_time_budget_keeps_the_stopped_epochs_validation_and_callbacks_inside_it():
-    import time
+class FakeClock:
+    """Seconds that pass only when a test advances them: a budget spent without waiting for it."""
 
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds):
+        self.seconds += seconds
+
+
+def test_a_time_budget_keeps_the_stopped_epochs_validation_and_callbacks_inside_it():
     from minibert.training.callbacks import TimeBudget
+
+    clock = FakeClock()
 
     class SlowSteps(keras.callbacks.Callback):
         # 10 steps of 0.05 s, then 1 s of epoch-end work (as validation, checkpoints).
         def on_train_batch_end(self, batch, logs=None):
-            time.sleep(0.05)
+            clock.advance(0.05)
 
         def on_epoch_end(self, epoch, logs=None):
-            time.sleep(1.0)
+            clock.advance(1.0)
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
-    budget = TimeBudget(minutes=4 / 60)
-    start = time.perf_counter()
-    model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=20, verbose=0,
-              callbacks=[SlowSteps(), budget])
+    budget = TimeBudget(minutes=4 / 60, clock=clock)
+    history = model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=20, verbose=0,
+                        callbacks=[SlowSteps(), budget])
     # Epochs of 1.5 s: blind to the epoch's end, the budget would let epoch 3 finish at 4.5 s
-    # and stop epoch 4 at its first step, ending at ~5.55 s. Knowing it, epoch 3 stops at its
-    # first step and ends at ~4.05 s.
-    assert budget.epoch_end_seconds >= 1.0
-    assert time.perf_counter() - start < 4.6
+    # and stop epoch 4 at its first step, ending at 5.55 s. Knowing it, epoch 3 stops at its
+    # first step and ends at 4.05 s.
+    assert budget.epoch_end_seconds == pytest.approx(1.0)
+    assert len(history.history["loss"]) == 3
+    assert clock() == pytest.approx(4.05)
+
+
+def test_a_time_budget_reads_the_real_clock_unless_given_one():
+    import time
+
+    from minibert.training.callbacks import TimeBudget
+
+    assert TimeBudget(minutes=1).clock is time.perf_counter
 
 
 def test_a_budgeted_schedule_decays_to_zero_when_the_minutes_run_out_before_the_steps():
-    import time
-
     from minibert.training.callbacks import BudgetedSchedule, TimeBudget
     from minibert.training.optimization import WarmupLinearDecay
 
+    clock = FakeClock()
     rates = []
 
     class SlowSteps(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
             rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
-            time.sleep(0.02)
+            clock.advance(0.02)
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
-    budget = TimeBudget(minutes=3 / 60)
+    budget = TimeBudget(minutes=3 / 60, clock=clock)
     # 10,000 steps would take minutes: by steps alone the rate would still be near its peak.
     schedule = BudgetedSchedule(WarmupLinearDecay(1e-2, 1000, 10_000), 10_000, budget)
     model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=1000, verbose=0,
               callbacks=[SlowSteps(), budget, schedule])
-    assert len(rates) < 1000
+    assert len(rates) == pytest.approx(150, abs=1)  # three seconds of 0.02 s steps
     peak = int(np.argmax(rates))
     assert max(rates) > 0.8e-2 and 0 < peak < len(rates) - 1  # warmed up over ~10% of the time
     assert rates[-1] < 0.1e-2  # and decayed to ~0 as the three seconds ran out
