@@ -67,6 +67,7 @@ print(json.dumps({"rates": schedule.rates,
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["tensorflow", *OTHER_BACKENDS])
 def test_a_budgeted_schedule_sets_the_rate_every_step_uses(backend):
     result = json.loads(under(backend, "-c", BUDGETED_SCHEDULE).strip().splitlines()[-1])
@@ -93,6 +94,7 @@ def backend_run(request, tmp_path_factory):
     return {"backend": request.param, "run": folder / "run", "stdout": stdout}
 
 
+@pytest.mark.slow
 def test_a_tiny_run_pretrains_and_fine_tunes(backend_run):
     assert f"backend {backend_run['backend']} on " in backend_run["stdout"]
     with open(backend_run["run"] / "metrics.json") as file:
@@ -105,6 +107,7 @@ def test_a_tiny_run_pretrains_and_fine_tunes(backend_run):
     assert 0 <= metrics["validation"]["accuracy"] <= 1
 
 
+@pytest.mark.slow
 def test_its_end_to_end_model_predicts_the_same_under_tensorflow(backend_run):
     path = str(backend_run["run"] / "end_to_end.keras")
     backend = backend_run["backend"]
