@@ -1,7 +1,10 @@
-"""Shared fixtures: a tiny generated review corpus and a tiny run configuration."""
+"""Shared fixtures: a tiny generated review corpus, and tiny runs trained once per session."""
 
+import contextlib
+import io
 import os
 import random
+import shutil
 import struct
 
 # Quiet TensorFlow's start-up logs in every test process (and the subprocesses
@@ -108,3 +111,43 @@ def reviews_csv(tmp_path) -> str:
     path = tmp_path / "reviews.csv"
     make_reviews().to_csv(path, index=False)
     return str(path)
+
+
+def train_in_process(*arguments) -> str:
+    """`python -m minibert ARGUMENTS` in this process (no TensorFlow start-up); what it printed."""
+    from minibert.cli import main
+
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        returncode = main(list(arguments))
+    assert returncode == 0, f"minibert {arguments} failed:\n{stdout.getvalue()}"
+    return stdout.getvalue()
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> dict:
+    """One run of `train --preset tiny` on 240 reviews, for every test that only reads a run.
+
+    Trained once per session (issue 25: each module used to train its own):
+    predict, evaluate, embed, fill-mask, export, plots and the model card all
+    read this folder. Two pretraining epochs, a fill-mask sentence and
+    TensorBoard logs give the tests of those something to read. A test that
+    would change the folder works on `copy_of_tiny_run` instead.
+    """
+    folder = tmp_path_factory.mktemp("tiny_run")
+    csv = folder / "reviews.csv"
+    make_reviews(240).to_csv(csv, index=False)
+    run = folder / "run"
+    stdout = train_in_process(
+        "train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
+        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great", "--tensorboard",
+    )
+    return {"run": run, "csv": csv, "stdout": stdout}
+
+
+@pytest.fixture
+def copy_of_tiny_run(tiny_run, tmp_path) -> dict:
+    """`tiny_run` with its folder copied, for a test that writes into or deletes from it."""
+    run = tmp_path / "run"
+    shutil.copytree(tiny_run["run"], run)
+    return dict(tiny_run, run=run)

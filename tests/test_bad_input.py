@@ -163,6 +163,7 @@ def test_evaluation_labels_map_to_the_models_classes_by_name_or_id():
         align_labels(np.array([0, 1]), ("meh", "pos"), ["neg", "pos"])
 
 
+@pytest.mark.slow
 def test_a_three_row_data_set_trains(tmp_path):
     # Documented to work: 2 rows train, 1 validates; nothing to learn, nothing breaks.
     path = tmp_path / "three.csv"

@@ -52,6 +52,9 @@ def test_the_benched_fast_path_is_what_train_runs_by_default():
     assert FAST_PATH.precision == RunConfig().precision
 
 
+# The bench itself: it compiles and times two pretraining setups, fine-tuning and
+# inference, which costs as much as a whole run (about a minute on two cores).
+@pytest.mark.slow
 def test_bench_times_pretraining_finetuning_inference_and_the_baseline():
     reviews = make_reviews(400)
     data = TextClassificationData(

@@ -1,8 +1,9 @@
 """`python -m minibert` end to end on a tiny generated corpus.
 
-The training run and a reload go through real `python -m minibert`
-processes; the other commands call `main()` in this process, which is what
-the process runs, without a TensorFlow start-up (~10 s) per command.
+The commands call `main()` in this process, which is what the process runs,
+without a TensorFlow start-up (~10 s) per command; they read the session's
+`tiny_run` (tests/conftest.py). A reload and a failed start go through real
+`python -m minibert` processes (marked slow).
 """
 
 import contextlib
@@ -42,22 +43,8 @@ def minibert(*arguments, check=True, in_process=True):
     return result
 
 
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("cli")
-    csv = folder / "reviews.csv"
-    make_reviews(240).to_csv(csv, index=False)
-    run = folder / "run"
-    result = minibert(
-        "train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
-        "--mlm-epochs", "2", "--fill-mask-sentence", "the [mask] was great", "--tensorboard",
-        in_process=False,
-    )
-    return {"run": run, "csv": csv, "stdout": result.stdout}
-
-
-def test_train_writes_a_complete_run_folder(trained_run):
-    names = set(os.listdir(trained_run["run"]))
+def test_train_writes_a_complete_run_folder(tiny_run):
+    names = set(os.listdir(tiny_run["run"]))
     assert {
         "config.json", "vocabulary.txt", "mlm.keras", "classifier_frozen.keras", "classifier.keras",
         "end_to_end.keras", "history.csv", "steps.csv", "curves.png", "metrics.json", "README.md",
@@ -67,13 +54,13 @@ def test_train_writes_a_complete_run_folder(trained_run):
     umask = os.umask(0)
     os.umask(umask)
     for name in names:
-        if (trained_run["run"] / name).is_file():
-            assert os.stat(trained_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
+        if (tiny_run["run"] / name).is_file():
+            assert os.stat(tiny_run["run"] / name).st_mode & 0o777 == 0o666 & ~umask
 
 
-def test_the_run_folder_has_a_model_card_with_its_data_figures_and_files(trained_run):
-    card = (trained_run["run"] / "README.md").read_text()
-    metrics = json.loads((trained_run["run"] / "metrics.json").read_text())
+def test_the_run_folder_has_a_model_card_with_its_data_figures_and_files(tiny_run):
+    card = (tiny_run["run"] / "README.md").read_text()
+    metrics = json.loads((tiny_run["run"] / "metrics.json").read_text())
     assert card.startswith("# run\n")
     assert f"- train: {metrics['rows']['train']:,}" in card
     assert f"Validation accuracy **{metrics['validation']['accuracy']:.4f}**" in card
@@ -83,33 +70,33 @@ def test_the_run_folder_has_a_model_card_with_its_data_figures_and_files(trained
     assert 'keras.models.load_model("' in card
 
 
-def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(trained_run):
+def test_train_reports_fill_ins_for_the_users_sentence_every_epoch(tiny_run):
     # Each report on a line of its own, not after the progress bar's figures.
-    lines = trained_run["stdout"].splitlines()
+    lines = tiny_run["stdout"].splitlines()
     assert sum(line.startswith("'the [mask] was great' [mask 1]:") for line in lines) == 2
 
 
-def test_history_has_every_epoch_of_every_stage(trained_run):
-    history = pd.read_csv(trained_run["run"] / "history.csv")
+def test_history_has_every_epoch_of_every_stage(tiny_run):
+    history = pd.read_csv(tiny_run["run"] / "history.csv")
     assert history.groupby("stage").size().to_dict() == {"mlm": 2, "frozen": 1, "unfrozen": 1}
     assert history.loc[history.stage == "unfrozen", "val_accuracy"].between(0, 1).all()
 
 
-def test_train_draws_its_training_curves(trained_run):
-    assert png_size(trained_run["run"] / "curves.png") == PIXEL_SIZE
+def test_train_draws_its_training_curves(tiny_run):
+    assert png_size(tiny_run["run"] / "curves.png") == PIXEL_SIZE
 
 
-def test_train_with_tensorboard_writes_event_files_for_every_stage(trained_run):
-    logs = trained_run["run"] / "logs"
+def test_train_with_tensorboard_writes_event_files_for_every_stage(tiny_run):
+    logs = tiny_run["run"] / "logs"
     for stage in ("mlm", "frozen", "unfrozen"):
         for split in ("train", "validation"):
             assert list((logs / stage / split).glob("events.out.tfevents*")), f"{stage}/{split}"
 
 
-def test_plot_redraws_a_runs_curves(trained_run, capsys):
-    curves = trained_run["run"] / "curves.png"
+def test_plot_redraws_a_runs_curves(copy_of_tiny_run, capsys):
+    curves = copy_of_tiny_run["run"] / "curves.png"
     curves.unlink()
-    assert main(["plot", str(trained_run["run"])]) == 0
+    assert main(["plot", str(copy_of_tiny_run["run"])]) == 0
     assert png_size(curves) == PIXEL_SIZE
     assert f"curves written to {curves}" in capsys.readouterr().out
 
@@ -121,9 +108,10 @@ def test_plot_on_a_folder_that_is_not_a_run_says_so_in_one_line(tmp_path, capsys
     assert error[0].startswith(f"error: {tmp_path / 'history.csv'} not found; expected the history.csv")
 
 
-def test_embed_writes_every_rows_2d_vector_and_label_and_a_picture(trained_run, capsys):
-    run = trained_run["run"]
-    arguments = ["embed", str(run), "--dataset", str(trained_run["csv"]), "--split", "all", "--plot"]
+def test_embed_writes_every_rows_2d_vector_and_label_and_a_picture(copy_of_tiny_run, capsys):
+    run = copy_of_tiny_run["run"]
+    arguments = ["embed", str(run), "--dataset", str(copy_of_tiny_run["csv"]), "--split", "all",
+                 "--plot"]
     assert main(arguments) == 0
     table = pd.read_csv(run / "embeddings.csv", dtype={"label": str})
     assert list(table.columns) == ["x", "y", "label", "text"] and len(table) == 240
@@ -134,8 +122,8 @@ def test_embed_writes_every_rows_2d_vector_and_label_and_a_picture(trained_run, 
     assert f"picture in {run / 'embeddings.png'}" in stdout
 
 
-def test_metrics_and_config_describe_the_run(trained_run):
-    metrics = json.loads((trained_run["run"] / "metrics.json").read_text())
+def test_metrics_and_config_describe_the_run(tiny_run):
+    metrics = json.loads((tiny_run["run"] / "metrics.json").read_text())
     assert set(metrics["stages"]) == {"mlm", "frozen", "unfrozen"}
     assert metrics["rows"]["train"] + metrics["rows"]["validation"] == 240
     assert metrics["stages"]["frozen"]["seconds"] > 0
@@ -148,24 +136,24 @@ def test_metrics_and_config_describe_the_run(trained_run):
     # What pretraining alone gives a classifier head: kept, and printed near the end.
     frozen = metrics["stages"]["frozen"]["val_accuracy"]
     assert metrics["frozen_validation_accuracy"] == pytest.approx(frozen)
-    last_lines = trained_run["stdout"].splitlines()[-8:]
+    last_lines = tiny_run["stdout"].splitlines()[-8:]
     assert f"frozen backbone: validation accuracy {frozen:.4f} from the head alone" in last_lines
-    config = json.loads((trained_run["run"] / "config.json").read_text())
+    config = json.loads((tiny_run["run"] / "config.json").read_text())
     assert config["model"]["num_layers"] == 2
     assert config["pretrain"]["fill_mask_sentences"] == ["the [mask] was great"]
     assert config["data"]["label_names"] == ["0", "1"]
 
 
-def test_predict_prints_a_label_and_confidence_per_text(trained_run):
-    lines = minibert("predict", str(trained_run["run"]), *PREDICT_TEXTS).stdout.splitlines()
+def test_predict_prints_a_label_and_confidence_per_text(tiny_run):
+    lines = minibert("predict", str(tiny_run["run"]), *PREDICT_TEXTS).stdout.splitlines()
     assert len(lines) == 2
     for line, text in zip(lines, PREDICT_TEXTS):
         label, confidence, echoed = line.split("\t")
         assert label in {"0", "1"} and 0.5 <= float(confidence) <= 1 and echoed == text
 
 
-def test_evaluate_reports_accuracy_on_the_validation_split(trained_run):
-    stdout = minibert("evaluate", str(trained_run["run"]), "--dataset", str(trained_run["csv"])).stdout
+def test_evaluate_reports_accuracy_on_the_validation_split(tiny_run):
+    stdout = minibert("evaluate", str(tiny_run["run"]), "--dataset", str(tiny_run["csv"])).stdout
     assert "validation (48 rows): loss" in stdout
     assert all(f" {name} " in stdout for name in ("accuracy", "precision", "recall", "f1"))
     # The confusion matrix: a header and one row per true label, counting all 48 rows.
@@ -173,26 +161,27 @@ def test_evaluate_reports_accuracy_on_the_validation_split(trained_run):
     assert len(rows) == 2 and sum(int(count) for row in rows for count in row[1:]) == 48
 
 
-def test_fill_mask_prints_five_words_per_mask(trained_run):
-    stdout = minibert("fill-mask", str(trained_run["run"]), "a [mask] film [mask]").stdout
+def test_fill_mask_prints_five_words_per_mask(tiny_run):
+    stdout = minibert("fill-mask", str(tiny_run["run"]), "a [mask] film [mask]").stdout
     lines = stdout.strip().splitlines()
     assert len(lines) == 2
     assert lines[1].startswith("'a [mask] film [mask]' [mask 2]:") and lines[1].count("(") == 5
 
 
-def test_fill_mask_without_a_mask_says_so_in_one_line(trained_run):
-    result = minibert("fill-mask", str(trained_run["run"]), "no mask here", check=False)
+def test_fill_mask_without_a_mask_says_so_in_one_line(tiny_run):
+    result = minibert("fill-mask", str(tiny_run["run"]), "no mask here", check=False)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("error: no [mask] in 'no mask here'")
 
 
-def test_end_to_end_model_reloads_in_a_fresh_process_without_custom_objects(trained_run):
+@pytest.mark.slow
+def test_end_to_end_model_reloads_in_a_fresh_process_without_custom_objects(tiny_run):
     script = (
         "import json, sys, keras, minibert\n"
         "model = keras.models.load_model(sys.argv[1])\n"
         "print(json.dumps(model.predict(json.loads(sys.argv[2]), verbose=0).tolist()))\n"
     )
-    path = str(trained_run["run"] / "end_to_end.keras")
+    path = str(tiny_run["run"] / "end_to_end.keras")
     result = subprocess.run(
         [sys.executable, "-c", script, path, json.dumps(PREDICT_TEXTS)],
         capture_output=True, text=True, check=True,
@@ -205,21 +194,22 @@ def test_end_to_end_model_reloads_in_a_fresh_process_without_custom_objects(trai
     import minibert  # noqa: F401  (registers the classes)
     from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
 
-    classifier = keras.models.load_model(trained_run["run"] / "classifier.keras")
-    vectorizer = new_vectorizer(32, load_vocabulary(trained_run["run"] / "vocabulary.txt"))
+    classifier = keras.models.load_model(tiny_run["run"] / "classifier.keras")
+    vectorizer = new_vectorizer(32, load_vocabulary(tiny_run["run"] / "vocabulary.txt"))
     expected = classifier.predict(vectorize(vectorizer, PREDICT_TEXTS), verbose=0)
     np.testing.assert_allclose(fresh, expected, rtol=1e-6, atol=1e-6)
 
 
-def test_an_existing_run_folder_is_not_overwritten(trained_run):
+def test_an_existing_run_folder_is_not_overwritten(tiny_run):
     result = minibert(
-        "train", "--dataset", str(trained_run["csv"]), "--preset", "tiny",
-        "--output", str(trained_run["run"]), check=False,
+        "train", "--dataset", str(tiny_run["csv"]), "--preset", "tiny",
+        "--output", str(tiny_run["run"]), check=False,
     )
     assert result.returncode == 2
     assert "already exists" in result.stderr and "--overwrite" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_missing_dataset_stops_with_one_line(tmp_path):
     result = minibert(
         "train", "--dataset", str(tmp_path / "nope.csv"), "--preset", "tiny", check=False,
@@ -247,8 +237,10 @@ def pair_run(tmp_path_factory):
     run = folder / "run"
     data_flags = ["--dataset", str(csv), "--text-column", "headline",
                   "--text-pair-column", "other_headline", "--label-column", "relation"]
+    # Untrained (zero epochs of every stage): these tests read what a pair
+    # model takes and prints, not what it learned.
     minibert("train", *data_flags, "--preset", "tiny", "--output", str(run), "--mlm-epochs", "0",
-             "--pair-encoding", "packed")
+             "--frozen-epochs", "0", "--unfrozen-epochs", "0", "--pair-encoding", "packed")
     return {"run": run, "data_flags": data_flags}
 
 
@@ -290,6 +282,7 @@ def test_evaluate_a_pair_model_on_its_pair_table(pair_run):
 # === Next-sentence prediction ===
 
 
+@pytest.mark.slow
 def test_nsp_prints_a_probability_per_pair_of_a_run_pretrained_with_it(tmp_path):
     csv = tmp_path / "documents.csv"
     make_topic_documents(120).to_csv(csv, index=False)
@@ -307,8 +300,8 @@ def test_nsp_prints_a_probability_per_pair_of_a_run_pretrained_with_it(tmp_path)
     assert odd.returncode == 2 and "an odd count" in odd.stderr
 
 
-def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(trained_run):
-    result = minibert("nsp", str(trained_run["run"]), "a first.", "a second.", check=False)
+def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(tiny_run):
+    result = minibert("nsp", str(tiny_run["run"]), "a first.", "a second.", check=False)
     assert result.returncode == 2 and "--objective mlm+nsp" in result.stderr
 
 

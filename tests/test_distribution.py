@@ -61,6 +61,7 @@ print(json.dumps(results))
         ("jax", "data-parallel", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}),
     ],
 )
+@pytest.mark.slow
 def test_two_devices_train_as_one(backend, distribute, environment):
     result = subprocess.run(
         [sys.executable, "-c", STEP, distribute], capture_output=True, text=True,

@@ -62,6 +62,7 @@ def test_the_flags_reach_the_config():
     assert config_from_args(args) == get_preset("gpu")
 
 
+@pytest.mark.slow
 def test_the_gpu_preset_trains_saves_and_reloads_on_a_cpu(tmp_path):
     gpu, tiny = get_preset("gpu"), get_preset("tiny")
     # A tiny model with the preset's data and precision levers. XLA on a CPU

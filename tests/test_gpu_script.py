@@ -57,6 +57,7 @@ def test_a_part_that_did_not_arrive_or_arrived_changed_is_named(files, tmp_path)
         carry.join(tmp_path / "carry")
 
 
+@pytest.mark.slow
 def test_the_measurement_dry_runs_on_a_cpu(tmp_path):
     """Every step of measure.py, as the GPU runs it, on the tiny preset and a small table."""
     table = tmp_path / "reviews.csv"

@@ -15,8 +15,11 @@ import sys
 import keras
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import make_reviews
+
+pytestmark = pytest.mark.slow  # the whole module: one job of two processes, and its reference
 
 TIMEOUT = 300  # seconds per run: a hung job is killed, not waited for
 

@@ -82,10 +82,12 @@ def executed(workspace) -> dict:
     return {"01": quickstart, "02": build_your_own, "run": run, "output": output}
 
 
+@pytest.mark.slow
 def test_quickstart_runs_in_a_kernel_that_imports_this_checkout(executed):
     assert f"from {ROOT / 'minibert'}\n" in executed["01"]
 
 
+@pytest.mark.slow
 def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
     names = set(os.listdir(executed["run"]))
     assert {"end_to_end.keras", "mlm.keras", "classifier.keras", "metrics.json"} <= names
@@ -99,12 +101,14 @@ def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
     assert all(0.5 <= float(probability) <= 1 for _, probability, _ in predictions)
 
 
+@pytest.mark.slow
 def test_quickstart_fills_in_each_mask_with_five_words(executed):
     guesses = re.findall(r"\[mask\] -> (.+)", executed["01"])
     assert len(guesses) == 2
     assert all(len(re.findall(r"\S+ \(\d\.\d\d\)", line)) == 5 for line in guesses)
 
 
+@pytest.mark.slow
 def test_build_your_own_trains_saves_and_reloads_a_model(executed):
     accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", executed["02"])
     assert accuracy and 0 <= float(accuracy.group(1)) <= 1
@@ -112,6 +116,7 @@ def test_build_your_own_trains_saves_and_reloads_a_model(executed):
     assert {"my_classifier.keras", "vocabulary.txt"} <= set(os.listdir(executed["output"]))
 
 
+@pytest.mark.slow
 def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, workspace):
     text = asyncio.run(execute(
         "03_reuse_saved_models.ipynb", workspace, dataset=workspace / "reviews.csv",

@@ -41,6 +41,7 @@ def backbone_weights(model):
     return [np.asarray(weight) for weight in model.backbone.get_weights()]
 
 
+@pytest.mark.slow
 def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
     names = set(os.listdir(pretrained["run"]))
     assert {runs.CONFIG_FILE, runs.VOCABULARY_FILE, runs.MLM_FILE,
@@ -57,6 +58,7 @@ def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
     assert "end_to_end.keras" not in card and "Validation accuracy" not in card
 
 
+@pytest.mark.slow
 def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained):
     # The frozen stage alone leaves the backbone as pretraining left it.
     output, result = finetune(pretrained, "frozen_only", "--dataset", str(pretrained["csv"]),
@@ -78,6 +80,7 @@ def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained)
     assert not (output / runs.MLM_FILE).exists()
 
 
+@pytest.mark.slow
 def test_finetune_with_random_init_starts_from_fresh_weights_of_the_same_shape(pretrained):
     output, result = finetune(pretrained, "random", "--dataset", str(pretrained["csv"]),
                               "--unfrozen-epochs", "0", "--random-init")
@@ -102,6 +105,7 @@ def three_classes(num_rows=240, seed=1) -> pd.DataFrame:
     ], ignore_index=True)
 
 
+@pytest.mark.slow
 def test_one_pretrained_run_serves_a_second_task_with_other_classes(pretrained):
     csv = pretrained["folder"] / "three.csv"
     three_classes().to_csv(csv, index=False)
@@ -118,6 +122,7 @@ def test_one_pretrained_run_serves_a_second_task_with_other_classes(pretrained):
     assert set(pd.read_csv(output / runs.HISTORY_FILE)["stage"]) == {"frozen", "unfrozen"}
 
 
+@pytest.mark.slow
 def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pretrained):
     csv = pretrained["folder"] / "news.csv"
     make_news(160).to_csv(csv, index=False)
@@ -127,6 +132,7 @@ def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pr
     assert len(warning) == 1 and "unknown to" in warning[0], result.stdout
 
 
+@pytest.mark.slow
 def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
     _, result = finetune(pretrained, "other_split", "--dataset", str(pretrained["csv"]),
                          "--seed", "7", "--unfrozen-epochs", "0")
@@ -134,9 +140,11 @@ def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
 
 
 @pytest.mark.parametrize("case", ["missing", "no_mlm", "unfinished", "unknown_column", "packed"])
-def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
-    source = pretrained["run"]
-    dataset = str(pretrained["csv"])
+def test_finetune_refuses_bad_input_in_one_line(tiny_run, tmp_path, case):
+    # A `train` run has what `finetune --from` reads (mlm.keras, its vocabulary, no segment
+    # embeddings): the session's serves, and nothing trains before the refusal.
+    source = tiny_run["run"]
+    dataset = str(tiny_run["csv"])
     flags = []
     if case == "missing":
         source = tmp_path / "nowhere"
@@ -144,7 +152,7 @@ def test_finetune_refuses_bad_input_in_one_line(pretrained, tmp_path, case):
         source = tmp_path / "run"
         source.mkdir()
         for name in (runs.CONFIG_FILE, runs.VOCABULARY_FILE):
-            (source / name).write_bytes((pretrained["run"] / name).read_bytes())
+            (source / name).write_bytes((tiny_run["run"] / name).read_bytes())
         if case == "unfinished":
             (source / runs.CHECKPOINTS_DIR).mkdir()
     elif case == "packed":  # the backbone has no segment embeddings
@@ -174,6 +182,7 @@ def test_pretrain_needs_text_and_refuses_an_empty_table(tmp_path):
     assert result.returncode == 2 and result.stderr.startswith("error: "), result.stderr
 
 
+@pytest.mark.slow
 def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
     output = pretrained["folder"] / "killed"
     command = [sys.executable, "-m", "minibert", "finetune", "--from", str(pretrained["run"]),
@@ -188,6 +197,7 @@ def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
     assert not (output / runs.CHECKPOINTS_DIR).exists()
 
 
+@pytest.mark.slow
 def test_pretrain_on_a_streamed_corpus_alone_needs_no_data_set(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

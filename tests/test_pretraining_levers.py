@@ -101,9 +101,20 @@ def test_the_cramming_blocks_pretrain_and_their_loss_falls():
     assert np.isfinite(history["loss"]).all() and history["loss"][-1] < history["loss"][0]
 
 
-def test_pretraining_dropout_applies_while_pretraining_and_fine_tuning_gets_the_models_back():
+@pytest.fixture(scope="module")
+def plain_first_loss():
+    """The first epoch's loss of one pretraining epoch with the preset's levers (seeded).
+
+    The dropout and unigram-bias tests each compare a lever against it: one
+    pretraining (~5 s, mostly tracing) instead of one per test.
+    """
+    return _pretrain(_pretrain_config(), make_reviews(120)["text"].tolist())[2]["loss"][0]
+
+
+def test_pretraining_dropout_applies_while_pretraining_and_fine_tuning_gets_the_models_back(
+        plain_first_loss):
     texts = make_reviews(120)["text"].tolist()
-    with_dropout = _pretrain(_pretrain_config(), texts)[2]["loss"][0]
+    with_dropout = plain_first_loss
     backbone, _, history = _pretrain(_pretrain_config(dropout=0.0), texts)
     assert history["loss"][0] != pytest.approx(with_dropout, abs=1e-6)  # it changed the step
     rates = [layer.rate for layer in backbone._flatten_layers() if isinstance(layer, keras.layers.Dropout)]
@@ -122,9 +133,9 @@ def test_unigram_bias_starts_the_head_at_the_log_word_frequencies():
     assert (bias[:NUM_SPECIAL_TOKENS] == bias.min()).all()  # never a target
 
 
-def test_unigram_bias_starts_pretraining_below_a_uniform_head():
+def test_unigram_bias_starts_pretraining_below_a_uniform_head(plain_first_loss):
     texts = make_reviews(120)["text"].tolist()
-    uniform = _pretrain(_pretrain_config(), texts)[2]["loss"][0]
+    uniform = plain_first_loss
     frequencies = _pretrain(_pretrain_config(unigram_bias=True), texts)[2]["loss"][0]
     assert frequencies < uniform - 0.2
 

@@ -39,6 +39,7 @@ def electra_run(tmp_path_factory):
     return folder, metrics
 
 
+@pytest.mark.slow
 def test_electra_pretraining_learns_to_spot_replaced_tokens(electra_run):
     folder, metrics = electra_run
     history = pd.read_csv(folder / runs.HISTORY_FILE)
@@ -51,6 +52,7 @@ def test_electra_pretraining_learns_to_spot_replaced_tokens(electra_run):
     assert metrics["stages"]["unfrozen"]["val_accuracy"] > 0
 
 
+@pytest.mark.slow
 def test_an_electra_mlm_keras_reloads_without_custom_objects_and_predicts_the_same(electra_run):
     folder, _ = electra_run
     model = keras.models.load_model(folder / runs.MLM_FILE)
@@ -66,6 +68,7 @@ def test_an_electra_mlm_keras_reloads_without_custom_objects_and_predicts_the_sa
                                classifier.backbone.predict(token_ids, verbose=0), atol=1e-6)
 
 
+@pytest.mark.slow
 def test_fill_mask_reads_an_electra_run_through_its_generator(electra_run, capsys):
     folder, _ = electra_run
     assert main(["fill-mask", str(folder), "the [mask] was great", "--top-k", "2"]) == 0

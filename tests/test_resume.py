@@ -49,6 +49,7 @@ def kill_after_epoch(command, metadata_path, epoch=1):
     # vocabulary): three settings in two runs, for the suite's time.
     [("train", ["--objective", "electra", "--tokenizer", "wordpiece"]), ("pretrain", [])],
 )
+@pytest.mark.slow
 def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name, flags):
     # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
     csv = tmp_path / "reviews.csv"

@@ -44,6 +44,7 @@ def wait_for(condition, timeout=120):
         time.sleep(0.1)
 
 
+@pytest.mark.slow
 def test_a_second_train_into_a_folder_in_use_is_refused_and_the_first_finishes(reviews, tmp_path):
     run = tmp_path / "run"
     first = subprocess.Popen(
@@ -67,6 +68,7 @@ def test_a_second_train_into_a_folder_in_use_is_refused_and_the_first_finishes(r
     assert predicted.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)],
                               stdout=subprocess.PIPE, text=True)
@@ -99,6 +101,7 @@ def disk_full_at(name, monkeypatch):
     monkeypatch.setattr(files, "move_into_place", full)
 
 
+@pytest.mark.slow
 def test_a_full_disk_ends_in_one_line_and_the_rerun_finishes_every_epoch_once(
         reviews, tmp_path, monkeypatch):
     run = tmp_path / "run"

@@ -59,6 +59,7 @@ def _kill_in_the_middle_of_the_third_save(path) -> bool:
     return "saved 3" not in rest
 
 
+@pytest.mark.slow
 def test_a_kill_during_a_save_leaves_the_previous_model_intact(tmp_path):
     path = tmp_path / "classifier.keras"
     if not any(_kill_in_the_middle_of_the_third_save(path) for _ in range(5)):

@@ -20,14 +20,8 @@ from test_cli import minibert
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("scoring")
-    csv = folder / "reviews.csv"
-    make_reviews(240).to_csv(csv, index=False)
-    output = folder / "run"
-    minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(output),
-             "--mlm-epochs", "1")
-    return output
+def run(tiny_run):
+    return tiny_run["run"]
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +203,7 @@ def served_probabilities(directory, inputs, names):
     return np.asarray(values["serve"])
 
 
+@pytest.mark.slow
 def test_exported_saved_model_serves_the_models_probabilities_without_minibert(run, model, tmp_path):
     directory = tmp_path / "exported" / "1"
     result = minibert("export", str(run), "--output", str(directory))
@@ -221,6 +216,7 @@ def test_exported_saved_model_serves_the_models_probabilities_without_minibert(r
     assert again.returncode == 2 and "not empty" in again.stderr
 
 
+@pytest.mark.slow
 def test_a_pair_model_exports_with_two_string_inputs(tmp_path):
     csv = tmp_path / "pairs.csv"
     make_headline_pairs(160).to_csv(csv, index=False)

@@ -84,34 +84,40 @@ class TimeBudget(keras.callbacks.Callback):
     callbacks' epoch-end work (checkpoints, fill-mask reports). Once an epoch
     has ended, the callback knows what that costs and stops that much earlier,
     so the budget holds the stopped epoch's end too.
+
+    Args:
+        minutes: the wall time the stage may take.
+        spent_seconds: time an interrupted run of the same stage already trained for.
+        clock: seconds from any fixed start; tests pass a fake one to spend the
+            budget without waiting for it.
     """
 
-    def __init__(self, minutes, spent_seconds=0.0):
+    def __init__(self, minutes, spent_seconds=0.0, clock=time.perf_counter):
         super().__init__()
         self.seconds = minutes * 60
-        # Time an interrupted run of the same stage already trained for.
         self.spent_seconds = spent_seconds
+        self.clock = clock
         self.epoch_end_seconds = 0.0
         self._last_batch_end = None
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter() - self.spent_seconds
+        self._start = self.clock() - self.spent_seconds
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._last_batch_end is not None:
             # From the previous epoch's last step to now: its validation and epoch-end callbacks.
             self.epoch_end_seconds = max(
-                self.epoch_end_seconds, time.perf_counter() - self._last_batch_end
+                self.epoch_end_seconds, self.clock() - self._last_batch_end
             )
 
     def on_train_batch_end(self, batch, logs=None):
-        self._last_batch_end = time.perf_counter()
+        self._last_batch_end = self.clock()
         if self.spent_share() >= 1:
             self.model.stop_training = True
 
     def spent_share(self) -> float:
         """The share of the budget spent so far, the stopped epoch's end counted in."""
-        return (time.perf_counter() - self._start + self.epoch_end_seconds) / self.seconds
+        return (self.clock() - self._start + self.epoch_end_seconds) / self.seconds
 
 
 class BudgetedSchedule(keras.callbacks.Callback):

@@ -72,6 +72,7 @@ def test_one_pass_masks_every_text_once(shards, pad_to_multiple):
     assert sorted(restored) == sorted(expected)
 
 
+@pytest.mark.slow
 def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
     from tests.test_training import tiny_data
 

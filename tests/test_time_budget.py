@@ -1,0 +1,160 @@
+"""The time budget: a stage stops within its minutes, a schedule fits them, and a whole run's
+budget measures fine-tuning first and gives pretraining the rest.
+
+The callbacks' tests advance a fake clock (`TimeBudget(clock=...)`) instead of sleeping; the
+whole-run tests are real runs on the real clock (marked slow).
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from minibert.training import run
+
+from test_training import tiny_config, tiny_data
+
+
+@pytest.mark.slow
+def test_a_time_budget_stops_pretraining_early(tmp_path):
+    config = tiny_config(mlm_epochs=50, frozen_epochs=0, unfrozen_epochs=1)
+    config = dataclasses.replace(
+        config, pretrain=dataclasses.replace(config.pretrain, max_minutes=0.001)
+    )
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert (history["stage"] == "mlm").sum() == 1  # stopped within the first epoch
+
+
+class FakeClock:
+    """Seconds that pass only when a test advances them: a budget spent without waiting for it."""
+
+    def __init__(self):
+        self.seconds = 0.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+    def advance(self, seconds):
+        self.seconds += seconds
+
+
+def test_a_time_budget_keeps_the_stopped_epochs_validation_and_callbacks_inside_it():
+    from minibert.training.callbacks import TimeBudget
+
+    clock = FakeClock()
+
+    class SlowSteps(keras.callbacks.Callback):
+        # 10 steps of 0.05 s, then 1 s of epoch-end work (as validation, checkpoints).
+        def on_train_batch_end(self, batch, logs=None):
+            clock.advance(0.05)
+
+        def on_epoch_end(self, epoch, logs=None):
+            clock.advance(1.0)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    budget = TimeBudget(minutes=4 / 60, clock=clock)
+    history = model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=20, verbose=0,
+                        callbacks=[SlowSteps(), budget])
+    # Epochs of 1.5 s: blind to the epoch's end, the budget would let epoch 3 finish at 4.5 s
+    # and stop epoch 4 at its first step, ending at 5.55 s. Knowing it, epoch 3 stops at its
+    # first step and ends at 4.05 s.
+    assert budget.epoch_end_seconds == pytest.approx(1.0)
+    assert len(history.history["loss"]) == 3
+    assert clock() == pytest.approx(4.05)
+
+
+def test_a_time_budget_reads_the_real_clock_unless_given_one():
+    import time
+
+    from minibert.training.callbacks import TimeBudget
+
+    assert TimeBudget(minutes=1).clock is time.perf_counter
+
+
+def test_a_budgeted_schedule_decays_to_zero_when_the_minutes_run_out_before_the_steps():
+    from minibert.training.callbacks import BudgetedSchedule, TimeBudget
+    from minibert.training.optimization import WarmupLinearDecay
+
+    clock = FakeClock()
+    rates = []
+
+    class SlowSteps(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+            clock.advance(0.02)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+    budget = TimeBudget(minutes=3 / 60, clock=clock)
+    # 10,000 steps would take minutes: by steps alone the rate would still be near its peak.
+    schedule = BudgetedSchedule(WarmupLinearDecay(1e-2, 1000, 10_000), 10_000, budget)
+    model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=1000, verbose=0,
+              callbacks=[SlowSteps(), budget, schedule])
+    assert len(rates) == pytest.approx(150, abs=1)  # three seconds of 0.02 s steps
+    peak = int(np.argmax(rates))
+    assert max(rates) > 0.8e-2 and 0 < peak < len(rates) - 1  # warmed up over ~10% of the time
+    assert rates[-1] < 0.1e-2  # and decayed to ~0 as the three seconds ran out
+
+
+@pytest.mark.slow
+def test_pretraining_with_a_decaying_schedule_ends_it_at_the_time_budget(tmp_path):
+    config = tiny_config(mlm_epochs=200, frozen_epochs=0, unfrozen_epochs=1)
+    config = dataclasses.replace(config, pretrain=dataclasses.replace(
+        # 12 s: enough batches that the last one starts near the budget's end on a busy machine.
+        config.pretrain, max_minutes=0.2, schedule="linear", learning_rate=1e-2,
+    ))
+    run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert (history["stage"] == "mlm").sum() < 200
+    masked_lm = keras.models.load_model(tmp_path / "run" / "mlm.keras")
+    # By steps, the 200 epochs' schedule would be near its peak (warmed up over 20 epochs).
+    assert float(keras.ops.convert_to_numpy(masked_lm.optimizer.learning_rate)) < 1e-3
+
+
+@pytest.mark.slow
+def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_left(tmp_path):
+    data = tiny_data()
+    config = dataclasses.replace(tiny_config(mlm_epochs=200), minutes=1.0)
+    lines = []
+    metrics = run(data, config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    budget = metrics["budget"]
+    assert budget["finetuning_estimate_seconds"] > 0
+    assert 0 < budget["pretraining_minutes"] < 1.0
+    assert any(line.startswith("budget 1 minutes: fine-tuning measured at") for line in lines)
+    # 200 epochs would take far longer: the budget stopped pretraining at its share.
+    history = pd.read_csv(tmp_path / "run" / "history.csv")
+    assert 0 < (history["stage"] == "mlm").sum() < 200
+    assert metrics["stages"]["mlm"]["seconds"] <= budget["pretraining_minutes"] * 60 + 20
+    assert metrics["total_seconds"] <= 60 + 30
+
+
+def test_estimating_fine_tuning_leaves_the_backbone_as_it_was():
+    from minibert.models import Backbone
+    from minibert.training.budget import estimate_finetuning_seconds
+    from minibert.tasks.classification import classifier_inputs
+    from minibert.data.tokenizer import build_vectorizer
+
+    data = tiny_data()
+    vectorizer = build_vectorizer(data.train["text"], 200, 32)
+    backbone = Backbone(vectorizer.vocabulary_size(), 32, 16, 2, 2, 32)
+    before = [weight.copy() for weight in backbone.get_weights()]
+    train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
+    validation = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
+    seconds = estimate_finetuning_seconds(backbone, train, validation, data, tiny_config())
+    assert seconds > 0 and backbone.trainable
+    for old, new in zip(before, backbone.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+@pytest.mark.slow
+def test_a_budget_too_short_for_fine_tuning_skips_pretraining(tmp_path):
+    lines = []
+    config = dataclasses.replace(tiny_config(mlm_epochs=3), minutes=0.3)  # 18 s: under the reserve
+    metrics = run(tiny_data(), config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    assert metrics["budget"]["pretraining_minutes"] == 0
+    assert "mlm" not in metrics["stages"] and set(metrics["stages"]) == {"frozen", "unfrozen"}
+    assert any("0.0 minutes left for pretraining" in line for line in lines)
