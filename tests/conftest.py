@@ -128,7 +128,7 @@ def train_in_process(*arguments) -> str:
 def tiny_run(tmp_path_factory) -> dict:
     """One run of `train --preset tiny` on 240 reviews, for every test that only reads a run.
 
-    Trained once per session (issue 25: each module used to train its own):
+    Trained once per session, where each module used to train its own:
     predict, evaluate, embed, fill-mask, export, plots and the model card all
     read this folder. Two pretraining epochs, a fill-mask sentence and
     TensorBoard logs give the tests of those something to read. A test that

@@ -51,7 +51,7 @@ def learned_run(tmp_path_factory):
 
     Four pretraining epochs, then the frozen and unfrozen stages: the tests
     of what each stage does to the backbone read its saved models, where each
-    used to train a run of its own (issue 25).
+    used to train a run of its own.
     """
     data = tiny_data()
     folder = tmp_path_factory.mktemp("learned") / "run"

@@ -124,8 +124,8 @@ class BudgetedSchedule(keras.callbacks.Callback):
     """Ends a learning-rate schedule with its steps or with a time budget, whichever runs out first.
 
     A schedule sized to a stage's epochs barely decays when a time budget
-    stops the stage after a few of them (issue 15: 5 of 8 epochs fit the
-    hour). Before each batch this sets the optimizer's rate to
+    stops the stage after a few of them (the imdb preset fits 5 of its 8
+    epochs in the hour). Before each batch this sets the optimizer's rate to
     `schedule(step)` at the step the schedule would have reached if the
     budget's spent share were its share of `total_steps`, or at the real
     step where that is further on: the warmup and the decay to 0 then fit
