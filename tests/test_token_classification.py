@@ -2,7 +2,10 @@
 
 import dataclasses
 import json
+import pathlib
 import random
+import subprocess
+import sys
 
 import keras
 import pandas as pd
@@ -14,6 +17,7 @@ from minibert.data.tagged_words import TaggedWordsData
 from minibert.runs import DataSummary
 from minibert.tasks import get_task
 from minibert.training import finetune_run, pretrain_run, run
+from test_resume import kill_after_epoch
 
 FIRST_NAMES = "ada grace alan linus barbara edsger".split()
 LAST_NAMES = "lovelace hopper turing torvalds liskov dijkstra".split()
@@ -134,3 +138,25 @@ def test_finetune_run_tags_from_a_pretrained_backbone(tmp_path):
                            verbose=0, print_fn=lines.append, task="token-classification")
     assert "f1" in metrics["validation"] and metrics["unknown_token_share"] is not None
     assert (tmp_path / "tagger" / runs.END_TO_END_FILE).exists()
+
+
+@pytest.mark.slow
+def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
+    output = tmp_path / "run"
+    # The run in a process of its own, so that it can be killed mid-stage.
+    script = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from test_token_classification import tagged_data, tiny_config\n"
+        "from minibert.training import run\n"
+        "run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=3), %r,\n"
+        "    task='token-classification')\n"
+    ) % (str(pathlib.Path(__file__).parent), str(output))
+    command = [sys.executable, "-c", script]
+    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / "unfrozen" / "training_metadata.json")
+    assert not (output / runs.METRICS_FILE).exists()
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    history = pd.read_csv(output / runs.HISTORY_FILE)
+    assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]
+    assert "f1" in json.loads((output / runs.METRICS_FILE).read_text())["validation"]
