@@ -17,6 +17,7 @@ from minibert.data.tagged_words import TaggedWordsData
 from minibert.runs import DataSummary
 from minibert.tasks import get_task
 from minibert.training import finetune_run, pretrain_run, run
+from test_cli import minibert
 from test_resume import kill_after_epoch
 
 FIRST_NAMES = "ada grace alan linus barbara edsger".split()
@@ -117,8 +118,12 @@ def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokeni
     sentence = "Yesterday Grace Hopper met Alan Turing in Paris, then wrote code."
     for entity in end_to_end.predict_entities([sentence])[0]:
         assert entity.text == sentence[entity.start:entity.end]
-    printed = get_task("token-classification").predict(end_to_end, [sentence], None)
+    printed = minibert("predict", str(output), sentence).stdout.splitlines()
     assert printed and all(len(line.split("\t")) == 4 for line in printed)
+    for entity_type, span, confidence, text in (line.split("\t") for line in printed):
+        if entity_type != "-":
+            start, end = map(int, span.split("-"))
+            assert sentence[start:end] == text and 0 < float(confidence) <= 1
 
 
 @pytest.mark.slow
