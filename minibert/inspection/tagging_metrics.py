@@ -14,7 +14,7 @@ Pure Python: a training run, `evaluate` and a baseline get the same figures.
 
 from collections import Counter
 
-from minibert.data.tag_spans import SCHEME_PREFIXES, entities  # noqa: F401  (imported from here too)
+from minibert.data.tag_spans import entities
 
 
 def tagging_report(true_tags, predicted_tags, scheme="IOB2") -> dict:

@@ -96,7 +96,9 @@ class EndToEndTagger(FunctionalModel):
         if len(self.tag_names) != tagger.num_tags:
             raise ValueError(f"{len(self.tag_names)} tag names for a {tagger.num_tags}-tag tagger")
         if "O" not in self.tag_names:
-            raise ValueError(f"tag_names {self.tag_names} lack 'O', the tag of words outside entities")
+            raise ValueError(
+                f"tag_names {self.tag_names} lack 'O', the tag of words outside entities"
+            )
 
     def tag_words(self, texts, batch_size=256) -> list[list[tuple[str, int, int, str, float]]]:
         """Per text, `(word, start, end, tag, confidence)` for each word (`split_words`)."""

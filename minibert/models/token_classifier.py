@@ -36,7 +36,9 @@ class TokenClassifier(FunctionalModel):
 
     def __init__(self, backbone, num_tags=2, dropout=0.0, **kwargs):
         if num_tags < 2:
-            raise ValueError(f"a tagger needs at least 2 tags (O and one more), got num_tags={num_tags}")
+            raise ValueError(
+                f"a tagger needs at least 2 tags (O and one more), got num_tags={num_tags}"
+            )
         # === Layers ===
         self.backbone = backbone
         self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")

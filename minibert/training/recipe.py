@@ -186,7 +186,8 @@ def finetune_run(
     )
     summary = DataSummary.of(data)
     # Refused before the run folder is made, so the same folder takes the fixed command.
-    if summary.pairs and config.finetune.pair_encoding == "packed" and config.model.num_segments < 2:
+    packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
+    if packed_pairs and config.model.num_segments < 2:
         raise ValueError(
             f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
             "pass --pair-encoding siamese"
