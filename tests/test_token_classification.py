@@ -90,10 +90,23 @@ def test_examples_weigh_each_words_first_token_only():
     assert token_ids.shape == targets.labels.shape == targets.weights.shape == (32, 32)
     words = [len(sentence) for sentence in data.validation["words"]]
     assert targets.weights.sum(axis=1).tolist() == words
-    batches = get_task("token-classification").make_batches(
-        (token_ids, targets), tiny_config(), shuffle=True)
-    ids, labels, weights = next(iter(batches))
-    assert ids.shape == labels.shape == weights.shape
+    config = tiny_config()
+    config = dataclasses.replace(config, pad_to_multiple=8, finetune=dataclasses.replace(
+        config.finetune, dynamic_padding=True))
+    batches = get_task("token-classification").make_batches((token_ids, targets), config,
+                                                            shuffle=True)
+    for ids, labels, weights in batches:
+        # Cut together: the labels and weights stay at their tokens.
+        assert ids.shape == labels.shape == weights.shape and ids.shape[1] % 8 == 0
+        assert ids.shape[1] < 32 and float(weights.numpy().sum()) > 0
+
+
+def test_a_tag_the_data_does_not_name_is_refused_in_one_line():
+    data = tagged_data()
+    data = dataclasses.replace(data, tag_names=("O", "B-PER", "I-PER"))
+    vectorizer = keras.layers.TextVectorization(output_sequence_length=8)
+    with pytest.raises(ValueError, match=r"tags \['B-LOC'\] are not among"):
+        get_task("token-classification").make_examples(vectorizer, data.train, data, tiny_config())
 
 
 @pytest.mark.slow

@@ -95,8 +95,10 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
         lines.append(f"- fine-tuning ({config.get('task') or 'classification'}): "
                      f"{finetune.get('frozen_epochs')} frozen epoch(s) at "
                      f"{finetune.get('learning_rate')}, {finetune.get('unfrozen_epochs')} unfrozen at "
-                     f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')}), "
-                     f"{finetune.get('pooling')} pooling")
+                     f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')})"
+                     # A tagger classifies every token: it pools nothing.
+                     + ("" if config.get("task") == "token-classification"
+                        else f", {finetune.get('pooling')} pooling"))
     lines.append("- everything else: `config.json`")
     lines += ["", "## Results", "", "| stage | epochs | figures | minutes |", "|---|---|---|---|"]
     for stage, summary in metrics.stages.items():

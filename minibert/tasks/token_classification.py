@@ -50,9 +50,13 @@ def describe(data, config: RunConfig) -> str:
 
 def make_examples(vectorizer, frame, data, config: RunConfig):
     """`(token_ids, WordTargets)` of one split's sentences (columns `words` and `tags`)."""
-    aligned = align_words(vectorizer, frame["words"], config.model.sequence_length)
     tag_ids = {tag: index for index, tag in enumerate(data.tag_names)}
     tags = [list(sentence) for sentence in frame["tags"]]
+    unknown = sorted({tag for sentence in tags for tag in sentence} - set(tag_ids))
+    if unknown:
+        raise ValueError(f"tags {unknown} are not among the data's tag_names {list(tag_ids)}; "
+                         "list every tag in tag_names (load_tagged_words does)")
+    aligned = align_words(vectorizer, frame["words"], config.model.sequence_length)
     labels, weights = aligned.first_token_targets(
         [[tag_ids[tag] for tag in sentence] for sentence in tags]
     )
