@@ -55,7 +55,8 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     """The whole recipe into the run folder `output`; returns its metrics.json values.
 
     Args:
-        data: a `minibert.data.sources.TextClassificationData`.
+        data: a `minibert.data.sources.TextClassificationData`, or for
+            `task="token-classification"` a `minibert.data.tagged_words.TaggedWordsData`.
         config: the run configuration.
         output: the run folder (created). An unfinished run of the same
             config and data there is resumed from its checkpoints; any other
@@ -163,7 +164,8 @@ def finetune_run(
 
     Args:
         data: the labelled `TextClassificationData`: any number of classes,
-            single texts or pairs.
+            single texts or pairs; or the `TaggedWordsData` of a
+            `token-classification` task.
         from_run: a run folder with `mlm.keras`, `vocabulary.txt` and
             `config.json` (`pretrain_run`'s or `run`'s).
         output: the new run folder, as `run`'s.
