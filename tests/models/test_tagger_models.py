@@ -100,3 +100,16 @@ def test_a_fresh_process_reloads_the_tagger_with_import_minibert_alone(end_to_en
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == str(end_to_end.tag_words(SENTENCES[:1]))
+
+
+def test_predict_prints_a_line_per_entity_and_one_for_a_text_without_any(end_to_end):
+    from minibert.tasks import get_task
+
+    task = get_task("token-classification")
+    lines = task.predict(end_to_end, [SENTENCES[0], " "], None)
+    assert lines[-1] == "-\t-\t-\t "
+    for entity_type, span, confidence, text in (line.split("\t") for line in lines[:-1]):
+        start, end = map(int, span.split("-"))
+        assert SENTENCES[0][start:end] == text and entity_type in ("PER", "LOC")
+    with pytest.raises(ValueError, match="drop --text-pair"):
+        task.predict(end_to_end, [SENTENCES[0]], ["a pair"])
