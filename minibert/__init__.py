@@ -53,9 +53,11 @@ if not _command_line_is_starting():
         Backbone,
         Classifier,
         EndToEndClassifier,
+        EndToEndTagger,
         MaskedLanguageModel,
         PairClassifier,
         ReplacedTokenDetector,
+        TokenClassifier,
     )
     from minibert.export import export_saved_model
     from minibert.runs import RunFolder
@@ -72,6 +74,7 @@ __all__ = [
     "Backbone",
     "Classifier",
     "EndToEndClassifier",
+    "EndToEndTagger",
     "FillMaskCallback",
     "FinetuneConfig",
     "MaskedLMHead",
@@ -86,6 +89,7 @@ __all__ = [
     "SequencePooling",
     "TASKS",
     "TokenAndPositionEmbedding",
+    "TokenClassifier",
     "TransformerEncoder",
     "WarmupLinearDecay",
     "build_vectorizer",

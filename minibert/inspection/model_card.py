@@ -61,7 +61,9 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
              "A minibert run: a small BERT trained from scratch (`python -m minibert`)."]
     lines += ["", "## Data", ""]
     if data is not None:
-        lines.append(f"- data set: {data.name}; labels: {', '.join(data.label_names)}")
+        lines.append(f"- data set: {data.name}; "
+                     + (f"tags ({data.scheme}): " if data.scheme else "labels: ")
+                     + ", ".join(data.label_names))
     for key in ("train", "validation", "unlabeled", "pretraining_texts", "pretraining_corpus",
                 "dropped"):
         if rows.get(key) is not None:
@@ -93,8 +95,10 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
         lines.append(f"- fine-tuning ({config.get('task') or 'classification'}): "
                      f"{finetune.get('frozen_epochs')} frozen epoch(s) at "
                      f"{finetune.get('learning_rate')}, {finetune.get('unfrozen_epochs')} unfrozen at "
-                     f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')}), "
-                     f"{finetune.get('pooling')} pooling")
+                     f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')})"
+                     # A tagger classifies every token: it pools nothing.
+                     + ("" if config.get("task") == "token-classification"
+                        else f", {finetune.get('pooling')} pooling"))
     lines.append("- everything else: `config.json`")
     lines += ["", "## Results", "", "| stage | epochs | figures | minutes |", "|---|---|---|---|"]
     for stage, summary in metrics.stages.items():
@@ -104,9 +108,16 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
     report = metrics.validation
     if report:
         frozen = metrics.frozen_validation_accuracy
-        lines += ["", f"Validation accuracy **{report['accuracy']:.4f}** on "
-                  f"{rows.get('validation', '?'):,} rows"
-                  + (f"; the frozen stage alone {frozen:.4f}" if frozen is not None else "") + "."]
+        # A tagger's report is scored on entities (tagging_report), a classifier's on rows.
+        headline = (
+            f"Validation entity F1 **{report['f1']:.4f}** (precision {report['precision']:.4f}, "
+            f"recall {report['recall']:.4f}; token accuracy {report['token_accuracy']:.4f})"
+            if "token_accuracy" in report else f"Validation accuracy **{report['accuracy']:.4f}**"
+        )
+        lines += ["", f"{headline} on {rows.get('validation', '?'):,} rows"
+                  + (f"; the frozen stage alone {frozen:.4f}"
+                     + (" word accuracy" if "token_accuracy" in report else "")
+                     if frozen is not None else "") + "."]
     if metrics.total_seconds is not None:
         lines += ["", f"The whole command took {metrics.total_seconds / 60:.1f} minutes."]
     # metrics.json is written just after the card.

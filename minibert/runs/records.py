@@ -38,12 +38,25 @@ class DataSummary:
     # Whole groups of this column held out as validation (`--group-column`), and how many.
     group_column: str | None = None
     validation_groups: int = 0
+    # Tagged words: how the tags (label_names) form entities, "IOB1", "IOB2" or
+    # "IOBES"; None for labelled texts, and for runs from before tagging.
+    scheme: str | None = None
 
     @classmethod
     def of(cls, data) -> "DataSummary | None":
-        """The summary of a `minibert.data.sources.TextClassificationData` (None for None)."""
+        """The summary of a `TextClassificationData` or a `TaggedWordsData` (None for None).
+
+        Tagged words record their tag names as `label_names`, and their scheme.
+        """
         if data is None:
             return None
+        if hasattr(data, "tag_names"):
+            return cls(
+                name=data.name, label_names=tuple(data.tag_names), pairs=False,
+                train=len(data.train), validation=len(data.validation),
+                unlabeled=len(data.unlabeled), dropped=data.dropped_rows,
+                validation_is_test=data.validation_is_test, scheme=data.scheme,
+            )
         return cls(
             name=data.name, label_names=tuple(data.label_names), pairs=data.has_pairs,
             train=len(data.train), validation=len(data.validation), unlabeled=len(data.unlabeled),
@@ -64,6 +77,10 @@ class DataSummary:
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         values["label_names"] = list(self.label_names)
+        if self.scheme is None:
+            # Labelled texts' records stay as they were, so that a run started
+            # before tagged words existed still matches its rerun and resumes.
+            del values["scheme"]
         return values
 
     def describe(self, pretraining_texts: int | None = None) -> str:

@@ -55,7 +55,8 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     """The whole recipe into the run folder `output`; returns its metrics.json values.
 
     Args:
-        data: a `minibert.data.sources.TextClassificationData`.
+        data: a `minibert.data.sources.TextClassificationData`, or for
+            `task="token-classification"` a `minibert.data.tagged_words.TaggedWordsData`.
         config: the run configuration.
         output: the run folder (created). An unfinished run of the same
             config and data there is resumed from its checkpoints; any other
@@ -71,7 +72,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
         start = time.perf_counter()
         texts = pretraining_texts(data, summary, config, print_fn)
-        packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
+        packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
         vectorizer, config = run_vocabulary(texts, config, folder, resuming, packed_pairs, print_fn)
         vectorizer_seconds = time.perf_counter() - start
         folder.write_config(config, summary, task=task)
@@ -163,7 +164,8 @@ def finetune_run(
 
     Args:
         data: the labelled `TextClassificationData`: any number of classes,
-            single texts or pairs.
+            single texts or pairs; or the `TaggedWordsData` of a
+            `token-classification` task.
         from_run: a run folder with `mlm.keras`, `vocabulary.txt` and
             `config.json` (`pretrain_run`'s or `run`'s).
         output: the new run folder, as `run`'s.
@@ -184,13 +186,14 @@ def finetune_run(
         config or pretrained, model=pretrained.model, pretrain=pretrained.pretrain,
         tokenizer=pretrained.tokenizer, minutes=None,
     )
+    summary = DataSummary.of(data)
     # Refused before the run folder is made, so the same folder takes the fixed command.
-    if data.has_pairs and config.finetune.pair_encoding == "packed" and config.model.num_segments < 2:
+    packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
+    if packed_pairs and config.model.num_segments < 2:
         raise ValueError(
             f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
             "pass --pair-encoding siamese"
         )
-    summary = DataSummary.of(data)
     request = {"command": "finetune", "from": os.path.normpath(from_run),
                "random_init": random_init, "config": dataclasses.asdict(config),
                "data": summary.to_dict(), "task": task}
@@ -370,7 +373,7 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, fold
     # Pretraining never reads the validation reviews, unless asked to: it scores on them.
     validation_texts = None
     if data is not None and not config.pretrain.include_validation_text:
-        validation_texts = data.validation["text"][:MLM_VALIDATION_TEXTS].tolist()
+        validation_texts = held_out_texts(data.validation[:MLM_VALIDATION_TEXTS])
     masked_lm, history = pretrain(
         backbone, vectorizer, texts, config, verbose, validation_texts,
         checkpoint_dir=folder.checkpoint_dir("mlm"),
@@ -378,6 +381,14 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, fold
     )
     folder.save_model(masked_lm, runs.MLM_FILE)
     return history
+
+
+def held_out_texts(frame) -> list[str]:
+    """The texts of a validation frame: its `text` column, or its tagged sentences' words joined
+    by spaces (as `TaggedWordsData.pretraining_text` joins train's)."""
+    if "text" in frame:
+        return frame["text"].tolist()
+    return [" ".join(words) for words in frame["words"]]
 
 
 def finetuning_stage(task, backbone, vectorizer, data, train, validation, config: RunConfig,

@@ -1,0 +1,121 @@
+"""Given words to the token ids minibert reads, and per-token predictions back to the words.
+
+A tagged sentence comes as words (CoNLL's columns, a data set's `tokens`);
+the backbone reads token ids. Each word is vectorized on its own, so that
+its tokens are known: one or more under `--tokenizer word` (standardization
+may leave several, or none), one or more pieces under `--tokenizer wordpiece`.
+No word is lost: one that standardizes to nothing (a comma, a dash, an emoji
+the word tokenizer strips) becomes one `[UNK]` token, so it is still tagged.
+
+A word's tag is learned and read at its FIRST token only (BERT's choice for
+CoNLL-2003, Devlin et al. 2019, section 5.3): the other tokens weigh 0 in the
+loss, and a word's prediction is its first token's.
+
+A sentence longer than `sequence_length` tokens is cut at a word's boundary:
+words whose first token falls past the cut are not read, and are predicted
+`O` (outside any entity).
+"""
+
+import dataclasses
+
+import numpy as np
+
+from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, vectorize
+
+
+@dataclasses.dataclass(frozen=True)
+class AlignedWords:
+    """Sentences of words as token ids, and where each word's first token lies.
+
+    Attributes:
+        token_ids: int32 (sentences, sequence_length), padded with 0.
+        word_starts: one int array per sentence: the position of each word's
+            first token, for the words that fit (`len <= num_words`).
+        num_words: int array (sentences,): each sentence's words, cut or not.
+
+    Example:
+    >>> from minibert.data.tokenizer import new_vectorizer
+    >>> vectorizer = new_vectorizer(4, ["", "[UNK]", "[mask]", "[cls]", "[sep]", "ada", "wrote"])
+    >>> aligned = align_words(vectorizer, [["Ada", ",", "wrote", "it", "twice"]], 4)
+    >>> aligned.token_ids.tolist(), aligned.word_starts[0].tolist(), aligned.num_words.tolist()
+    ([[5, 1, 6, 1]], [0, 1, 2, 3], [5])
+    """
+
+    token_ids: np.ndarray
+    word_starts: list
+    num_words: np.ndarray
+
+    def first_token_targets(self, tag_ids):
+        """`(labels, weights)`, both (sentences, sequence_length): each word's tag id at its
+        first token with weight 1; 0 with weight 0 at every other token and the padding."""
+        labels = np.zeros(self.token_ids.shape, "int32")
+        weights = np.zeros(self.token_ids.shape, "float32")
+        for row, (starts, tags) in enumerate(zip(self.word_starts, tag_ids)):
+            labels[row, starts] = np.asarray(tags, "int32")[: len(starts)]
+            weights[row, starts] = 1.0
+        return labels, weights
+
+    def word_predictions(self, probabilities, outside_id: int):
+        """Per sentence, each word's `(tag ids, confidences)` read at its first token.
+
+        Args:
+            probabilities: (sentences, tokens, tags), the model's output; `tokens`
+                may be fewer than `sequence_length` (a batch cut to its width).
+            outside_id: the id of `O`, given to the words past the cut (confidence 0).
+        """
+        probabilities = np.asarray(probabilities)
+        predictions = []
+        for row, (starts, count) in enumerate(zip(self.word_starts, self.num_words)):
+            tag_ids = np.full(count, outside_id, "int64")
+            confidences = np.zeros(count, "float32")
+            read = starts[starts < probabilities.shape[1]]
+            tag_ids[: len(read)] = probabilities[row, read].argmax(axis=-1)
+            confidences[: len(read)] = probabilities[row, read].max(axis=-1)
+            predictions.append((tag_ids, confidences))
+        return predictions
+
+
+def word_tokens(vectorizer, words) -> dict:
+    """`{word: [token id, ...]}` for each distinct word, vectorized alone; never an empty list.
+
+    A word that standardizes to nothing (punctuation under the word
+    tokenizer) becomes `[UNK]`, so that it keeps a token to be tagged at.
+
+    Example:
+    >>> from minibert.data.tokenizer import new_vectorizer
+    >>> vectorizer = new_vectorizer(4, ["", "[UNK]", "[mask]", "[cls]", "[sep]", "us"])
+    >>> word_tokens(vectorizer, ["U.S.", "!", "U.S."])
+    {'U.S.': [5], '!': [1]}
+    """
+    distinct = list(dict.fromkeys(str(word) for word in words))
+    ids = vectorize(vectorizer, distinct) if distinct else np.zeros((0, 1), "int32")
+    tokens = {}
+    for word, row in zip(distinct, ids):
+        kept = [int(token) for token in row if token != PADDING_ID]
+        tokens[word] = kept or [UNKNOWN_ID]
+    return tokens
+
+
+def align_words(vectorizer, sentences, sequence_length: int) -> AlignedWords:
+    """The token ids of `sentences` (lists of words) and each word's first-token position.
+
+    Each sentence's words' tokens are laid end to end and cut to
+    `sequence_length`; a word whose first token is cut off is left out of
+    `word_starts` (and predicted `O` by `AlignedWords.word_predictions`). A
+    word whose later pieces are cut keeps its first.
+    """
+    sentences = [[str(word) for word in sentence] for sentence in sentences]
+    tokens = word_tokens(vectorizer, (word for sentence in sentences for word in sentence))
+    token_ids = np.zeros((len(sentences), sequence_length), "int32")
+    word_starts = []
+    for row, sentence in enumerate(sentences):
+        ids, starts = [], []
+        for word in sentence:
+            if len(ids) >= sequence_length:
+                break
+            starts.append(len(ids))
+            ids += tokens[word]
+        ids = ids[:sequence_length]
+        token_ids[row, : len(ids)] = ids
+        word_starts.append(np.asarray(starts, "int64"))
+    return AlignedWords(token_ids, word_starts, np.asarray([len(s) for s in sentences], "int64"))

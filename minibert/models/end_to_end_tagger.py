@@ -1,0 +1,146 @@
+"""Raw sentences in, entities with their character spans out: the tagger with its vectorizer."""
+
+import re
+from typing import NamedTuple
+
+import keras
+import numpy as np
+
+from minibert.data.tag_spans import entities
+from minibert.data.word_alignment import align_words
+from minibert.models.end_to_end import as_text_array
+from minibert.models.serialization import FunctionalModel, with_deserialized
+
+# A word is a run of letters and digits, with inner dots and apostrophes kept
+# ("U.S", "Martha's", "3.5"); any other non-space character is a word of its
+# own (",", ".", "(", "—"), as CoNLL-2003's tokenization splits punctuation
+# off. A trailing dot is split off ("Vineyard." -> "Vineyard", "."), so an
+# abbreviation that ends a word ("U.S.") reads as "U.S" and ".".
+WORD_PATTERN = re.compile(r"\w+(?:[.'’]\w+)*|[^\w\s]")
+
+
+class Entity(NamedTuple):
+    """One entity found in a sentence: `text == sentence[start:end]`."""
+
+    type: str
+    start: int  # character offset of its first character
+    end: int  # character offset after its last character
+    text: str
+    confidence: float  # the mean of its words' tag probabilities
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """`(word, start, end)` for each word of `text` (`WORD_PATTERN`), with character offsets.
+
+    Example:
+    >>> split_words("Jaws, in Martha's Vineyard.")
+    [('Jaws', 0, 4), (',', 4, 5), ('in', 6, 8), ("Martha's", 9, 17), ('Vineyard', 18, 26), ('.', 26, 27)]
+    """
+    return [(match.group(), match.start(), match.end()) for match in WORD_PATTERN.finditer(text)]
+
+
+def _sequence_length(vectorizer) -> int:
+    """The vectorizer's output length, under either tokenizer's config name."""
+    config = vectorizer.get_config()
+    return int(config.get("output_sequence_length") or config["sequence_length"])
+
+
+@keras.saving.register_keras_serializable(package="minibert")
+class EndToEndTagger(FunctionalModel):
+    """A token classifier that takes raw sentences and returns their entities.
+
+    Saved as `end_to_end.keras`, it reloads with plain
+    `keras.models.load_model(path)` once `minibert` is imported: the
+    vectorizer's vocabulary, the tag names and the scheme travel inside it.
+
+    `predict_entities` splits each sentence into words (`split_words`),
+    vectorizes each word (`minibert.data.word_alignment`), tags every word at
+    its first token and decodes the tags into entities by conlleval's rules
+    (`minibert.data.tag_spans`). Words past `sequence_length` tokens are
+    read as `O`. The word splitting runs in Python, so the Keras graph itself
+    takes token ids (the tagger's input): `predict` on token ids gives the
+    per-token probabilities.
+
+    Args:
+        vectorizer: the run's vectorizer (`TextVectorization` or `WordPieceVectorizer`).
+        tagger: a `minibert.models.TokenClassifier`.
+        tag_names: names of tags 0..K-1 (`"O"` among them).
+        scheme: `"IOB1"`, `"IOB2"` or `"IOBES"`: how the tags form entities.
+
+    Call arguments:
+        token_ids: int tensor (batch, tokens).
+
+    Example:
+    >>> from minibert.data.tokenizer import build_vectorizer
+    >>> from minibert.models import Backbone, TokenClassifier
+    >>> vectorizer = build_vectorizer(["Ada wrote code"], 10, 8)
+    >>> backbone = Backbone(10, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
+    >>> model = EndToEndTagger(vectorizer, TokenClassifier(backbone, 3), ["O", "B-PER", "I-PER"])
+    >>> entities = model.predict_entities(["Ada wrote code."])[0]
+    >>> all(entity.text == "Ada wrote code."[entity.start:entity.end] for entity in entities)
+    True
+    """
+
+    def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", **kwargs):
+        # === Layers ===
+        self.vectorizer = vectorizer
+        self.tagger = tagger
+
+        # === Functional model ===
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        super().__init__(inputs=token_ids, outputs=tagger(token_ids), **kwargs)
+
+        # === Config ===
+        self.tag_names = [str(tag) for tag in tag_names]
+        self.scheme = scheme
+        if len(self.tag_names) != tagger.num_tags:
+            raise ValueError(f"{len(self.tag_names)} tag names for a {tagger.num_tags}-tag tagger")
+        if "O" not in self.tag_names:
+            raise ValueError(
+                f"tag_names {self.tag_names} lack 'O', the tag of words outside entities"
+            )
+
+    def tag_words(self, texts, batch_size=256) -> list[list[tuple[str, int, int, str, float]]]:
+        """Per text, `(word, start, end, tag, confidence)` for each word (`split_words`)."""
+        texts = as_text_array(texts)
+        words = [split_words(text) for text in texts]
+        aligned = align_words(self.vectorizer, [[word for word, _, _ in sentence]
+                                                for sentence in words],
+                              _sequence_length(self.vectorizer))
+        if not len(texts) or not aligned.num_words.any():
+            return [[] for _ in texts]
+        probabilities = self.tagger.predict(aligned.token_ids, batch_size=batch_size, verbose=0)
+        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
+        return [
+            [(word, start, end, self.tag_names[tag_id], float(confidence))
+             for (word, start, end), tag_id, confidence in zip(sentence, tag_ids, confidences)]
+            for sentence, (tag_ids, confidences) in zip(words, predictions)
+        ]
+
+    def predict_entities(self, texts, batch_size=256) -> list[list[Entity]]:
+        """Per text (a string, or a list, array or Series of them), its entities in order."""
+        texts = as_text_array(texts)
+        found = []
+        for text, tagged in zip(texts, self.tag_words(texts, batch_size)):
+            spans = entities([tag for _, _, _, tag, _ in tagged], self.scheme)
+            found.append([
+                Entity(entity_type, tagged[first][1], tagged[last - 1][2],
+                       text[tagged[first][1]:tagged[last - 1][2]],
+                       float(np.mean([confidence for *_, confidence in tagged[first:last]])))
+                for entity_type, first, last in spans
+            ])
+        return found
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "vectorizer": keras.saving.serialize_keras_object(self.vectorizer),
+            "tagger": keras.saving.serialize_keras_object(self.tagger),
+            "tag_names": self.tag_names,
+            "scheme": self.scheme,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**with_deserialized(config, "vectorizer", "tagger"))

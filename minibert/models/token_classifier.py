@@ -1,0 +1,76 @@
+"""A per-token tagger on top of a (pretrained) backbone."""
+
+import keras
+
+from minibert.models.serialization import FunctionalModel, with_deserialized
+
+
+@keras.saving.register_keras_serializable(package="minibert")
+class TokenClassifier(FunctionalModel):
+    """backbone -> dropout -> Dense(num_tags, softmax) at every token: tag probabilities.
+
+    No pooling: each token's vector is classified alone (BERT's token
+    classification, Devlin et al. 2019, section 4.3). Which tokens carry a
+    word's tag is the data's business (`minibert.data.word_alignment`: the
+    first token of each word, the others weighted 0 in the loss). Freeze the
+    backbone with `tagger.backbone.trainable = False`, unfreeze it for the
+    second stage; recompile after either.
+
+    Args:
+        backbone: a `minibert.models.Backbone`.
+        num_tags: the number of tags, `O` included, at least 2.
+        dropout: dropout on the token vectors before the output layer.
+
+    Call arguments:
+        token_ids: int tensor (batch, tokens).
+
+    Returns:
+        probabilities (batch, tokens, num_tags).
+
+    Example:
+    >>> from minibert.models import Backbone
+    >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
+    >>> tuple(TokenClassifier(backbone, num_tags=5)(keras.ops.ones((3, 8), "int32")).shape)
+    (3, 8, 5)
+    """
+
+    def __init__(self, backbone, num_tags=2, dropout=0.0, **kwargs):
+        if num_tags < 2:
+            raise ValueError(
+                f"a tagger needs at least 2 tags (O and one more), got num_tags={num_tags}"
+            )
+        # === Layers ===
+        self.backbone = backbone
+        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        self.output_dense = keras.layers.Dense(
+            num_tags, activation="softmax",
+            dtype="float32",  # probabilities in float32 under mixed precision
+            name="probabilities",
+        )
+
+        # === Functional model ===
+        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
+        sequence = self.backbone(token_ids)  # (batch, tokens, hidden)
+        probabilities = self.output_dense(self.output_dropout(sequence))  # (batch, tokens, tags)
+        super().__init__(inputs=token_ids, outputs=probabilities, **kwargs)
+
+        # === Config ===
+        self.num_tags = num_tags
+        self.dropout = dropout
+
+    def loss_name(self) -> str:
+        """The loss matching the output layer, applied per token with the tokens' weights."""
+        return "sparse_categorical_crossentropy"
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "num_tags": self.num_tags,
+            "dropout": self.dropout,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**with_deserialized(config, "backbone"))

@@ -1,0 +1,162 @@
+"""Token classification: a tag per given word (named entities, chunks), scored on entities.
+
+The data is `minibert.data.tagged_words.TaggedWordsData`: sentences as
+lists of words, a tag per word. Each word is vectorized alone and its tag
+learned and read at its first token (`minibert.data.word_alignment`); the
+other tokens and the padding weigh 0 in the loss and the token accuracy.
+The head is `TokenClassifier`; the report is conlleval's entity precision,
+recall and F1 (`minibert.inspection.tagging_metrics`) in the data's tag
+scheme; the raw-text model is `EndToEndTagger`, which returns entities
+with their character spans.
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from minibert.config import RunConfig
+from minibert.data.pipeline import batch_width, pad_batches, process_share
+from minibert.data.word_alignment import AlignedWords, align_words
+from minibert.inspection.tagging_metrics import format_tagging_report, tagging_report
+from minibert.models import EndToEndTagger, TokenClassifier
+from minibert.models.replicas import batch_multiple, on_this_process, process_rows
+from minibert.models.serialization import inference_copy
+from minibert.tasks.task import FinetuningTask
+
+OUTSIDE_TAG = "O"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WordTargets:
+    """What a tagger learns from one split, and what its predictions are read back with.
+
+    `labels` and `weights` are (sentences, sequence_length): a word's tag id
+    at its first token with weight 1, everything else weight 0. `aligned`
+    finds each word's first token again; `tags` are the true tags per word.
+    """
+
+    labels: np.ndarray
+    weights: np.ndarray
+    aligned: AlignedWords
+    tags: list
+
+
+def describe(data, config: RunConfig) -> str:
+    return (f"stage tagger: backbone frozen, then unfrozen; {len(data.tag_names)} tags "
+            f"({data.scheme}), each word's tag at its first token")
+
+
+def make_examples(vectorizer, frame, data, config: RunConfig):
+    """`(token_ids, WordTargets)` of one split's sentences (columns `words` and `tags`)."""
+    tag_ids = {tag: index for index, tag in enumerate(data.tag_names)}
+    tags = [list(sentence) for sentence in frame["tags"]]
+    unknown = sorted({tag for sentence in tags for tag in sentence} - set(tag_ids))
+    if unknown:
+        raise ValueError(f"tags {unknown} are not among the data's tag_names {list(tag_ids)}; "
+                         "list every tag in tag_names (load_tagged_words does)")
+    aligned = align_words(vectorizer, frame["words"], config.model.sequence_length)
+    labels, weights = aligned.first_token_targets(
+        [[tag_ids[tag] for tag in sentence] for sentence in tags]
+    )
+    return aligned.token_ids, WordTargets(labels, weights, aligned, tags)
+
+
+def tagger_batches(examples, config: RunConfig, shuffle: bool):
+    """Batches of `(token_ids, labels, weights)`, each tensor cut to the same width.
+
+    With dynamic padding a batch is cut to its longest sentence's
+    `batch_width`, its labels and weights with it. Data-parallel batches are
+    padded to a multiple of the devices with rows of weight 0.
+    """
+    token_ids, targets = examples
+    dataset = tf.data.Dataset.from_tensor_slices((token_ids, targets.labels, targets.weights))
+    if shuffle:
+        dataset = dataset.shuffle(len(token_ids), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.finetune.batch_size)
+    if config.finetune.dynamic_padding:
+        def cut(ids, labels, weights):
+            longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
+            width = batch_width(longest, tf.shape(ids)[1], config.pad_to_multiple)
+            return ids[:, :width], labels[:, :width], weights[:, :width]
+
+        dataset = dataset.map(cut)
+    multiple = batch_multiple()
+    if multiple > 1:
+        dataset = process_share(pad_batches(dataset, multiple), process_rows())
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def new_tagger(backbone, examples, data, config: RunConfig):
+    return TokenClassifier(backbone, num_tags=len(data.tag_names), dropout=config.finetune.dropout)
+
+
+def compile_tagger(tagger, optimizer, jit_compile="auto"):
+    tagger.compile(
+        jit_compile=jit_compile,
+        optimizer=optimizer,
+        # The mean over the words' first tokens: the other tokens and the
+        # padding weigh 0, and a plain mean would count them.
+        loss=keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight"),
+        # Weighted, so that it is the share of words tagged right, not of tokens.
+        weighted_metrics=["accuracy"],
+    )
+
+
+def word_tag_predictions(tagger, token_ids, aligned: AlignedWords, tag_names, batch_size=256):
+    """Per sentence, each word's `(tag names, confidences)`; words past the cut are `O`."""
+    dataset = tf.data.Dataset.from_tensor_slices(token_ids).batch(batch_size)
+    with on_this_process(tagger) as model:
+        # Data-parallel batches end with padding rows: keep the real ones.
+        probabilities = model.predict(pad_batches(dataset, batch_multiple()), verbose=0)
+    probabilities = probabilities[: len(token_ids)]
+    predictions = aligned.word_predictions(probabilities, list(tag_names).index(OUTSIDE_TAG))
+    return [([tag_names[index] for index in tag_ids], confidences)
+            for tag_ids, confidences in predictions]
+
+
+def validation_report(tagger, examples, data, config: RunConfig) -> dict:
+    """`minibert.inspection.tagging_metrics.tagging_report` of `tagger` on one split's examples."""
+    token_ids, targets = examples
+    predicted = word_tag_predictions(tagger, token_ids, targets.aligned, data.tag_names,
+                                     config.finetune.batch_size)
+    return tagging_report(targets.tags, [tags for tags, _ in predicted], data.scheme)
+
+
+def end_to_end_tagger(vectorizer, tagger, data, config: RunConfig):
+    # For inference: the tagger's weights without its optimizer's state.
+    return EndToEndTagger(vectorizer, inference_copy(tagger), data.tag_names, data.scheme,
+                          name="end_to_end")
+
+
+def predict_lines(model, texts, text_pairs=None) -> list[str]:
+    """`type<TAB>start-end<TAB>confidence<TAB>entity text` for each entity of each text.
+
+    A text without entities gives one line `-<TAB>-<TAB>-<TAB>` and the text,
+    so that every text is answered.
+    """
+    if text_pairs:
+        raise ValueError("this run tags the words of single sentences; drop --text-pair")
+    lines = []
+    for text, entities in zip(texts, model.predict_entities(texts)):
+        lines += [f"{entity.type}\t{entity.start}-{entity.end}\t{entity.confidence:.4f}\t"
+                  f"{entity.text}" for entity in entities] or [f"-\t-\t-\t{text}"]
+    return lines
+
+
+TOKEN_CLASSIFICATION = FinetuningTask(
+    name="token-classification",
+    help="token-classification: a tag per word (named entities, chunks), scored on entities",
+    describe=describe,
+    make_examples=make_examples,
+    make_batches=tagger_batches,
+    build_model=new_tagger,
+    compile_model=compile_tagger,
+    evaluate=validation_report,
+    format_report=format_tagging_report,
+    build_end_to_end=end_to_end_tagger,
+    predict=predict_lines,
+    model_classes=(("TokenClassifier",), ("EndToEndTagger",)),
+    stage_name="tagger",
+)

@@ -1,0 +1,180 @@
+"""The token-classification task through the recipe: a tagger trained, saved, scored on entities."""
+
+import dataclasses
+import json
+import pathlib
+import random
+import subprocess
+import sys
+
+import keras
+import pandas as pd
+import pytest
+
+from minibert import runs
+from minibert.config import get_preset
+from minibert.data.tagged_words import TaggedWordsData
+from minibert.runs import DataSummary
+from minibert.tasks import get_task
+from minibert.training import finetune_run, pretrain_run, run
+from test_cli import minibert
+from test_resume import kill_after_epoch
+
+FIRST_NAMES = "ada grace alan linus barbara edsger".split()
+LAST_NAMES = "lovelace hopper turing torvalds liskov dijkstra".split()
+CITIES = "london paris berlin rome oslo lima".split()
+FILLER = "the a met in and wrote code with from today later visited".split()
+
+
+def make_tagged_sentences(num_rows=160, seed=0) -> pd.DataFrame:
+    """Sentences of filler words with a person (B-PER I-PER) and a city (B-LOC), and punctuation."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(num_rows):
+        words, tags = [], []
+        for part in rng.sample(["person", "city", "filler", "filler"], 4):
+            if part == "person":
+                words += [rng.choice(FIRST_NAMES).title(), rng.choice(LAST_NAMES).title()]
+                tags += ["B-PER", "I-PER"]
+            elif part == "city":
+                words.append(rng.choice(CITIES).title())
+                tags.append("B-LOC")
+            else:
+                chosen = rng.choices(FILLER, k=2)
+                words += chosen
+                tags += ["O"] * len(chosen)
+        words.append(rng.choice([".", "!", ","]))
+        tags.append("O")
+        rows.append((words, tags))
+    return pd.DataFrame(rows, columns=["words", "tags"])
+
+
+def tagged_data() -> TaggedWordsData:
+    frame = make_tagged_sentences()
+    return TaggedWordsData(
+        name="generated-people", train=frame[:128].reset_index(drop=True),
+        validation=frame[128:].reset_index(drop=True),
+        unlabeled=pd.DataFrame({"text": []}), tag_names=("O", "B-LOC", "B-PER", "I-PER"),
+        scheme="IOB2", validation_is_test=False,
+    )
+
+
+def tiny_config(mlm_epochs=1, tagger_epochs=1, tokenizer="word"):
+    config = get_preset("tiny")
+    return dataclasses.replace(
+        config,
+        tokenizer=tokenizer,
+        pretrain=dataclasses.replace(config.pretrain, epochs=mlm_epochs, fill_mask_sentences=()),
+        finetune=dataclasses.replace(
+            config.finetune, frozen_epochs=1, unfrozen_epochs=tagger_epochs, learning_rate=1e-2,
+            unfrozen_learning_rate=3e-3,
+        ),
+    )
+
+
+def test_tagged_words_are_summarized_with_their_tags_and_scheme():
+    summary = DataSummary.of(tagged_data())
+    assert summary.label_names == ("O", "B-LOC", "B-PER", "I-PER")
+    assert summary.scheme == "IOB2" and summary.pairs is False
+    assert DataSummary.from_dict(summary.to_dict()) == summary
+    # Labelled texts' records keep their older shape, without a scheme.
+    assert "scheme" not in dataclasses.replace(summary, scheme=None).to_dict()
+
+
+def test_examples_weigh_each_words_first_token_only():
+    data = tagged_data()
+    vectorizer = keras.layers.TextVectorization(
+        vocabulary=["[UNK]", "[mask]", "[cls]", "[sep]"], output_sequence_length=32)
+    token_ids, targets = get_task("token-classification").make_examples(
+        vectorizer, data.validation, data, tiny_config())
+    assert token_ids.shape == targets.labels.shape == targets.weights.shape == (32, 32)
+    words = [len(sentence) for sentence in data.validation["words"]]
+    assert targets.weights.sum(axis=1).tolist() == words
+    config = tiny_config()
+    config = dataclasses.replace(config, pad_to_multiple=8, finetune=dataclasses.replace(
+        config.finetune, dynamic_padding=True))
+    batches = get_task("token-classification").make_batches((token_ids, targets), config,
+                                                            shuffle=True)
+    for ids, labels, weights in batches:
+        # Cut together: the labels and weights stay at their tokens.
+        assert ids.shape == labels.shape == weights.shape and ids.shape[1] % 8 == 0
+        assert ids.shape[1] < 32 and float(weights.numpy().sum()) > 0
+
+
+def test_a_tag_the_data_does_not_name_is_refused_in_one_line():
+    data = tagged_data()
+    data = dataclasses.replace(data, tag_names=("O", "B-PER", "I-PER"))
+    vectorizer = keras.layers.TextVectorization(output_sequence_length=8)
+    with pytest.raises(ValueError, match=r"tags \['B-LOC'\] are not among"):
+        get_task("token-classification").make_examples(vectorizer, data.train, data, tiny_config())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tokenizer", ["word", "wordpiece"])
+def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokenizer):
+    output = tmp_path / "run"
+    lines = []
+    metrics = run(tagged_data(), tiny_config(tagger_epochs=4, tokenizer=tokenizer), str(output),
+                  verbose=0, print_fn=lines.append, task="token-classification")
+    report = metrics["validation"]
+    assert {"f1", "precision", "recall", "token_accuracy", "per_type"} <= set(report)
+    assert report["scheme"] == "IOB2" and report["sentences"] == 32
+    assert json.loads((output / runs.METRICS_FILE).read_text())["validation"]["f1"] == report["f1"]
+    config = json.loads((output / runs.CONFIG_FILE).read_text())
+    assert config["task"] == "token-classification" and config["data"]["scheme"] == "IOB2"
+    assert any(line.startswith("validation (32 rows): entity F1") for line in lines)
+    card = (output / runs.MODEL_CARD_FILE).read_text()
+    assert "Validation entity F1 **" in card and "tags (IOB2): O, B-LOC, B-PER, I-PER" in card
+    for name in (runs.CLASSIFIER_FROZEN_FILE, runs.CLASSIFIER_FILE):
+        assert (output / name).exists()
+    end_to_end = keras.models.load_model(output / runs.END_TO_END_FILE)
+    sentence = "Yesterday Grace Hopper met Alan Turing in Paris, then wrote code."
+    for entity in end_to_end.predict_entities([sentence])[0]:
+        assert entity.text == sentence[entity.start:entity.end]
+    printed = minibert("predict", str(output), sentence).stdout.splitlines()
+    assert printed and all(len(line.split("\t")) == 4 for line in printed)
+    for entity_type, span, confidence, text in (line.split("\t") for line in printed):
+        if entity_type != "-":
+            start, end = map(int, span.split("-"))
+            assert sentence[start:end] == text and 0 < float(confidence) <= 1
+
+
+@pytest.mark.slow
+def test_a_tagger_learns_to_find_people_and_places(tmp_path):
+    metrics = run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=12), str(tmp_path / "run"),
+                  verbose=0, print_fn=lambda line: None, task="token-classification")
+    assert metrics["validation"]["f1"] > 0.5
+
+
+@pytest.mark.slow
+def test_finetune_run_tags_from_a_pretrained_backbone(tmp_path):
+    data = tagged_data()
+    pretrain_run(data, tiny_config(), str(tmp_path / "pretrained"), verbose=0,
+                 print_fn=lambda line: None)
+    lines = []
+    metrics = finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "tagger"),
+                           verbose=0, print_fn=lines.append, task="token-classification")
+    assert "f1" in metrics["validation"] and metrics["unknown_token_share"] is not None
+    assert (tmp_path / "tagger" / runs.END_TO_END_FILE).exists()
+
+
+@pytest.mark.slow
+def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
+    output = tmp_path / "run"
+    # The run in a process of its own, so that it can be killed mid-stage.
+    script = (
+        "import sys; sys.path.insert(0, %r)\n"
+        "from test_token_classification import tagged_data, tiny_config\n"
+        "from minibert.training import run\n"
+        "run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=3), %r,\n"
+        "    task='token-classification')\n"
+    ) % (str(pathlib.Path(__file__).parent), str(output))
+    command = [sys.executable, "-c", script]
+    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / "unfrozen" / "training_metadata.json")
+    assert not (output / runs.METRICS_FILE).exists()
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    history = pd.read_csv(output / runs.HISTORY_FILE)
+    assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]
+    assert "f1" in json.loads((output / runs.METRICS_FILE).read_text())["validation"]
