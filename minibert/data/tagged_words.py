@@ -141,7 +141,7 @@ def load_tagged_words(
     """
     if scheme != "auto" and scheme not in SCHEMES:
         raise DataSourceError(
-            f"unknown tag scheme {scheme!r} for {source}; pass --scheme auto, "
+            f"unknown tag scheme {scheme!r} for {source}; pass --tag-scheme auto, "
             f"{', '.join(SCHEMES[:-1])} or {SCHEMES[-1]} (BIO is IOB2)"
         )
     columns = _Columns(word_column, tag_column, words_column, tags_column)
@@ -476,7 +476,7 @@ def _require_tags_of_scheme(sentences: _Sentences, scheme: str) -> None:
     if _TAG_PATTERN.fullmatch(tag):
         raise DataSourceError(
             f"{_first_place(sentences, tag)}: tag {tag!r} is IOBES's, not {scheme}'s; pass "
-            "--scheme IOBES or auto"
+            "--tag-scheme IOBES or auto"
         )
     if tag[:2] in ("U-", "L-"):
         fix = "BILOU's U-/L- are IOBES's S-/E-: rename them"

@@ -171,7 +171,7 @@ def test_an_unknown_scheme_name_fails_in_one_line(tmp_path):
     path = _write(tmp_path / "tiny.conll", _conll(SENTENCES))
     message = _error(path, scheme="BILOU")
     assert "unknown tag scheme 'BILOU'" in message and "tiny.conll" in message
-    assert "--scheme auto, IOB1, IOB2 or IOBES" in message
+    assert "--tag-scheme auto, IOB1, IOB2 or IOBES" in message
 
 
 @pytest.mark.parametrize("tag, arguments, expected", [
@@ -179,7 +179,7 @@ def test_an_unknown_scheme_name_fails_in_one_line(tmp_path):
     ("B-", {}, "fix the tag"),
     ("U-PER", {}, "BILOU's U-/L- are IOBES's S-/E-"),
     ("3", {}, "tags must be names"),
-    ("S-PER", {"scheme": "IOB2"}, "is IOBES's, not IOB2's; pass --scheme IOBES or auto"),
+    ("S-PER", {"scheme": "IOB2"}, "is IOBES's, not IOB2's; pass --tag-scheme IOBES or auto"),
 ])
 def test_a_tag_outside_the_scheme_names_file_line_and_tag(tmp_path, tag, arguments, expected):
     sentences = [[("Ada", "O"), ("Lovelace", tag)], [("London", "B-LOC")], [("fine", "O")]]
