@@ -32,7 +32,6 @@ import numpy as np
 import pandas as pd
 
 from minibert.data import hugging_face
-from minibert.data.sources import TextClassificationData
 from minibert.data.tables import (
     DataSourceError,
     read_table,
@@ -96,9 +95,10 @@ class TaggedWordsData:
             texts += [" ".join(words) for words in self.validation["words"]]
         return texts
 
-    def sentences_as_text(self) -> TextClassificationData:
-        """The sentences as unlabelled texts (words joined by spaces), split as here: for what
-        reads text alone, pretraining (`python -m minibert pretrain --dataset FILE.conll`).
+    def sentences_as_text(self):
+        """The sentences as a `TextClassificationData` of unlabelled texts (words joined by
+        spaces), split as here: for what reads text alone, pretraining (`python -m minibert
+        pretrain --dataset FILE.conll`).
 
         Example:
         >>> frame = pd.DataFrame({"words": [["Ada", "wrote"]], "tags": [["B-PER", "O"]]})
@@ -108,6 +108,9 @@ class TaggedWordsData:
         >>> texts.train["text"].tolist(), texts.label_names, texts.validation_is_test
         (['Ada wrote'], (), True)
         """
+        # sources imports TensorFlow (through masking); this module reads without it.
+        from minibert.data.sources import TextClassificationData
+
         def as_text(frame):
             return pd.DataFrame({"text": [" ".join(words) for words in frame["words"]]})
 
