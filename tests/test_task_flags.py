@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from conftest import make_reviews
 from minibert.cli import build_parser, main
 from minibert.cli.arguments import TAGGED_WORDS_FLAGS
 from minibert.cli.commands import data_task, load_data
@@ -135,6 +136,36 @@ def test_load_data_reads_tagged_words_with_every_flag_passed_through(tmp_path):
     # The same seed carves the same sentences; another seed others.
     assert load_data(args, seed=3).validation["words"].tolist() == data.validation["words"].tolist()
     assert load_data(args, seed=4).validation["words"].tolist() != data.validation["words"].tolist()
+
+
+def test_train_and_finetune_hand_the_task_and_its_data_to_the_recipe(tmp_path, monkeypatch):
+    import minibert.tasks
+    import minibert.training
+    import minibert.training.recipe
+    from minibert.cli import commands
+    from minibert.config import get_preset
+
+    conll = _write_conll(tmp_path / "people.conll", _sentences(10))
+    received = []
+
+    def recipe(data, *_, **keywords):
+        received.append((data, keywords["task"]))
+
+    # The task's own entry in the table is not what is tested here.
+    monkeypatch.setattr(minibert.tasks, "get_task", lambda name: name)
+    monkeypatch.setattr(minibert.training, "run", recipe)
+    monkeypatch.setattr(minibert.training, "finetune_run", recipe)
+    pretrained = type("Pretrained", (), {"read_config": lambda self: get_preset("tiny")})()
+    monkeypatch.setattr(minibert.training.recipe, "pretrained_run", lambda path: pretrained)
+    tagged = ["--task", "token-classification", "--dataset", conll, "--output", str(tmp_path)]
+    commands.command_train(_arguments("train", "--preset", "tiny", *tagged))
+    commands.command_finetune(_arguments("finetune", *tagged))
+    reviews = tmp_path / "reviews.csv"
+    make_reviews(40).to_csv(reviews, index=False)
+    commands.command_train(_arguments("train", "--preset", "tiny", "--dataset", str(reviews)))
+    assert [task for _, task in received] == ["token-classification"] * 2 + ["classification"]
+    assert all(isinstance(data, TaggedWordsData) for data, _ in received[:2])
+    assert list(received[2][0].train.columns) == ["text", "label"]
 
 
 def test_a_column_flag_that_does_not_fit_the_source_fails_in_one_line(tmp_path, capsys):
