@@ -8,7 +8,8 @@ import pytest
 from conftest import make_reviews
 from minibert.cli import build_parser, main
 from minibert.cli.arguments import TAGGED_WORDS_FLAGS
-from minibert.cli.commands import data_task, load_data
+from minibert.cli.commands import CLASSIFICATION_FLAGS, data_task, load_data
+from minibert.cli.run_flags import destination
 from minibert.config import TASK_NAMES
 from minibert.data.tagged_words import SCHEMES, TaggedWordsData
 
@@ -98,6 +99,8 @@ def test_a_tagged_words_flag_with_the_classification_task_is_refused(command, fl
     ("--data-dir", "imdb"),
 ])
 def test_a_classification_flag_with_token_classification_is_refused(flag, value):
+    # The refusal knows each flag's default: left at it, a flag counts as not given.
+    assert getattr(_arguments("train"), destination(flag)) == CLASSIFICATION_FLAGS[flag]
     args = _arguments("train", "--task", "token-classification", "--dataset", "ner", flag, value)
     message = _refusal(args)
     assert f"{flag} is for classification data, not --task token-classification" in message
@@ -110,6 +113,14 @@ def test_a_conll_source_with_the_classification_task_points_to_the_task_flag(tmp
                  _arguments("pretrain", "--task", "classification", "--dataset", conll)):
         assert _refusal(args) == (f"{conll} holds tagged words (CoNLL-style); pass --task "
                                   "token-classification to tag its words")
+
+
+def test_commands_without_the_task_flag_refuse_a_conll_source_as_not_theirs(tmp_path):
+    conll = _write_conll(tmp_path / "wnut.conll", _sentences(4))
+    for command in (["evaluate", "RUN"], ["embed", "RUN"], ["bench"]):
+        args = build_parser().parse_args([*command, "--dataset", conll])
+        assert _refusal(args) == (f"{conll} holds tagged words (CoNLL-style); {command[0]} reads "
+                                  "texts and labels")
 
 
 def test_pretrain_reads_a_conll_source_as_tagged_words_without_the_task_flag(tmp_path):

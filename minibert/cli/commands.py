@@ -3,7 +3,7 @@
 import datetime
 import os
 
-from minibert.cli.run_flags import config_from_args
+from minibert.cli.run_flags import config_from_args, destination
 from minibert.config import get_preset
 
 
@@ -15,40 +15,39 @@ CLASSIFICATION_FLAGS = {
 }
 
 
-def _destination(flag: str) -> str:
-    return flag.removeprefix("--").replace("-", "_")
-
-
 def data_task(args) -> str:
     """The task whose data the flags name, with a data flag of the other task refused.
 
-    `--task` when the command has one; `pretrain` without it reads a CoNLL-style source
-    (`.conll`, `.iob`, `.bio`) as tagged words and anything else as classification data.
+    `--task` when the command has one, else classification; `pretrain` without `--task`
+    reads a CoNLL-style source (`.conll`, `.iob`, `.bio`) as tagged words and anything else as
+    classification data.
     """
     from minibert.cli.arguments import TAGGED_WORDS_FLAGS
     from minibert.data.tagged_words import is_conll_source
 
     dataset = getattr(args, "dataset", None)
     conll = dataset is not None and is_conll_source(dataset)
-    task = getattr(args, "task", None)
+    takes_task = hasattr(args, "task")
+    task = getattr(args, "task", "classification")
     if task is None:
         task = "token-classification" if conll else "classification"
     if task == "classification":
         given = [flag for flag in TAGGED_WORDS_FLAGS
-                 if getattr(args, _destination(flag), None) is not None]
+                 if getattr(args, destination(flag), None) is not None]
         if given:
             raise ValueError(f"{given[0]} reads sentences of tagged words; pass --task "
                              "token-classification, or drop it for a table of texts and labels")
         if conll:
-            raise ValueError(f"{dataset} holds tagged words (CoNLL-style); pass --task "
-                             "token-classification to tag its words")
+            way_out = ("pass --task token-classification to tag its words" if takes_task else
+                       f"{getattr(args, 'command', 'this command')} reads texts and labels")
+            raise ValueError(f"{dataset} holds tagged words (CoNLL-style); {way_out}")
         return task
     if conll and (args.words_column is not None or args.tags_column is not None):
         # The reader refuses index flags on a table; names on a text file it could only ignore.
         raise ValueError(f"--words-column/--tags-column name a table's columns, not those of "
                          f"the CoNLL-style {dataset}; pass --word-column/--tag-column (indices)")
     given = [flag for flag, default in CLASSIFICATION_FLAGS.items()
-             if getattr(args, _destination(flag), default) != default]
+             if getattr(args, destination(flag), default) != default]
     if given:
         raise ValueError(
             f"{given[0]} is for classification data, not --task {task}; sentences of tagged "
