@@ -179,6 +179,19 @@ def test_train_and_finetune_hand_the_task_and_its_data_to_the_recipe(tmp_path, m
     assert list(received[2][0].train.columns) == ["text", "label"]
 
 
+@pytest.mark.parametrize("command", ["evaluate", "embed"])
+def test_evaluate_and_embed_refuse_a_token_classification_run_in_one_line(tmp_path, capsys, command):
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"task": "token-classification", "seed": 42}))
+    conll = _write_conll(tmp_path / "wnut.conll", _sentences(4))
+    assert main([command, str(run), "--dataset", conll]) == 2
+    assert capsys.readouterr().err == (
+        f"error: {command} reads classification runs, and {run} is a token-classification run; "
+        f"its validation figures are in {run / 'metrics.json'}\n"
+    )
+
+
 def test_a_column_flag_that_does_not_fit_the_source_fails_in_one_line(tmp_path, capsys):
     conll = _write_conll(tmp_path / "wnut.conll", _sentences(4))
     assert main(["baseline", "--task", "token-classification", "--dataset", conll,

@@ -223,7 +223,8 @@ def command_evaluate(args):
     from minibert.data.labels import align_labels
     from minibert.inspection.metrics import classification_report, format_report
 
-    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
+    folder = _classification_run(args.run, "evaluate")
+    model = folder.load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     frame = _split_rows(data, args.split)
     if model.pairs and not data.has_pairs:
@@ -239,6 +240,18 @@ def command_evaluate(args):
     loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
     report = classification_report(labels, probabilities, model.label_names)
     print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
+
+
+def _classification_run(run, command):
+    """The run folder `run`, refused in one line unless it holds a classifier (config.json's task)."""
+    from minibert import runs
+
+    folder = runs.RunFolder(run)
+    task = folder.read_task()
+    if task != "classification":
+        raise ValueError(f"{command} reads classification runs, and {run} is a {task} run; its "
+                         f"validation figures are in {folder.file(runs.METRICS_FILE)}")
+    return folder
 
 
 def _masked_lm_and_vectorizer(run):
@@ -289,7 +302,7 @@ def command_embed(args):
     from minibert.inspection.plots import plot_embeddings
     from minibert.runs import files
 
-    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
+    model = _classification_run(args.run, "embed").load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     rows = _split_rows(data, args.split)
     # Colour by the model's label names, matched as `evaluate` matches them.
