@@ -7,7 +7,8 @@ import argparse
 import os
 
 from minibert.cli.run_flags import add_run_flags, positive_int
-from minibert.config import PRESETS
+from minibert.config import PRESETS, TASK_NAMES
+from minibert.data.tagged_words import SCHEMES
 
 
 DESCRIPTION = (
@@ -16,7 +17,8 @@ DESCRIPTION = (
 )
 
 
-def _add_data_arguments(parser, dataset_default="imdb"):
+def _add_data_arguments(parser, dataset_default="imdb", tagged_words=False):
+    """The data group; with `tagged_words`, also the flags that read sentences of tagged words."""
     data = parser.add_argument_group("data")
     data.add_argument(
         "--dataset", default=dataset_default,
@@ -48,6 +50,46 @@ def _add_data_arguments(parser, dataset_default="imdb"):
     data.add_argument("--max-train-rows", type=int, help="sample this many training rows")
     data.add_argument("--max-validation-rows", type=int, help="sample this many validation rows")
     data.add_argument("--cache-dir", help="where downloads are kept")
+    if tagged_words:
+        _add_tagged_words_arguments(data)
+
+
+# Each of these is None unless given, so that one given with the classification task is refused
+# (`commands.data_task`) rather than ignored.
+TAGGED_WORDS_FLAGS = ("--word-column", "--tag-column", "--words-column", "--tags-column",
+                      "--tag-scheme")
+
+
+def _add_tagged_words_arguments(data):
+    """--task token-classification's data flags: where the words and tags are, and their scheme."""
+    data.add_argument(
+        "--word-column", type=int,
+        help="token classification, CoNLL-style text files (one word per line, a blank line "
+        "between sentences): the word's column, from 0 (default 0)",
+    )
+    data.add_argument("--tag-column", type=int,
+                      help="the same files: the tag's column (default -1, the last)")
+    data.add_argument(
+        "--words-column",
+        help="token classification, parquet/JSONL/hf:NAME: the column of each sentence's list "
+        "of words (default words; hf:conll2003: tokens)",
+    )
+    data.add_argument("--tags-column", help="the same: the column of each sentence's list of "
+                      "tags (default tags; hf:conll2003: ner_tags)")
+    data.add_argument(
+        "--tag-scheme", choices=("auto", *SCHEMES),
+        help="the tags' scheme; auto (default) detects it: IOBES with S-/E- tags, IOB1 when an "
+        "entity starts with I-, else IOB2 (BIO)",
+    )
+
+
+def _add_task_argument(parser):
+    parser.add_argument(
+        "--task", default="classification", choices=TASK_NAMES,
+        help="classification: a label per text (default); token-classification: a tag per "
+        "word, read from sentences of tagged words (a CoNLL-style file or folder, a "
+        "parquet/JSONL table of word and tag lists, hf:NAME)",
+    )
 
 
 def _add_split_argument(parser):
@@ -81,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser(
         "train", help="pretrain a masked LM, then fine-tune a classifier (frozen, unfrozen)"
     )
-    _add_data_arguments(train)
+    _add_task_argument(train)
+    _add_data_arguments(train, tagged_words=True)
     _add_preset_argument(train)
     _add_run_arguments(train, "<dataset>-<preset>-<time>")
     add_run_flags(train, "train")
@@ -90,7 +133,15 @@ def build_parser() -> argparse.ArgumentParser:
         "pretrain",
         help="the vocabulary and pretraining alone, into a run folder that `finetune --from` reads",
     )
-    _add_data_arguments(pretrain, dataset_default=None)
+    # Pretraining has no task to choose, only the data's reading: a CoNLL-style source is
+    # recognised by its suffix, other tagged sources need the flag.
+    pretrain.add_argument(
+        "--task", choices=TASK_NAMES,
+        help="how to read --dataset: token-classification pretrains on the sentences of "
+        "tagged words (default: token-classification for a .conll/.iob/.bio file or a folder "
+        "of such files, else classification)",
+    )
+    _add_data_arguments(pretrain, dataset_default=None, tagged_words=True)
     _add_preset_argument(pretrain)
     _add_run_arguments(pretrain, "<dataset>-pretrain-<preset>-<time>")
     add_run_flags(pretrain, "pretrain")
@@ -110,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fresh backbone of RUN's shape and vocabulary instead of its pretrained one "
         "(what pretraining buys)",
     )
-    _add_data_arguments(finetune)
+    _add_task_argument(finetune)
+    _add_data_arguments(finetune, tagged_words=True)
     _add_run_arguments(finetune, "<dataset>-finetune-<time>")
     add_run_flags(finetune, "finetune")
 
@@ -177,9 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     baseline = commands.add_parser(
         "baseline",
         help="TF-IDF (uni+bigrams) + logistic regression on the validation split train would "
-        "carve with the same flags (needs scikit-learn)",
+        "carve with the same flags (needs scikit-learn); --task token-classification: each "
+        "word's most frequent training tag, scored by entity",
     )
-    _add_data_arguments(baseline)
+    _add_task_argument(baseline)
+    _add_data_arguments(baseline, tagged_words=True)
     baseline.add_argument("--seed", type=int, default=42, help="as train's: the same split")
 
     fill = commands.add_parser("fill-mask", help="top-k words for each [mask]")

@@ -3,31 +3,101 @@
 import datetime
 import os
 
-from minibert.cli.run_flags import config_from_args
+from minibert.cli.run_flags import config_from_args, destination
 from minibert.config import get_preset
 
 
+# Classification's data flags, with the value each has when not given.
+CLASSIFICATION_FLAGS = {
+    "--text-column": "text", "--label-column": "label", "--text-pair-column": None,
+    "--group-column": None, "--label-names": None, "--max-validation-rows": None,
+    "--data-dir": None,
+}
+
+
+def data_task(args) -> str:
+    """The task whose data the flags name, with a data flag of the other task refused.
+
+    `--task` when the command has one, else classification; `pretrain` without `--task`
+    reads a CoNLL-style source (`.conll`, `.iob`, `.bio`) as tagged words and anything else as
+    classification data.
+    """
+    from minibert.cli.arguments import TAGGED_WORDS_FLAGS
+    from minibert.data.tagged_words import is_conll_source
+
+    dataset = getattr(args, "dataset", None)
+    conll = dataset is not None and is_conll_source(dataset)
+    takes_task = hasattr(args, "task")
+    task = getattr(args, "task", "classification")
+    if task is None:
+        task = "token-classification" if conll else "classification"
+    if task == "classification":
+        given = [flag for flag in TAGGED_WORDS_FLAGS
+                 if getattr(args, destination(flag), None) is not None]
+        if given:
+            raise ValueError(f"{given[0]} reads sentences of tagged words; pass --task "
+                             "token-classification, or drop it for a table of texts and labels")
+        if conll:
+            way_out = ("pass --task token-classification to tag its words" if takes_task else
+                       f"{getattr(args, 'command', 'this command')} reads texts and labels")
+            raise ValueError(f"{dataset} holds tagged words (CoNLL-style); {way_out}")
+        return task
+    if conll and (args.words_column is not None or args.tags_column is not None):
+        # The reader refuses index flags on a table; names on a text file it could only ignore.
+        raise ValueError(f"--words-column/--tags-column name a table's columns, not those of "
+                         f"the CoNLL-style {dataset}; pass --word-column/--tag-column (indices)")
+    given = [flag for flag, default in CLASSIFICATION_FLAGS.items()
+             if getattr(args, destination(flag), default) != default]
+    if given:
+        raise ValueError(
+            f"{given[0]} is for classification data, not --task {task}; sentences of tagged "
+            "words name their columns with --word-column/--tag-column (CoNLL-style files) or "
+            "--words-column/--tags-column (tables, hf:NAME)"
+        )
+    return task
+
+
 def load_data(args, seed=None):
-    """The data set the flags name; for a command on a run, split as the run split it.
+    """The data set the flags name, read for its task; for a command on a run, split as the
+    run split it.
 
     A run carves its validation split with its seed (`seed`: the config's, which
     a preset or a pretrained run gives when --seed is left out) and its
     --group-column: `evaluate` and `embed` must carve the same rows, not the
     default seed's (training rows, mostly). A --group-column given here wins
     over the run's.
-    """
-    from minibert import runs
-    from minibert.data.sources import load_dataset
 
+    Returns a `TextClassificationData`, or for token classification (`data_task`) a
+    `TaggedWordsData`.
+    """
+    task = data_task(args)
     seed = seed if seed is not None else getattr(args, "seed", None)
     group_column = args.group_column
     run = getattr(args, "run", None)
-    if run is not None and os.path.isfile(os.path.join(run, runs.CONFIG_FILE)):
-        values = runs.RunFolder(run).read_json(runs.CONFIG_FILE)
-        seed = values.get("seed", seed)
-        recorded = runs.DataSummary.from_dict(values.get("data"))
-        if group_column is None and recorded is not None:
-            group_column = recorded.group_column
+    if run is not None:
+        from minibert import runs  # imports TensorFlow: only for a command on a run
+
+        if os.path.isfile(os.path.join(run, runs.CONFIG_FILE)):
+            values = runs.RunFolder(run).read_json(runs.CONFIG_FILE)
+            seed = values.get("seed", seed)
+            recorded = runs.DataSummary.from_dict(values.get("data"))
+            if group_column is None and recorded is not None:
+                group_column = recorded.group_column
+    seed = 42 if seed is None else seed
+    if task == "token-classification":
+        from minibert.data.tagged_words import load_tagged_words
+
+        # The flags given; load_tagged_words holds the defaults of those left out.
+        given = {"word_column": args.word_column, "tag_column": args.tag_column,
+                 "words_column": args.words_column, "tags_column": args.tags_column,
+                 "scheme": args.tag_scheme}
+        return load_tagged_words(
+            args.dataset, **{name: value for name, value in given.items() if value is not None},
+            validation_size=args.validation_size, seed=seed, max_train_rows=args.max_train_rows,
+            cache_dir=args.cache_dir,
+        )
+    from minibert.data.sources import load_dataset
+
     return load_dataset(
         args.dataset,
         data_dir=args.data_dir,
@@ -39,7 +109,7 @@ def load_data(args, seed=None):
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
         max_validation_rows=args.max_validation_rows,
-        seed=42 if seed is None else seed,
+        seed=seed,
         cache_dir=args.cache_dir,
     )
 
@@ -59,20 +129,28 @@ def _default_output(*name_parts) -> str:
 
 
 def command_train(args):
+    from minibert.tasks import get_task
     from minibert.training import run
 
     config = config_from_args(args)
+    get_task(args.task)  # a task the package lacks fails before the data set is read
     data = load_data(args, seed=config.seed)
-    run(data, config, args.output or _default_output(data.name, args.preset), overwrite=args.overwrite)
+    run(data, config, args.output or _default_output(data.name, args.preset),
+        overwrite=args.overwrite, task=args.task)
 
 
 def command_pretrain(args):
+    from minibert.data.tagged_words import TaggedWordsData
     from minibert.training import pretrain_run
 
     config = config_from_args(args)
     if args.dataset is None and config.pretrain.corpus is None:
         args.dataset = "imdb"  # train's default; a corpus alone needs no data set
     data = load_data(args, seed=config.seed) if args.dataset is not None else None
+    if isinstance(data, TaggedWordsData):
+        # Pretraining reads text alone: the tagged corpus's own sentences, its validation
+        # split held out and scored as a table's would be.
+        data = data.sentences_as_text()
     name = data.name if data is not None else os.path.splitext(
         os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
     output = args.output or _default_output(name, "pretrain", args.preset)
@@ -80,15 +158,17 @@ def command_pretrain(args):
 
 
 def command_finetune(args):
+    from minibert.tasks import get_task
     from minibert.training import finetune_run
     from minibert.training.recipe import pretrained_run
 
-    # RUN first: a missing or unfinished run fails before the data set is read.
+    # RUN and the task first: either missing fails before the data set is read.
     config = config_from_args(args, base=pretrained_run(args.from_run).read_config())
+    get_task(args.task)
     data = load_data(args, seed=config.seed)
     output = args.output or _default_output(data.name, "finetune")
     finetune_run(data, args.from_run, output, config=config, random_init=args.random_init,
-                 overwrite=args.overwrite)
+                 overwrite=args.overwrite, task=args.task)
 
 
 def command_predict(args):
@@ -143,7 +223,8 @@ def command_evaluate(args):
     from minibert.data.labels import align_labels
     from minibert.inspection.metrics import classification_report, format_report
 
-    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
+    folder = _classification_run(args.run, "evaluate")
+    model = folder.load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     frame = _split_rows(data, args.split)
     if model.pairs and not data.has_pairs:
@@ -159,6 +240,18 @@ def command_evaluate(args):
     loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
     report = classification_report(labels, probabilities, model.label_names)
     print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
+
+
+def _classification_run(run, command):
+    """The run folder `run`, refused in one line unless it holds a classifier (config.json's task)."""
+    from minibert import runs
+
+    folder = runs.RunFolder(run)
+    task = folder.read_task()
+    if task != "classification":
+        raise ValueError(f"{command} reads classification runs, and {run} is a {task} run; its "
+                         f"validation figures are in {folder.file(runs.METRICS_FILE)}")
+    return folder
 
 
 def _masked_lm_and_vectorizer(run):
@@ -209,7 +302,7 @@ def command_embed(args):
     from minibert.inspection.plots import plot_embeddings
     from minibert.runs import files
 
-    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
+    model = _classification_run(args.run, "embed").load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     rows = _split_rows(data, args.split)
     # Colour by the model's label names, matched as `evaluate` matches them.
@@ -246,6 +339,9 @@ def command_baseline(args):
     from minibert.inspection.baseline import tfidf_baseline
 
     data = load_data(args)
+    if args.task == "token-classification":
+        _tagging_baseline(data)
+        return
     if data.has_pairs:
         raise ValueError("the TF-IDF baseline reads one text per row; drop --text-pair-column")
     try:
@@ -259,6 +355,30 @@ def command_baseline(args):
         f"{result['validation_accuracy']:.4f} on {len(data.validation)} rows ({split}), "
         f"trained on {len(data.train)} in {result['seconds']:.0f} s"
     )
+
+
+def _tagging_baseline(data):
+    """Each word's most frequent training tag, scored by entity on the validation split."""
+    import time
+
+    from minibert.inspection.baseline import most_frequent_tag_baseline
+    from minibert.inspection.tagging_metrics import format_tagging_report, tagging_report
+
+    start = time.perf_counter()
+    predicted = most_frequent_tag_baseline(
+        data.train["words"].tolist(), data.train["tags"].tolist(), data.validation["words"].tolist()
+    )
+    report = tagging_report(data.validation["tags"].tolist(), predicted, scheme=data.scheme)
+    split = (f"the {data.validation_split} split" if data.validation_split
+             else "a seeded random split of whole sentences")
+    print(
+        f"most frequent tag per word on {data.name}: {format_tagging_report(report)} on "
+        f"{len(data.validation)} sentences ({split}), trained on {len(data.train)} in "
+        f"{time.perf_counter() - start:.0f} s"
+    )
+    for entity_type, figures in report["per_type"].items():
+        print(f"  {entity_type}: F1 {figures['f1']:.4f} (precision {figures['precision']:.4f}, "
+              f"recall {figures['recall']:.4f}; {figures['support']} entities)")
 
 
 COMMANDS = {

@@ -58,7 +58,7 @@ def settings():
     ]
 
 
-def _destination(flag: str) -> str:
+def destination(flag: str) -> str:
     """The argparse attribute a flag's value lands in: `--max-length` -> `max_length`."""
     return flag.removeprefix("--").replace("-", "_")
 
@@ -67,7 +67,7 @@ def _argparse_options(field) -> dict:
     """`add_argument`'s keywords for a setting: from its annotation and its `option` metadata."""
     metadata = field.metadata
     # Every default is None: a flag left out leaves the preset's or the run's value.
-    options = {"dest": _destination(metadata["flag"]), "default": None, "help": metadata["help"]}
+    options = {"dest": destination(metadata["flag"]), "default": None, "help": metadata["help"]}
     if metadata.get("store_true"):
         return {**options, "action": "store_true"}
     if field.type in (bool, bool | str):
@@ -108,7 +108,7 @@ def config_from_args(args, base: RunConfig | None = None) -> RunConfig:
     groups = COMMAND_GROUPS[getattr(args, "command", "train")]
     changes = {"model": {}, "pretrain": {}, "finetune": {}, None: {}}
     for section, field, group in settings():
-        value = getattr(args, _destination(field.metadata["flag"]), None)
+        value = getattr(args, destination(field.metadata["flag"]), None)
         if value is None or group not in groups:
             continue
         if field.metadata.get("zero_is_none") and value == 0:

@@ -43,6 +43,9 @@ from minibert.data.tables import (
 
 SCHEMES = ("IOB1", "IOB2", "IOBES")
 CONLL_SUFFIXES = (".conll", ".txt", ".iob", ".bio")
+# The suffixes no other kind of data set carries (a .txt may hold any text): a source with one
+# reads as tagged words without being told (`is_conll_source`).
+TAGGED_ONLY_SUFFIXES = (".conll", ".iob", ".bio")
 # Table files whose cells can hold lists: a CSV cell cannot without a convention of its own.
 LIST_TABLE_SUFFIXES = (".parquet", ".jsonl", ".json")
 # A folder's validation split: its test file first, as `sources.read_split_folder` does, so
@@ -91,6 +94,31 @@ class TaggedWordsData:
         if include_validation:
             texts += [" ".join(words) for words in self.validation["words"]]
         return texts
+
+    def sentences_as_text(self):
+        """The sentences as a `TextClassificationData` of unlabelled texts (words joined by
+        spaces), split as here: for what reads text alone, pretraining (`python -m minibert
+        pretrain --dataset FILE.conll`).
+
+        Example:
+        >>> frame = pd.DataFrame({"words": [["Ada", "wrote"]], "tags": [["B-PER", "O"]]})
+        >>> data = TaggedWordsData("tiny", frame, frame, pd.DataFrame({"text": []}), ("O", "B-PER"),
+        ...                        "IOB2", validation_is_test=True)
+        >>> texts = data.sentences_as_text()
+        >>> texts.train["text"].tolist(), texts.label_names, texts.validation_is_test
+        (['Ada wrote'], (), True)
+        """
+        # sources imports TensorFlow (through masking); this module reads without it.
+        from minibert.data.sources import TextClassificationData
+
+        def as_text(frame):
+            return pd.DataFrame({"text": [" ".join(words) for words in frame["words"]]})
+
+        return TextClassificationData(
+            name=self.name, train=as_text(self.train), validation=as_text(self.validation),
+            unlabeled=self.unlabeled, label_names=(), validation_is_test=self.validation_is_test,
+            dropped_rows=self.dropped_rows,
+        )
 
 
 def load_tagged_words(
@@ -141,7 +169,7 @@ def load_tagged_words(
     """
     if scheme != "auto" and scheme not in SCHEMES:
         raise DataSourceError(
-            f"unknown tag scheme {scheme!r} for {source}; pass --scheme auto, "
+            f"unknown tag scheme {scheme!r} for {source}; pass --tag-scheme auto, "
             f"{', '.join(SCHEMES[:-1])} or {SCHEMES[-1]} (BIO is IOB2)"
         )
     columns = _Columns(word_column, tag_column, words_column, tags_column)
@@ -222,6 +250,20 @@ def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
                 begins_with_inside = True
             previous = tag
     return "IOB1" if begins_with_inside else "IOB2"
+
+
+def is_conll_source(source: str) -> bool:
+    """Whether `source` is a CoNLL-style file, or a folder whose train file is one, by its
+    suffix alone (`TAGGED_ONLY_SUFFIXES`).
+
+    Example:
+    >>> is_conll_source("wnut17/train.conll"), is_conll_source("reviews.csv")
+    (True, False)
+    """
+    path = Path(source)
+    if path.is_dir():
+        path = _find_split_file(path, "train") or path
+    return path.suffix.lower() in TAGGED_ONLY_SUFFIXES
 
 
 # Reading: every reader returns one `_Sentences` per split.
@@ -476,7 +518,7 @@ def _require_tags_of_scheme(sentences: _Sentences, scheme: str) -> None:
     if _TAG_PATTERN.fullmatch(tag):
         raise DataSourceError(
             f"{_first_place(sentences, tag)}: tag {tag!r} is IOBES's, not {scheme}'s; pass "
-            "--scheme IOBES or auto"
+            "--tag-scheme IOBES or auto"
         )
     if tag[:2] in ("U-", "L-"):
         fix = "BILOU's U-/L- are IOBES's S-/E-: rename them"

@@ -9,7 +9,9 @@ import pandas as pd
 import pytest
 
 from minibert.data.tables import DataSourceError
-from minibert.data.tagged_words import TaggedWordsData, detect_scheme, load_tagged_words
+from minibert.data.tagged_words import (
+    TaggedWordsData, detect_scheme, is_conll_source, load_tagged_words,
+)
 
 # Three sentences, IOB2, as (word, tag) pairs.
 SENTENCES = [
@@ -171,7 +173,7 @@ def test_an_unknown_scheme_name_fails_in_one_line(tmp_path):
     path = _write(tmp_path / "tiny.conll", _conll(SENTENCES))
     message = _error(path, scheme="BILOU")
     assert "unknown tag scheme 'BILOU'" in message and "tiny.conll" in message
-    assert "--scheme auto, IOB1, IOB2 or IOBES" in message
+    assert "--tag-scheme auto, IOB1, IOB2 or IOBES" in message
 
 
 @pytest.mark.parametrize("tag, arguments, expected", [
@@ -179,7 +181,7 @@ def test_an_unknown_scheme_name_fails_in_one_line(tmp_path):
     ("B-", {}, "fix the tag"),
     ("U-PER", {}, "BILOU's U-/L- are IOBES's S-/E-"),
     ("3", {}, "tags must be names"),
-    ("S-PER", {"scheme": "IOB2"}, "is IOBES's, not IOB2's; pass --scheme IOBES or auto"),
+    ("S-PER", {"scheme": "IOB2"}, "is IOBES's, not IOB2's; pass --tag-scheme IOBES or auto"),
 ])
 def test_a_tag_outside_the_scheme_names_file_line_and_tag(tmp_path, tag, arguments, expected):
     sentences = [[("Ada", "O"), ("Lovelace", tag)], [("London", "B-LOC")], [("fine", "O")]]
@@ -266,6 +268,28 @@ def test_pretraining_text_is_train_s_sentences_and_validation_s_only_when_asked(
     data = load_tagged_words(str(tmp_path))
     assert data.pretraining_text() == ["Ada Lovelace wrote notes", "She lived in London"]
     assert data.pretraining_text(include_validation=True)[-1] == "Babbage met her in London"
+
+
+def test_sentences_as_text_keep_the_split_and_the_test_split_held_out_for_pretraining(tmp_path):
+    _write(tmp_path / "train.conll", _conll(SENTENCES[:2]))
+    _write(tmp_path / "test.conll", _conll(SENTENCES[2:]))
+    texts = load_tagged_words(str(tmp_path)).sentences_as_text()
+    assert texts.train["text"].tolist() == ["Ada Lovelace wrote notes", "She lived in London"]
+    assert texts.validation["text"].tolist() == ["Babbage met her in London"]
+    assert texts.validation_is_test and texts.label_names == () and not texts.has_pairs
+    assert texts.pretraining_text() == ["Ada Lovelace wrote notes", "She lived in London"]
+
+
+def test_conll_suffixes_mark_a_tagged_source_and_a_folder_by_its_train_file(tmp_path):
+    assert is_conll_source(_write(tmp_path / "tiny.conll", _conll(SENTENCES)))
+    assert not is_conll_source(str(tmp_path))  # no train file
+    _write(tmp_path / "train.iob", _conll(SENTENCES))
+    assert is_conll_source(str(tmp_path))
+    # A .txt may hold any text: it reads as tagged words only when the task says so.
+    text_folder = tmp_path / "text"
+    text_folder.mkdir()
+    assert not is_conll_source(_write(text_folder / "train.txt", _conll(SENTENCES)))
+    assert not is_conll_source(str(text_folder)) and not is_conll_source("reviews.csv")
 
 
 # Tables.
