@@ -13,7 +13,7 @@ import sys
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.start_up_lines import quiet_tensorflow_start
-from minibert.cli.termination import Terminated, sigterm_raises_terminated
+from minibert.termination import Terminated, sigterm_raises_terminated
 
 
 def main(argv=None) -> int:

@@ -2,16 +2,37 @@
 
 Every stage times its epochs (`seconds` in history.csv), writes TensorBoard
 scalars when asked, checkpoints each epoch so that a killed run resumes
-where it stopped, and logs its loss every few batches (steps.csv). Only what
+where it stopped, logs its loss every few batches (steps.csv), and takes a
+SIGTERM at a batch's end. Only what
 differs between stages (a time budget, fill-mask reports) is passed in.
 """
 
 import dataclasses
 import os
 
+import keras
+
+from minibert.termination import deferred, raise_if_terminated
 from minibert.training.callbacks import EpochTimer, StepLog
 from minibert.training.checkpoints import STEPS_FILE, StageCheckpoint
 from minibert.training.tensorboard_logs import TensorBoardLogs
+
+
+class TerminationPoint(keras.callbacks.Callback):
+    """Raises a SIGTERM that arrived during the stage at the end of a batch, where it unwinds
+    cleanly (`minibert.termination`); last, so the epoch's checkpoint is written first."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        raise_if_terminated()
+
+    def on_test_batch_end(self, batch, logs=None):
+        raise_if_terminated()
+
+    def on_predict_batch_end(self, batch, logs=None):
+        raise_if_terminated()
+
+    def on_epoch_end(self, epoch, logs=None):
+        raise_if_terminated()
 
 
 @dataclasses.dataclass
@@ -57,11 +78,12 @@ def fit_stage(model, train, *, epochs, validation=None, checkpoint_dir=None, log
         path=None if checkpoint_dir is None else os.path.join(checkpoint_dir, STEPS_FILE),
         checkpoint=checkpoint,
     )
-    history = model.fit(
-        train, validation_data=validation, epochs=epochs,
-        callbacks=[*stage_callbacks, *callbacks, step_log], steps_per_epoch=steps_per_epoch,
-        verbose=verbose, shuffle=False,
-    )
+    with deferred():
+        history = model.fit(
+            train, validation_data=validation, epochs=epochs,
+            callbacks=[*stage_callbacks, *callbacks, step_log, TerminationPoint()],
+            steps_per_epoch=steps_per_epoch, verbose=verbose, shuffle=False,
+        )
     return StageResult(
         history=checkpoint.history if checkpoint is not None else history.history,
         steps=step_log.points,
