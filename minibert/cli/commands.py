@@ -140,17 +140,14 @@ def command_train(args):
 
 
 def command_pretrain(args):
-    from minibert.data.tagged_words import TaggedWordsData
     from minibert.training import pretrain_run
 
     config = config_from_args(args)
     if args.dataset is None and config.pretrain.corpus is None:
         args.dataset = "imdb"  # train's default; a corpus alone needs no data set
     data = load_data(args, seed=config.seed) if args.dataset is not None else None
-    if isinstance(data, TaggedWordsData):
-        # Pretraining reads text alone: the tagged corpus's own sentences, its validation
-        # split held out and scored as a table's would be.
-        data = data.sentences_as_text()
+    # A tagged corpus pretrains on its own sentences (words joined), its validation split
+    # held out and scored as a table's is (`training.recipe.held_out_texts`).
     name = data.name if data is not None else os.path.splitext(
         os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
     output = args.output or _default_output(name, "pretrain", args.preset)

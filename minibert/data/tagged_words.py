@@ -95,31 +95,6 @@ class TaggedWordsData:
             texts += [" ".join(words) for words in self.validation["words"]]
         return texts
 
-    def sentences_as_text(self):
-        """The sentences as a `TextClassificationData` of unlabelled texts (words joined by
-        spaces), split as here: for what reads text alone, pretraining (`python -m minibert
-        pretrain --dataset FILE.conll`).
-
-        Example:
-        >>> frame = pd.DataFrame({"words": [["Ada", "wrote"]], "tags": [["B-PER", "O"]]})
-        >>> data = TaggedWordsData("tiny", frame, frame, pd.DataFrame({"text": []}), ("O", "B-PER"),
-        ...                        "IOB2", validation_is_test=True)
-        >>> texts = data.sentences_as_text()
-        >>> texts.train["text"].tolist(), texts.label_names, texts.validation_is_test
-        (['Ada wrote'], (), True)
-        """
-        # sources imports TensorFlow (through masking); this module reads without it.
-        from minibert.data.sources import TextClassificationData
-
-        def as_text(frame):
-            return pd.DataFrame({"text": [" ".join(words) for words in frame["words"]]})
-
-        return TextClassificationData(
-            name=self.name, train=as_text(self.train), validation=as_text(self.validation),
-            unlabeled=self.unlabeled, label_names=(), validation_is_test=self.validation_is_test,
-            dropped_rows=self.dropped_rows,
-        )
-
 
 def load_tagged_words(
     source: str,

@@ -270,14 +270,17 @@ def test_pretraining_text_is_train_s_sentences_and_validation_s_only_when_asked(
     assert data.pretraining_text(include_validation=True)[-1] == "Babbage met her in London"
 
 
-def test_sentences_as_text_keep_the_split_and_the_test_split_held_out_for_pretraining(tmp_path):
+def test_pretraining_holds_out_the_test_split_and_scores_on_its_joined_sentences(tmp_path):
+    from minibert.runs import DataSummary
+    from minibert.training.recipe import held_out_texts
+
     _write(tmp_path / "train.conll", _conll(SENTENCES[:2]))
     _write(tmp_path / "test.conll", _conll(SENTENCES[2:]))
-    texts = load_tagged_words(str(tmp_path)).sentences_as_text()
-    assert texts.train["text"].tolist() == ["Ada Lovelace wrote notes", "She lived in London"]
-    assert texts.validation["text"].tolist() == ["Babbage met her in London"]
-    assert texts.validation_is_test and texts.label_names == () and not texts.has_pairs
-    assert texts.pretraining_text() == ["Ada Lovelace wrote notes", "She lived in London"]
+    data = load_tagged_words(str(tmp_path))
+    assert data.pretraining_text() == ["Ada Lovelace wrote notes", "She lived in London"]
+    assert held_out_texts(data.validation) == ["Babbage met her in London"]
+    summary = DataSummary.of(data)
+    assert summary.validation_is_test and not summary.pairs and summary.scheme == "IOB2"
 
 
 def test_conll_suffixes_mark_a_tagged_source_and_a_folder_by_its_train_file(tmp_path):
