@@ -6,9 +6,11 @@ together and each batch is cut to its longest text (rounded up to
 `PAD_TO_MULTIPLE` tokens): a short review is not padded to the model's full
 length, as `EndToEndClassifier.predict` pads every text.
 
-Output: every input column, then `predicted_label`, `predicted_probability`
-and one `probability_<label>` column per class. A row without text keeps its
-columns, with empty predictions, and is reported by its row number.
+Output: every input column, then the model's prediction columns: a
+classifier's `predicted_label`, `predicted_probability` and one
+`probability_<label>` column per class; a tagger's `entities`, a JSON list of
+`{"type", "start", "end", "text", "confidence"}` per row. A row without text
+keeps its columns, with empty predictions, and is reported by its row number.
 """
 
 import contextlib
@@ -17,12 +19,10 @@ import os
 import sys
 import time
 
-import keras
 import numpy as np
 import pandas as pd
 
 from minibert.runs import files
-from minibert.data.pipeline import padded_width
 from minibert.data.tables import (
     SEPARATORS,
     TABLE_SUFFIXES,
@@ -31,8 +31,6 @@ from minibert.data.tables import (
     require_column,
     value_to_text,
 )
-from minibert.data.tokenizer import PADDING_ID
-from minibert.models.end_to_end import class_probabilities
 
 CHUNK_ROWS = 10_000
 STDIN = "-"
@@ -87,76 +85,29 @@ def score_file(model, input_path, output_path, text_column="text", text_pair_col
 
 
 def score_chunk(model, chunk: pd.DataFrame, text_column, text_pair_column=None, batch_size=128):
-    """`chunk` with the prediction columns added, and the positions of its rows without text."""
+    """`chunk` with the prediction columns added, and the positions of its rows without text.
+
+    The columns are the model's `prediction_columns` of the rows with text;
+    a row without text gets empty ones (NaN, or None in a column of names).
+    """
     columns = [text_column] + ([text_pair_column] if text_pair_column else [])
     texts = {name: chunk[name].map(value_to_text) for name in columns}
     present = np.logical_and.reduce([values.notna().to_numpy() for values in texts.values()])
-    probabilities = np.full((len(chunk), len(model.label_names)), np.nan, dtype="float32")
-    if present.any():
-        if text_pair_column:
-            inputs = {"text": texts[text_column][present].tolist(),
-                      "text_pair": texts[text_pair_column][present].tolist()}
-        else:
-            inputs = texts[text_column][present].tolist()
-        probabilities[present] = class_probabilities(
-            length_batched_predict(model.classifier, model.classifier_inputs(inputs), batch_size)
-        )
+    if text_pair_column:
+        inputs = {"text": texts[text_column][present].tolist(),
+                  "text_pair": texts[text_pair_column][present].tolist()}
+    else:
+        inputs = texts[text_column][present].tolist()
     scored = chunk.copy()
-    best = np.nan_to_num(probabilities, nan=-1).argmax(axis=-1)
-    names = np.asarray(model.label_names, dtype=object)
-    scored["predicted_label"] = np.where(present, names[best], None)
-    scored["predicted_probability"] = np.where(
-        present, probabilities[np.arange(len(chunk)), best], np.nan
-    )
-    for index, name in enumerate(model.label_names):
-        scored[f"probability_{name}"] = probabilities[:, index]
+    for name, values in model.prediction_columns(inputs, batch_size).items():
+        values = np.asarray(values)
+        column = (np.full(len(chunk), np.nan, values.dtype) if values.dtype.kind == "f"
+                  else np.full(len(chunk), None, object))
+        column[present] = values
+        scored[name] = column
     return scored, np.flatnonzero(~present).tolist()
 
 
-def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
-    """`classifier`'s outputs for `token_ids` (an array, or a dict of them), in their order.
-
-    Rows are sorted by length and batched; each batch keeps only the columns
-    up to its longest row, rounded up as training batches are
-    (`minibert.data.pipeline.padded_width`), so few distinct shapes reach the
-    compiled step.
-
-    Example:
-    >>> from minibert.models import Backbone, Classifier
-    >>> classifier = Classifier(Backbone(20, 8, 16, num_layers=1, num_heads=2, intermediate_dim=16))
-    >>> length_batched_predict(classifier, np.array([[5, 6, 0, 0], [7, 0, 0, 0]])).shape
-    (2, 1)
-    """
-    arrays = token_ids if isinstance(token_ids, dict) else {None: token_ids}
-    lengths = sum((ids != PADDING_ID).sum(axis=1) for ids in arrays.values())
-    order = np.argsort(lengths, kind="stable")
-    predict_batch = _batch_predictor(classifier)
-    outputs = None
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
-        batch = {}
-        for name, ids in arrays.items():
-            batch[name] = ids[rows, :padded_width((ids[rows] != PADDING_ID).sum(axis=1), ids.shape[1])]
-        predicted = keras.ops.convert_to_numpy(predict_batch(batch.get(None, batch)))
-        if outputs is None:
-            outputs = np.empty((len(order), *predicted.shape[1:]), dtype=predicted.dtype)
-        outputs[rows] = predicted
-    return outputs
-
-
-def _batch_predictor(classifier):
-    """A function of one batch of token ids to the classifier's outputs, compiled once per backend.
-
-    Under TensorFlow, one `tf.function` whose traces generalize to any batch
-    shape (`reduce_retracing`), so the widths do not each trace a new step;
-    elsewhere `predict_on_batch`, which compiles each width (at most
-    sequence_length / PAD_TO_MULTIPLE of them).
-    """
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        return tf.function(lambda ids: classifier(ids, training=False), reduce_retracing=True)
-    return classifier.predict_on_batch
 
 
 def count_rows(path) -> int | None:

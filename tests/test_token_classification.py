@@ -140,10 +140,35 @@ def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokeni
 
 
 @pytest.mark.slow
-def test_a_tagger_learns_to_find_people_and_places(tmp_path):
-    metrics = run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=12), str(tmp_path / "run"),
+def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_files(tmp_path):
+    data = tagged_data()
+    output = tmp_path / "run"
+    metrics = run(data, tiny_config(mlm_epochs=0, tagger_epochs=12), str(output),
                   verbose=0, print_fn=lambda line: None, task="token-classification")
     assert metrics["validation"]["f1"] > 0.5
+    # evaluate reads a CoNLL file's words as given and scores them as fine-tuning did.
+    folder = tmp_path / "conll"
+    folder.mkdir()
+    for split, frame in (("train", data.train), ("test", data.validation)):
+        (folder / f"{split}.conll").write_text("\n\n".join(
+            "\n".join(f"{word}\t{tag}" for word, tag in zip(words, tags))
+            for words, tags in zip(frame["words"], frame["tags"])) + "\n")
+    printed = minibert("evaluate", str(output), "--dataset", str(folder)).stdout.splitlines()
+    assert printed[0].startswith(f"conll validation (32 sentences): entity F1 "
+                                 f"{metrics['validation']['f1']:.4f} ")
+    assert [line.split(":")[0] for line in printed[1:]] == ["  LOC", "  PER"]
+    # predict --input: every row's entities as JSON, each slicing its text back.
+    texts = ["Grace Hopper visited Oslo today.", None, "the code"]
+    source, scored_path = tmp_path / "texts.csv", tmp_path / "scored.jsonl"
+    pd.DataFrame({"text": texts}).to_csv(source, index=False)
+    minibert("predict", str(output), "--input", str(source), "--output", str(scored_path))
+    scored = pd.read_json(scored_path, lines=True)
+    assert list(scored.columns) == ["text", "entities"] and scored["entities"].isna().tolist() == [
+        False, True, False]
+    found = json.loads(scored["entities"][0])
+    assert {entity["type"] for entity in found} == {"PER", "LOC"}
+    for entity in found:
+        assert texts[0][entity["start"]:entity["end"]] == entity["text"]
 
 
 @pytest.mark.slow

@@ -201,9 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="a new folder for the SavedModel (TF Serving reads MODEL/<version>/, e.g. models/imdb/1)",
     )
 
-    evaluate = commands.add_parser("evaluate", help="loss and accuracy of a run on a data set")
+    evaluate = commands.add_parser(
+        "evaluate", help="a run's metrics on a data set: loss and accuracy, or for a tagger "
+        "entity F1 overall and per type")
     evaluate.add_argument("run", help="a run folder")
-    _add_data_arguments(evaluate)
+    _add_data_arguments(evaluate, tagged_words=True)
     _add_split_argument(evaluate)
 
     bench = commands.add_parser(

@@ -15,12 +15,12 @@ CLASSIFICATION_FLAGS = {
 }
 
 
-def data_task(args) -> str:
+def data_task(args, task=None) -> str:
     """The task whose data the flags name, with a data flag of the other task refused.
 
-    `--task` when the command has one, else classification; `pretrain` without `--task`
-    reads a CoNLL-style source (`.conll`, `.iob`, `.bio`) as tagged words and anything else as
-    classification data.
+    `task` when given (the run's, for `evaluate`), else `--task` when the command has one, else
+    classification; `pretrain` without `--task` reads a CoNLL-style source (`.conll`, `.iob`,
+    `.bio`) as tagged words and anything else as classification data.
     """
     from minibert.cli.arguments import TAGGED_WORDS_FLAGS
     from minibert.data.tagged_words import is_conll_source
@@ -28,7 +28,7 @@ def data_task(args) -> str:
     dataset = getattr(args, "dataset", None)
     conll = dataset is not None and is_conll_source(dataset)
     takes_task = hasattr(args, "task")
-    task = getattr(args, "task", "classification")
+    task = task or getattr(args, "task", "classification")
     if task is None:
         task = "token-classification" if conll else "classification"
     if task == "classification":
@@ -57,7 +57,7 @@ def data_task(args) -> str:
     return task
 
 
-def load_data(args, seed=None):
+def load_data(args, seed=None, task=None):
     """The data set the flags name, read for its task; for a command on a run, split as the
     run split it.
 
@@ -67,10 +67,10 @@ def load_data(args, seed=None):
     default seed's (training rows, mostly). A --group-column given here wins
     over the run's.
 
-    Returns a `TextClassificationData`, or for token classification (`data_task`) a
-    `TaggedWordsData`.
+    Returns a `TextClassificationData`, or for token classification (`data_task`; `task`
+    names the run's) a `TaggedWordsData`.
     """
-    task = data_task(args)
+    task = data_task(args, task)
     seed = seed if seed is not None else getattr(args, "seed", None)
     group_column = args.group_column
     run = getattr(args, "run", None)
@@ -214,29 +214,15 @@ def command_export(args):
 
 
 def command_evaluate(args):
-    import keras
-
     from minibert import runs
-    from minibert.data.labels import align_labels
-    from minibert.inspection.metrics import classification_report, format_report
+    from minibert.tasks import get_task
 
-    folder = _classification_run(args.run, "evaluate")
-    model = folder.load_model(runs.END_TO_END_FILE)
-    data = load_data(args)
-    frame = _split_rows(data, args.split)
-    if model.pairs and not data.has_pairs:
-        raise ValueError(f"{args.run} classifies text pairs; pass --text-pair-column")
-    if data.has_pairs and not model.pairs:
-        raise ValueError(f"{args.run} classifies single texts; drop --text-pair-column")
-    # The data's label ids follow its own sorted classes; the model's may differ.
-    labels = align_labels(frame["label"].to_numpy(), data.label_names, model.label_names)
-    texts = frame if model.pairs else frame["text"]
-    probabilities = model.predict(texts, batch_size=256, verbose=0)
-    # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
-    targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
-    loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
-    report = classification_report(labels, probabilities, model.label_names)
-    print(f"{data.name} {args.split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}")
+    folder = runs.RunFolder(args.run)
+    task = get_task(folder.read_task())
+    model = folder.load_model(runs.END_TO_END_FILE, task.model_classes[1])
+    data = load_data(args, task=task.name)
+    for line in task.evaluate_saved(model, _split_rows(data, args.split), data, args.split):
+        print(line)
 
 
 def _classification_run(run, command):
@@ -359,7 +345,11 @@ def _tagging_baseline(data):
     import time
 
     from minibert.inspection.baseline import most_frequent_tag_baseline
-    from minibert.inspection.tagging_metrics import format_tagging_report, tagging_report
+    from minibert.inspection.tagging_metrics import (
+        format_per_type,
+        format_tagging_report,
+        tagging_report,
+    )
 
     start = time.perf_counter()
     predicted = most_frequent_tag_baseline(
@@ -373,9 +363,8 @@ def _tagging_baseline(data):
         f"{len(data.validation)} sentences ({split}), trained on {len(data.train)} in "
         f"{time.perf_counter() - start:.0f} s"
     )
-    for entity_type, figures in report["per_type"].items():
-        print(f"  {entity_type}: F1 {figures['f1']:.4f} (precision {figures['precision']:.4f}, "
-              f"recall {figures['recall']:.4f}; {figures['support']} entities)")
+    for line in format_per_type(report):
+        print(line)
 
 
 COMMANDS = {

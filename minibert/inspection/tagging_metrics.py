@@ -133,3 +133,18 @@ def format_tagging_report(report: dict) -> str:
         f"entity F1 {report['f1']:.4f} (precision {report['precision']:.4f}, "
         f"recall {report['recall']:.4f}), token accuracy {report['token_accuracy']:.4f}"
     )
+
+
+def format_per_type(report: dict) -> list[str]:
+    """One indented line per entity type: its F1, precision, recall and true entities.
+
+    Example:
+    >>> report = tagging_report([["B-person", "O", "B-location"]], [["B-person", "O", "O"]])
+    >>> format_per_type(report)[0]
+    '  location: F1 0.0000 (precision 0.0000, recall 0.0000; 1 entities)'
+    """
+    return [
+        f"  {entity_type}: F1 {figures['f1']:.4f} (precision {figures['precision']:.4f}, "
+        f"recall {figures['recall']:.4f}; {figures['support']} entities)"
+        for entity_type, figures in report["per_type"].items()
+    ]

@@ -6,6 +6,7 @@ import pandas as pd
 
 from minibert.data.tables import value_to_text
 from minibert.data.tokenizer import vectorize
+from minibert.models.batched_predict import length_batched_predict
 from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import FunctionalModel, with_deserialized
 
@@ -220,6 +221,27 @@ class EndToEndClassifier(FunctionalModel):
             (self.label_names[index], float(row[index]))
             for index, row in zip(best, probabilities)
         ]
+
+    def prediction_columns(self, texts, batch_size=128) -> dict:
+        """The columns `predict --input` adds for `texts` (as `predict` takes them, maybe none).
+
+        `predicted_label`, `predicted_probability` and one `probability_<label>` per class,
+        each a value per text; texts are batched by length (`length_batched_predict`).
+        """
+        inputs = self.as_inputs(texts)
+        if len(inputs["text"] if self.pairs else inputs):
+            probabilities = class_probabilities(length_batched_predict(
+                self.classifier, self.classifier_inputs(inputs), batch_size))
+        else:
+            probabilities = np.zeros((0, len(self.label_names)), "float32")
+        best = probabilities.argmax(axis=-1)
+        columns = {
+            "predicted_label": np.asarray(self.label_names, object)[best],
+            "predicted_probability": probabilities[np.arange(len(best)), best],
+        }
+        for index, name in enumerate(self.label_names):
+            columns[f"probability_{name}"] = probabilities[:, index]
+        return columns
 
     def get_config(self):
         return {

@@ -1,5 +1,6 @@
 """Raw sentences in, entities with their character spans out: the tagger with its vectorizer."""
 
+import json
 import re
 from typing import NamedTuple
 
@@ -10,6 +11,7 @@ from minibert.data.tag_spans import entities
 from minibert.data.word_alignment import align_words
 from minibert.models.end_to_end import as_text_array
 from minibert.models.serialization import FunctionalModel, with_deserialized
+from minibert.models.batched_predict import length_batched_predict
 
 # A word is a run of letters and digits, with inner dots and apostrophes kept
 # ("U.S", "Martha's", "3.5"); any other non-space character is a word of its
@@ -81,6 +83,9 @@ class EndToEndTagger(FunctionalModel):
     True
     """
 
+    # It tags single sentences; `predict --input` asks every end-to-end model.
+    pairs = False
+
     def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", **kwargs):
         # === Layers ===
         self.vectorizer = vectorizer
@@ -100,21 +105,30 @@ class EndToEndTagger(FunctionalModel):
                 f"tag_names {self.tag_names} lack 'O', the tag of words outside entities"
             )
 
+    def tag_word_lists(self, sentences, batch_size=256) -> list[tuple[list[str], np.ndarray]]:
+        """Per sentence of given words (a list of strings), its `(tags, confidences)` per word.
+
+        What `tag_words` does after splitting, for words split already (a
+        CoNLL file's); words past `sequence_length` tokens are `O`, confidence 0.
+        """
+        sentences = [[str(word) for word in sentence] for sentence in sentences]
+        aligned = align_words(self.vectorizer, sentences, _sequence_length(self.vectorizer))
+        if not aligned.num_words.any():
+            return [([], np.zeros(0, "float32")) for _ in sentences]
+        probabilities = length_batched_predict(self.tagger, aligned.token_ids, batch_size)
+        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
+        return [([self.tag_names[tag_id] for tag_id in tag_ids], confidences)
+                for tag_ids, confidences in predictions]
+
     def tag_words(self, texts, batch_size=256) -> list[list[tuple[str, int, int, str, float]]]:
         """Per text, `(word, start, end, tag, confidence)` for each word (`split_words`)."""
-        texts = as_text_array(texts)
-        words = [split_words(text) for text in texts]
-        aligned = align_words(self.vectorizer, [[word for word, _, _ in sentence]
-                                                for sentence in words],
-                              _sequence_length(self.vectorizer))
-        if not len(texts) or not aligned.num_words.any():
-            return [[] for _ in texts]
-        probabilities = self.tagger.predict(aligned.token_ids, batch_size=batch_size, verbose=0)
-        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
+        words = [split_words(text) for text in as_text_array(texts)]
+        tagged = self.tag_word_lists([[word for word, _, _ in sentence] for sentence in words],
+                                     batch_size)
         return [
-            [(word, start, end, self.tag_names[tag_id], float(confidence))
-             for (word, start, end), tag_id, confidence in zip(sentence, tag_ids, confidences)]
-            for sentence, (tag_ids, confidences) in zip(words, predictions)
+            [(word, start, end, tag, float(confidence))
+             for (word, start, end), tag, confidence in zip(sentence, tags, confidences)]
+            for sentence, (tags, confidences) in zip(words, tagged)
         ]
 
     def predict_entities(self, texts, batch_size=256) -> list[list[Entity]]:
@@ -130,6 +144,14 @@ class EndToEndTagger(FunctionalModel):
                 for entity_type, first, last in spans
             ])
         return found
+
+    def prediction_columns(self, texts, batch_size=128) -> dict:
+        """The column `predict --input` adds for `texts`: `entities`, per text a JSON list of
+        `{"type", "start", "end", "text", "confidence"}` (`predict_entities`)."""
+        return {"entities": [
+            json.dumps([entity._asdict() for entity in found], ensure_ascii=False)
+            for found in self.predict_entities(texts, batch_size)
+        ]}
 
     def get_config(self):
         return {

@@ -10,6 +10,7 @@ model is `EndToEndClassifier`.
 import keras
 
 from minibert.config import RunConfig
+from minibert.data.labels import align_labels
 from minibert.data.pipeline import classification_dataset
 from minibert.inspection.metrics import classification_report, format_report
 from minibert.layers import PairPacker
@@ -119,6 +120,23 @@ def predict_lines(model, texts, text_pairs=None) -> list[str]:
     ]
 
 
+def evaluate_saved(model, frame, data, split) -> list[str]:
+    """The loss and `classification_report` of a saved `EndToEndClassifier` on `frame`'s rows."""
+    if model.pairs and not data.has_pairs:
+        raise ValueError("this run classifies text pairs; pass --text-pair-column")
+    if data.has_pairs and not model.pairs:
+        raise ValueError("this run classifies single texts; drop --text-pair-column")
+    # The data's label ids follow its own sorted classes; the model's may differ.
+    labels = align_labels(frame["label"].to_numpy(), data.label_names, model.label_names)
+    texts = frame if model.pairs else frame["text"]
+    probabilities = model.predict(texts, batch_size=256, verbose=0)
+    # One sigmoid column wants (rows, 1) targets; a softmax takes label ids.
+    targets = labels.reshape(-1, 1) if probabilities.shape[-1] == 1 else labels
+    loss = float(keras.ops.mean(keras.losses.get(model.loss_name())(targets, probabilities)))
+    report = classification_report(labels, probabilities, model.label_names)
+    return [f"{data.name} {split} ({len(frame)} rows): loss {loss:.4f}, {format_report(report)}"]
+
+
 CLASSIFICATION = FinetuningTask(
     name="classification",
     help="classification: one label per text or text pair (sentiment, topic, entailment)",
@@ -131,6 +149,7 @@ CLASSIFICATION = FinetuningTask(
     format_report=format_report,
     build_end_to_end=end_to_end_classifier,
     predict=predict_lines,
+    evaluate_saved=evaluate_saved,
     model_classes=(("Classifier", "PairClassifier"), ("EndToEndClassifier",)),
     stage_name="classifier",
 )

@@ -32,6 +32,9 @@ class FinetuningTask:
             that takes raw strings (end_to_end.keras).
         predict: `function(end_to_end, texts, text_pairs) -> list[str]`: the
             lines `python -m minibert predict RUN TEXT...` prints.
+        evaluate_saved: `function(end_to_end, frame, data, split) -> list[str]`:
+            the lines `python -m minibert evaluate RUN` prints, scoring the
+            saved model on one split's rows (a frame of `data`).
         model_classes: the class names of (the head on token ids, the
             end-to-end model), which a run's model files must hold.
         stage_name: what the printed stage is called ("classifier").
@@ -53,5 +56,6 @@ class FinetuningTask:
     format_report: Callable
     build_end_to_end: Callable
     predict: Callable
+    evaluate_saved: Callable
     model_classes: tuple
     stage_name: str

@@ -19,7 +19,11 @@ import tensorflow as tf
 from minibert.config import RunConfig
 from minibert.data.pipeline import batch_width, pad_batches, process_share
 from minibert.data.word_alignment import AlignedWords, align_words
-from minibert.inspection.tagging_metrics import format_tagging_report, tagging_report
+from minibert.inspection.tagging_metrics import (
+    format_per_type,
+    format_tagging_report,
+    tagging_report,
+)
 from minibert.models import EndToEndTagger, TokenClassifier
 from minibert.models.replicas import batch_multiple, on_this_process, process_rows
 from minibert.models.serialization import inference_copy
@@ -145,6 +149,19 @@ def predict_lines(model, texts, text_pairs=None) -> list[str]:
     return lines
 
 
+def evaluate_saved(model, frame, data, split) -> list[str]:
+    """Entity F1 overall and per type of a saved `EndToEndTagger` on `frame`'s sentences.
+
+    The words are the data's own (not re-split from text), tagged and scored
+    in the model's tag scheme, as fine-tuning scored its validation split.
+    """
+    predicted = model.tag_word_lists(frame["words"].tolist())
+    report = tagging_report(frame["tags"].tolist(), [tags for tags, _ in predicted],
+                            model.scheme)
+    return [f"{data.name} {split} ({len(frame)} sentences): {format_tagging_report(report)}",
+            *format_per_type(report)]
+
+
 TOKEN_CLASSIFICATION = FinetuningTask(
     name="token-classification",
     help="token-classification: a tag per word (named entities, chunks), scored on entities",
@@ -157,6 +174,7 @@ TOKEN_CLASSIFICATION = FinetuningTask(
     format_report=format_tagging_report,
     build_end_to_end=end_to_end_tagger,
     predict=predict_lines,
+    evaluate_saved=evaluate_saved,
     model_classes=(("TokenClassifier",), ("EndToEndTagger",)),
     stage_name="tagger",
 )
