@@ -10,10 +10,15 @@ import sys
 import keras
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from minibert import runs
 from minibert.config import get_preset
+from minibert.data.tag_spans import entities
 from minibert.data.tagged_words import TaggedWordsData
+from minibert.data.tokenizer import build_vectorizer
+from minibert.export import export_saved_model
+from minibert.models import Backbone, EndToEndTagger, TokenClassifier
 from minibert.runs import DataSummary
 from minibert.tasks import get_task
 from minibert.training import finetune_run, pretrain_run, run
@@ -169,6 +174,43 @@ def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_
     assert {entity["type"] for entity in found} == {"PER", "LOC"}
     for entity in found:
         assert texts[0][entity["start"]:entity["end"]] == entity["text"]
+    # export serves raw strings: the words and tags predict found.
+    exported = tmp_path / "exported"
+    printed = minibert("export", str(output), "--output", str(exported)).stdout
+    assert "serve(texts) -> words, starts, ends, tags (IOB2: O, B-LOC, B-PER, I-PER)" in printed
+    loaded = tf.saved_model.load(str(exported))
+    served = loaded.serve(tf.constant([texts[0]]))
+    tags = [tag.decode() for tag in served["tags"].numpy()[0]]
+    starts, ends = served["starts"].numpy()[0], served["ends"].numpy()[0]
+    assert {(entity_type, texts[0][starts[first]:ends[last - 1]])
+            for entity_type, first, last in entities(tags)} == {
+        (entity["type"], entity["text"]) for entity in found}
+    assert (exported / "tag_names.txt").read_text() == "O\nB-LOC\nB-PER\nI-PER\n# IOB2\n"
+
+
+def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagger_does(tmp_path):
+    vectorizer = build_vectorizer(["Ada wrote code in Paris with Alan", "the café"], 30, 6)
+    backbone = Backbone(30, 6, 16, num_layers=1, num_heads=2, intermediate_dim=32)
+    model = EndToEndTagger(vectorizer, TokenClassifier(backbone, 3), ["O", "B-PER", "I-PER"])
+    # Punctuation, an empty text, accents (one character, and a letter and a combining
+    # mark), an emoji, inner dots and apostrophes, runs of spaces, and words past the cut.
+    texts = ["Ada wrote code, in Paris!", "", "Café 😀 U.S. Martha's   3.5 e\u0301 and "
+             "words beyond the cut", "Alan"]
+    export_saved_model(model, str(tmp_path / "exported"))
+    loaded = tf.saved_model.load(str(tmp_path / "exported"))
+    served = {name: value.numpy() for name, value in loaded.serve(tf.constant(texts)).items()}
+    for row, tagged in enumerate(model.tag_words(texts)):
+        count = served["num_words"][row]
+        assert count == len(tagged)
+        assert [(word.decode(), int(start), int(end), tag.decode()) for word, start, end, tag in zip(
+            served["words"][row][:count], served["starts"][row][:count], served["ends"][row][:count],
+            served["tags"][row][:count])] == [(word, start, end, tag) for word, start, end, tag, _ in tagged]
+        assert served["confidences"][row][:count] == pytest.approx(
+            [confidence for *_, confidence in tagged], abs=1e-5)
+    assert served["tags"][2][-3:].tolist() == [b"O"] * 3 and served["confidences"][2][-1] == 0
+    # Batched by length, in batches of other widths, the words' tags are the same.
+    assert [[tag for *_, tag, _ in words] for words in model.tag_words(texts, batch_size=1)] == [
+        [tag for *_, tag, _ in words] for words in model.tag_words(texts)]
 
 
 @pytest.mark.slow

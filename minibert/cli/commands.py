@@ -209,6 +209,10 @@ def command_export(args):
 
     model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
     directory = export_saved_model(model, args.output)
+    if hasattr(model, "tag_names"):
+        print(f"SavedModel written to {directory}: serve(texts) -> words, starts, ends, tags "
+              f"({model.scheme}: {', '.join(model.tag_names)}), confidences, num_words")
+        return
     print(f"SavedModel written to {directory}: serve(texts) -> probabilities of "
           f"{', '.join(model.label_names)}")
 

@@ -13,13 +13,14 @@ from minibert.data.pipeline import padded_width
 from minibert.data.tokenizer import PADDING_ID
 
 
-def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
+def length_batched_predict(classifier, token_ids, batch_size=128, per_token=False) -> np.ndarray:
     """`classifier`'s outputs for `token_ids` (an array, or a dict of them), in their order.
 
     Rows are sorted by length and batched; each batch keeps only the columns
     up to its longest row, rounded up as training batches are
     (`minibert.data.pipeline.padded_width`), so few distinct shapes reach the
-    compiled step.
+    compiled step. `per_token`: the outputs have a token axis (a tagger's),
+    returned as wide as `token_ids`, 0 past each batch's width.
 
     Example:
     >>> from minibert.models import Backbone, Classifier
@@ -39,8 +40,13 @@ def length_batched_predict(classifier, token_ids, batch_size=128) -> np.ndarray:
             batch[name] = ids[rows, :padded_width((ids[rows] != PADDING_ID).sum(axis=1), ids.shape[1])]
         predicted = keras.ops.convert_to_numpy(predict_batch(batch.get(None, batch)))
         if outputs is None:
-            outputs = np.empty((len(order), *predicted.shape[1:]), dtype=predicted.dtype)
-        outputs[rows] = predicted
+            shape = ((next(iter(arrays.values())).shape[1], *predicted.shape[2:]) if per_token
+                     else predicted.shape[1:])
+            outputs = np.zeros((len(order), *shape), dtype=predicted.dtype)
+        if per_token:
+            outputs[rows, : predicted.shape[1]] = predicted
+        else:
+            outputs[rows] = predicted
     return outputs
 
 

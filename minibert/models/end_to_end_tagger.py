@@ -19,6 +19,9 @@ from minibert.models.batched_predict import length_batched_predict
 # off. A trailing dot is split off ("Vineyard." -> "Vineyard", "."), so an
 # abbreviation that ends a word ("U.S.") reads as "U.S" and ".".
 WORD_PATTERN = re.compile(r"\w+(?:[.'’]\w+)*|[^\w\s]")
+# The same in RE2 (TensorFlow's regular expressions, for the exported model):
+# RE2's \w is ASCII-only, Python's takes any letter or digit.
+SERVED_WORD_PATTERN = r"[\p{L}\p{N}_]+(?:[.'’][\p{L}\p{N}_]+)*|[^\p{L}\p{N}_\s]"
 
 
 class Entity(NamedTuple):
@@ -41,7 +44,7 @@ def split_words(text: str) -> list[tuple[str, int, int]]:
     return [(match.group(), match.start(), match.end()) for match in WORD_PATTERN.finditer(text)]
 
 
-def _sequence_length(vectorizer) -> int:
+def sequence_length(vectorizer) -> int:
     """The vectorizer's output length, under either tokenizer's config name."""
     config = vectorizer.get_config()
     return int(config.get("output_sequence_length") or config["sequence_length"])
@@ -112,10 +115,11 @@ class EndToEndTagger(FunctionalModel):
         CoNLL file's); words past `sequence_length` tokens are `O`, confidence 0.
         """
         sentences = [[str(word) for word in sentence] for sentence in sentences]
-        aligned = align_words(self.vectorizer, sentences, _sequence_length(self.vectorizer))
+        aligned = align_words(self.vectorizer, sentences, sequence_length(self.vectorizer))
         if not aligned.num_words.any():
             return [([], np.zeros(0, "float32")) for _ in sentences]
-        probabilities = length_batched_predict(self.tagger, aligned.token_ids, batch_size)
+        probabilities = length_batched_predict(self.tagger, aligned.token_ids, batch_size,
+                                               per_token=True)
         predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
         return [([self.tag_names[tag_id] for tag_id in tag_ids], confidences)
                 for tag_ids, confidences in predictions]
