@@ -191,6 +191,10 @@ class FinetuneConfig:
                                  "AdamW's decoupled weight decay (default 0: Adam)")
     clip_norm: float | None = option(None, "--clip-norm", "clip each gradient to this norm")
     dynamic_padding: bool = option(True, "--dynamic-padding", group="speed")
+    # Both tokenizers lowercase: a tagger would not see a name's capitals.
+    word_shapes: bool = option(True, "--word-shapes", "token classification: the tagger also "
+                               "reads each word's shape (lowercase, Capitalized, UPPER, mIxed, "
+                               "digits, other), which the lowercasing tokenizers drop")
     pair_encoding: str = option(
         "siamese", "--pair-encoding", "text pairs: siamese, each text through the shared "
         "encoder, classified on [h1, h2, cos, |h1-h2|] (default); packed, one "

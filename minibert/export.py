@@ -130,12 +130,19 @@ def serve_tagger(model):
         token_ids = tf.RaggedTensor.from_row_lengths(
             word_tokens.flat_values, tf.reduce_sum(per_text, axis=1))
         token_ids = token_ids.to_tensor(default_value=PADDING_ID, shape=[None, length])
+        inputs = token_ids
+        if model.tagger.num_shapes:
+            shape_ids = tf.RaggedTensor.from_row_lengths(
+                tf.repeat(word_shape_ids(words.flat_values), counts),
+                tf.reduce_sum(per_text, axis=1))
+            inputs = {"token_ids": token_ids,
+                      "shape_ids": shape_ids.to_tensor(default_value=0, shape=[None, length])}
         offsets = tf.cumsum(counts, exclusive=True)
         text_first = tf.gather(tf.concat([offsets, [tf.reduce_sum(counts)]], 0), words.row_starts())
         word_starts = words.with_flat_values(offsets - tf.gather(text_first, words.value_rowids()))
         word_starts = word_starts.to_tensor(default_value=length)
 
-        probabilities = model.tagger(token_ids, training=False)
+        probabilities = model.tagger(inputs, training=False)
         read = word_starts < length
         at_start = tf.gather(probabilities, tf.minimum(word_starts, length - 1), batch_dims=1)
         tag_ids = tf.where(read, tf.argmax(at_start, axis=-1, output_type=tf.int32), outside)
@@ -151,3 +158,22 @@ def serve_tagger(model):
         }
 
     return serve
+
+
+def word_shape_ids(words):
+    """`minibert.data.word_shapes.word_shape` of each word of a string tensor, in TensorFlow ops."""
+    import tensorflow as tf
+
+    from minibert.data.word_shapes import SHAPE_IDS
+
+    upper = tf.strings.upper(words, encoding="utf-8")
+    lower = tf.strings.lower(words, encoding="utf-8")
+    first = tf.strings.substr(words, 0, 1, unit="UTF8_CHAR")
+    rest = tf.strings.regex_replace(words, r"^(?s:.)", "", replace_global=False)
+    title = tf.logical_and(tf.equal(first, tf.strings.upper(first, encoding="utf-8")),
+                           tf.equal(rest, tf.strings.lower(rest, encoding="utf-8")))
+    digits = tf.strings.regex_full_match(words, r".*\p{Nd}.*")
+    shape = SHAPE_IDS
+    cased = tf.where(tf.equal(words, lower), shape["lower"], tf.where(
+        title, shape["title"], tf.where(tf.equal(words, upper), shape["upper"], shape["mixed"])))
+    return tf.where(tf.equal(upper, lower), tf.where(digits, shape["digits"], shape["other"]), cased)

@@ -17,6 +17,7 @@ from minibert.config import get_preset
 from minibert.data.tag_spans import entities
 from minibert.data.tagged_words import TaggedWordsData
 from minibert.data.tokenizer import build_vectorizer
+from minibert.data.word_shapes import WORD_SHAPES
 from minibert.export import export_saved_model
 from minibert.models import Backbone, EndToEndTagger, TokenClassifier
 from minibert.runs import DataSummary
@@ -90,20 +91,23 @@ def test_examples_weigh_each_words_first_token_only():
     data = tagged_data()
     vectorizer = keras.layers.TextVectorization(
         vocabulary=["[UNK]", "[mask]", "[cls]", "[sep]"], output_sequence_length=32)
-    token_ids, targets = get_task("token-classification").make_examples(
+    inputs, targets = get_task("token-classification").make_examples(
         vectorizer, data.validation, data, tiny_config())
-    assert token_ids.shape == targets.labels.shape == targets.weights.shape == (32, 32)
+    assert inputs["token_ids"].shape == inputs["shape_ids"].shape == (32, 32)
+    assert targets.labels.shape == targets.weights.shape == (32, 32)
     words = [len(sentence) for sentence in data.validation["words"]]
     assert targets.weights.sum(axis=1).tolist() == words
     config = tiny_config()
     config = dataclasses.replace(config, pad_to_multiple=8, finetune=dataclasses.replace(
         config.finetune, dynamic_padding=True))
-    batches = get_task("token-classification").make_batches((token_ids, targets), config,
+    batches = get_task("token-classification").make_batches((inputs, targets), config,
                                                             shuffle=True)
-    for ids, labels, weights in batches:
-        # Cut together: the labels and weights stay at their tokens.
-        assert ids.shape == labels.shape == weights.shape and ids.shape[1] % 8 == 0
-        assert ids.shape[1] < 32 and float(weights.numpy().sum()) > 0
+    for batch_inputs, labels, weights in batches:
+        ids, shapes = batch_inputs["token_ids"], batch_inputs["shape_ids"]
+        # Cut together: the shapes, labels and weights stay at their tokens.
+        assert ids.shape == shapes.shape == labels.shape == weights.shape
+        assert ids.shape[1] % 8 == 0 and ids.shape[1] < 32 and float(weights.numpy().sum()) > 0
+        assert ((ids.numpy() != 0) == (shapes.numpy() != 0)).all()
 
 
 def test_a_tag_the_data_does_not_name_is_refused_in_one_line():
@@ -188,14 +192,18 @@ def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_
     assert (exported / "tag_names.txt").read_text() == "O\nB-LOC\nB-PER\nI-PER\n# IOB2\n"
 
 
-def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagger_does(tmp_path):
+@pytest.mark.parametrize("num_shapes", [0, len(WORD_SHAPES)])
+def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagger_does(
+        tmp_path, num_shapes):
     vectorizer = build_vectorizer(["Ada wrote code in Paris with Alan", "the café"], 30, 6)
     backbone = Backbone(30, 6, 16, num_layers=1, num_heads=2, intermediate_dim=32)
-    model = EndToEndTagger(vectorizer, TokenClassifier(backbone, 3), ["O", "B-PER", "I-PER"])
+    tagger = TokenClassifier(backbone, 3, num_shapes=num_shapes)
+    model = EndToEndTagger(vectorizer, tagger, ["O", "B-PER", "I-PER"])
     # Punctuation, an empty text, accents (one character, and a letter and a combining
-    # mark), an emoji, inner dots and apostrophes, runs of spaces, and words past the cut.
+    # mark), an emoji, inner dots and apostrophes, runs of spaces, words of every shape,
+    # and words past the cut.
     texts = ["Ada wrote code, in Paris!", "", "Café 😀 U.S. Martha's   3.5 e\u0301 and "
-             "words beyond the cut", "Alan"]
+             "words beyond the cut", "Alan NASA iPhone 2017 I é É", "Alan"]
     export_saved_model(model, str(tmp_path / "exported"))
     loaded = tf.saved_model.load(str(tmp_path / "exported"))
     served = {name: value.numpy() for name, value in loaded.serve(tf.constant(texts)).items()}

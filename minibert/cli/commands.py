@@ -206,8 +206,10 @@ def _predict_file(model, args):
 def command_export(args):
     from minibert import runs
     from minibert.export import export_saved_model
+    from minibert.tasks import get_task
 
-    model = runs.RunFolder(args.run).load_model(runs.END_TO_END_FILE)
+    folder = runs.RunFolder(args.run)
+    model = folder.load_model(runs.END_TO_END_FILE, get_task(folder.read_task()).model_classes[1])
     directory = export_saved_model(model, args.output)
     if hasattr(model, "tag_names"):
         print(f"SavedModel written to {directory}: serve(texts) -> words, starts, ends, tags "

@@ -11,6 +11,9 @@ A word's tag is learned and read at its FIRST token only (BERT's choice for
 CoNLL-2003, Devlin et al. 2019, section 5.3): the other tokens weigh 0 in the
 loss, and a word's prediction is its first token's.
 
+Each token also carries its word's shape (`minibert.data.word_shapes`: the
+capitals the tokenizers' lowercasing drops), for a tagger that reads them.
+
 A sentence longer than `sequence_length` tokens is cut at a word's boundary:
 words whose first token falls past the cut are not read, and are predicted
 `O` (outside any entity).
@@ -21,6 +24,7 @@ import dataclasses
 import numpy as np
 
 from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, vectorize
+from minibert.data.word_shapes import word_shape
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +36,8 @@ class AlignedWords:
         word_starts: one int array per sentence: the position of each word's
             first token, for the words that fit (`len <= num_words`).
         num_words: int array (sentences,): each sentence's words, cut or not.
+        shape_ids: int32 like `token_ids`: each token's word's shape id
+            (`minibert.data.word_shapes.word_shape`), 0 at the padding.
 
     Example:
     >>> from minibert.data.tokenizer import new_vectorizer
@@ -39,11 +45,20 @@ class AlignedWords:
     >>> aligned = align_words(vectorizer, [["Ada", ",", "wrote", "it", "twice"]], 4)
     >>> aligned.token_ids.tolist(), aligned.word_starts[0].tolist(), aligned.num_words.tolist()
     ([[5, 1, 6, 1]], [0, 1, 2, 3], [5])
+    >>> aligned.shape_ids.tolist()
+    [[2, 6, 1, 1]]
     """
 
     token_ids: np.ndarray
     word_starts: list
     num_words: np.ndarray
+    shape_ids: np.ndarray
+
+    def inputs(self, word_shapes: bool):
+        """What a tagger reads: the token ids, and with `word_shapes` the shape ids beside them."""
+        if not word_shapes:
+            return self.token_ids
+        return {"token_ids": self.token_ids, "shape_ids": self.shape_ids}
 
     def first_token_targets(self, tag_ids):
         """`(labels, weights)`, both (sentences, sequence_length): each word's tag id at its
@@ -106,16 +121,21 @@ def align_words(vectorizer, sentences, sequence_length: int) -> AlignedWords:
     """
     sentences = [[str(word) for word in sentence] for sentence in sentences]
     tokens = word_tokens(vectorizer, (word for sentence in sentences for word in sentence))
+    shapes = {word: word_shape(word) for word in tokens}
     token_ids = np.zeros((len(sentences), sequence_length), "int32")
+    shape_ids = np.zeros((len(sentences), sequence_length), "int32")
     word_starts = []
     for row, sentence in enumerate(sentences):
-        ids, starts = [], []
+        ids, word_shapes, starts = [], [], []
         for word in sentence:
             if len(ids) >= sequence_length:
                 break
             starts.append(len(ids))
             ids += tokens[word]
+            word_shapes += [shapes[word]] * len(tokens[word])
         ids = ids[:sequence_length]
         token_ids[row, : len(ids)] = ids
+        shape_ids[row, : len(ids)] = word_shapes[: len(ids)]
         word_starts.append(np.asarray(starts, "int64"))
-    return AlignedWords(token_ids, word_starts, np.asarray([len(s) for s in sentences], "int64"))
+    return AlignedWords(token_ids, word_starts, np.asarray([len(s) for s in sentences], "int64"),
+                        shape_ids)

@@ -63,8 +63,9 @@ class EndToEndTagger(FunctionalModel):
     its first token and decodes the tags into entities by conlleval's rules
     (`minibert.data.tag_spans`). Words past `sequence_length` tokens are
     read as `O`. The word splitting runs in Python, so the Keras graph itself
-    takes token ids (the tagger's input): `predict` on token ids gives the
-    per-token probabilities.
+    takes the tagger's inputs (token ids, and shape ids for a tagger that
+    reads word shapes): `predict` on them gives the per-token probabilities.
+    `minibert.export` serves raw strings, splitting words in the graph.
 
     Args:
         vectorizer: the run's vectorizer (`TextVectorization` or `WordPieceVectorizer`).
@@ -73,7 +74,8 @@ class EndToEndTagger(FunctionalModel):
         scheme: `"IOB1"`, `"IOB2"` or `"IOBES"`: how the tags form entities.
 
     Call arguments:
-        token_ids: int tensor (batch, tokens).
+        inputs: the tagger's: int tensor (batch, tokens) of token ids, or a
+            dict of them and `shape_ids`.
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
@@ -96,7 +98,11 @@ class EndToEndTagger(FunctionalModel):
 
         # === Functional model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        super().__init__(inputs=token_ids, outputs=tagger(token_ids), **kwargs)
+        inputs = token_ids
+        if tagger.num_shapes:
+            inputs = {"token_ids": token_ids,
+                      "shape_ids": keras.Input(shape=(None,), dtype="int32", name="shape_ids")}
+        super().__init__(inputs=inputs, outputs=tagger(inputs), **kwargs)
 
         # === Config ===
         self.tag_names = [str(tag) for tag in tag_names]
@@ -118,8 +124,8 @@ class EndToEndTagger(FunctionalModel):
         aligned = align_words(self.vectorizer, sentences, sequence_length(self.vectorizer))
         if not aligned.num_words.any():
             return [([], np.zeros(0, "float32")) for _ in sentences]
-        probabilities = length_batched_predict(self.tagger, aligned.token_ids, batch_size,
-                                               per_token=True)
+        probabilities = length_batched_predict(
+            self.tagger, aligned.inputs(bool(self.tagger.num_shapes)), batch_size, per_token=True)
         predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
         return [([self.tag_names[tag_id] for tag_id in tag_ids], confidences)
                 for tag_ids, confidences in predictions]

@@ -9,6 +9,12 @@ from minibert.models.serialization import FunctionalModel, with_deserialized
 class TokenClassifier(FunctionalModel):
     """backbone -> dropout -> Dense(num_tags, softmax) at every token: tag probabilities.
 
+    With `num_shapes`, each token's vector is joined with an embedding of its
+    word's shape (`minibert.data.word_shapes`: lowercase, Capitalized, UPPER,
+    ...), which the lowercasing tokenizers cannot see, and read through a
+    `Dense(hidden_dim, gelu)` layer before the output, so that a shape can
+    weigh differently in each context.
+
     No pooling: each token's vector is classified alone (BERT's token
     classification, Devlin et al. 2019, section 4.3). Which tokens carry a
     word's tag is the data's business (`minibert.data.word_alignment`: the
@@ -20,9 +26,13 @@ class TokenClassifier(FunctionalModel):
         backbone: a `minibert.models.Backbone`.
         num_tags: the number of tags, `O` included, at least 2.
         dropout: dropout on the token vectors before the output layer.
+        num_shapes: 0 (the default) reads the tokens alone; N reads each
+            token's shape id too (1..N, 0 at the padding).
+        shape_dim: the width of the shape embedding.
 
     Call arguments:
-        token_ids: int tensor (batch, tokens).
+        token_ids: int tensor (batch, tokens); with `num_shapes`, a dict of
+            it and `shape_ids`, int tensor (batch, tokens).
 
     Returns:
         probabilities (batch, tokens, num_tags).
@@ -32,9 +42,13 @@ class TokenClassifier(FunctionalModel):
     >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> tuple(TokenClassifier(backbone, num_tags=5)(keras.ops.ones((3, 8), "int32")).shape)
     (3, 8, 5)
+    >>> ids = keras.ops.ones((3, 8), "int32")
+    >>> tagger = TokenClassifier(backbone, num_tags=5, num_shapes=6)
+    >>> tuple(tagger({"token_ids": ids, "shape_ids": ids}).shape)
+    (3, 8, 5)
     """
 
-    def __init__(self, backbone, num_tags=2, dropout=0.0, **kwargs):
+    def __init__(self, backbone, num_tags=2, dropout=0.0, num_shapes=0, shape_dim=16, **kwargs):
         if num_tags < 2:
             raise ValueError(
                 f"a tagger needs at least 2 tags (O and one more), got num_tags={num_tags}"
@@ -48,15 +62,29 @@ class TokenClassifier(FunctionalModel):
             name="probabilities",
         )
 
+        if num_shapes:
+            self.shape_embedding = keras.layers.Embedding(num_shapes + 1, shape_dim,
+                                                          name="shape_embedding")
+            self.shape_dense = keras.layers.Dense(backbone.hidden_dim, activation="gelu",
+                                                  name="shape_dense")
+
         # === Functional model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
         sequence = self.backbone(token_ids)  # (batch, tokens, hidden)
+        inputs = token_ids
+        if num_shapes:
+            shape_ids = keras.Input(shape=(None,), dtype="int32", name="shape_ids")
+            inputs = {"token_ids": token_ids, "shape_ids": shape_ids}
+            sequence = self.shape_dense(keras.layers.Concatenate()(
+                [sequence, keras.ops.cast(self.shape_embedding(shape_ids), sequence.dtype)]))
         probabilities = self.output_dense(self.output_dropout(sequence))  # (batch, tokens, tags)
-        super().__init__(inputs=token_ids, outputs=probabilities, **kwargs)
+        super().__init__(inputs=inputs, outputs=probabilities, **kwargs)
 
         # === Config ===
         self.num_tags = num_tags
         self.dropout = dropout
+        self.num_shapes = num_shapes
+        self.shape_dim = shape_dim
 
     def loss_name(self) -> str:
         """The loss matching the output layer, applied per token with the tokens' weights."""
@@ -69,6 +97,8 @@ class TokenClassifier(FunctionalModel):
             "backbone": keras.saving.serialize_keras_object(self.backbone),
             "num_tags": self.num_tags,
             "dropout": self.dropout,
+            "num_shapes": self.num_shapes,
+            "shape_dim": self.shape_dim,
         }
 
     @classmethod

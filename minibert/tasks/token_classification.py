@@ -19,6 +19,7 @@ import tensorflow as tf
 from minibert.config import RunConfig
 from minibert.data.pipeline import batch_width, pad_batches, process_share
 from minibert.data.word_alignment import AlignedWords, align_words
+from minibert.data.word_shapes import WORD_SHAPES
 from minibert.inspection.tagging_metrics import (
     format_per_type,
     format_tagging_report,
@@ -49,11 +50,16 @@ class WordTargets:
 
 def describe(data, config: RunConfig) -> str:
     return (f"stage tagger: backbone frozen, then unfrozen; {len(data.tag_names)} tags "
-            f"({data.scheme}), each word's tag at its first token")
+            f"({data.scheme}), each word's tag at its first token"
+            + ("; word shapes read beside the tokens" if config.finetune.word_shapes else ""))
 
 
 def make_examples(vectorizer, frame, data, config: RunConfig):
-    """`(token_ids, WordTargets)` of one split's sentences (columns `words` and `tags`)."""
+    """`(inputs, WordTargets)` of one split's sentences (columns `words` and `tags`).
+
+    The inputs are the token ids, or with `--word-shapes` a dict of them and
+    the words' shape ids (`AlignedWords.inputs`).
+    """
     tag_ids = {tag: index for index, tag in enumerate(data.tag_names)}
     tags = [list(sentence) for sentence in frame["tags"]]
     unknown = sorted({tag for sentence in tags for tag in sentence} - set(tag_ids))
@@ -64,26 +70,29 @@ def make_examples(vectorizer, frame, data, config: RunConfig):
     labels, weights = aligned.first_token_targets(
         [[tag_ids[tag] for tag in sentence] for sentence in tags]
     )
-    return aligned.token_ids, WordTargets(labels, weights, aligned, tags)
+    return aligned.inputs(config.finetune.word_shapes), WordTargets(labels, weights, aligned, tags)
 
 
 def tagger_batches(examples, config: RunConfig, shuffle: bool):
-    """Batches of `(token_ids, labels, weights)`, each tensor cut to the same width.
+    """Batches of `(inputs, labels, weights)`, each tensor cut to the same width.
 
     With dynamic padding a batch is cut to its longest sentence's
     `batch_width`, its labels and weights with it. Data-parallel batches are
     padded to a multiple of the devices with rows of weight 0.
     """
-    token_ids, targets = examples
-    dataset = tf.data.Dataset.from_tensor_slices((token_ids, targets.labels, targets.weights))
+    inputs, targets = examples
+    dataset = tf.data.Dataset.from_tensor_slices((inputs, targets.labels, targets.weights))
     if shuffle:
-        dataset = dataset.shuffle(len(token_ids), seed=config.seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(targets.labels), seed=config.seed,
+                                  reshuffle_each_iteration=True)
     dataset = dataset.batch(config.finetune.batch_size)
     if config.finetune.dynamic_padding:
-        def cut(ids, labels, weights):
+        def cut(inputs, labels, weights):
+            ids = inputs["token_ids"] if isinstance(inputs, dict) else inputs
             longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
             width = batch_width(longest, tf.shape(ids)[1], config.pad_to_multiple)
-            return ids[:, :width], labels[:, :width], weights[:, :width]
+            return tf.nest.map_structure(lambda tensor: tensor[:, :width],
+                                         (inputs, labels, weights))
 
         dataset = dataset.map(cut)
     multiple = batch_multiple()
@@ -93,7 +102,8 @@ def tagger_batches(examples, config: RunConfig, shuffle: bool):
 
 
 def new_tagger(backbone, examples, data, config: RunConfig):
-    return TokenClassifier(backbone, num_tags=len(data.tag_names), dropout=config.finetune.dropout)
+    return TokenClassifier(backbone, num_tags=len(data.tag_names), dropout=config.finetune.dropout,
+                           num_shapes=len(WORD_SHAPES) if config.finetune.word_shapes else 0)
 
 
 def compile_tagger(tagger, optimizer, jit_compile="auto"):
@@ -108,13 +118,13 @@ def compile_tagger(tagger, optimizer, jit_compile="auto"):
     )
 
 
-def word_tag_predictions(tagger, token_ids, aligned: AlignedWords, tag_names, batch_size=256):
+def word_tag_predictions(tagger, inputs, aligned: AlignedWords, tag_names, batch_size=256):
     """Per sentence, each word's `(tag names, confidences)`; words past the cut are `O`."""
-    dataset = tf.data.Dataset.from_tensor_slices(token_ids).batch(batch_size)
+    dataset = tf.data.Dataset.from_tensor_slices(inputs).batch(batch_size)
     with on_this_process(tagger) as model:
         # Data-parallel batches end with padding rows: keep the real ones.
         probabilities = model.predict(pad_batches(dataset, batch_multiple()), verbose=0)
-    probabilities = probabilities[: len(token_ids)]
+    probabilities = probabilities[: len(aligned.token_ids)]
     predictions = aligned.word_predictions(probabilities, list(tag_names).index(OUTSIDE_TAG))
     return [([tag_names[index] for index in tag_ids], confidences)
             for tag_ids, confidences in predictions]
@@ -122,8 +132,8 @@ def word_tag_predictions(tagger, token_ids, aligned: AlignedWords, tag_names, ba
 
 def validation_report(tagger, examples, data, config: RunConfig) -> dict:
     """`minibert.inspection.tagging_metrics.tagging_report` of `tagger` on one split's examples."""
-    token_ids, targets = examples
-    predicted = word_tag_predictions(tagger, token_ids, targets.aligned, data.tag_names,
+    inputs, targets = examples
+    predicted = word_tag_predictions(tagger, inputs, targets.aligned, data.tag_names,
                                      config.finetune.batch_size)
     return tagging_report(targets.tags, [tags for tags, _ in predicted], data.scheme)
 

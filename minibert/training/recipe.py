@@ -458,6 +458,8 @@ def unknown_share(token_ids) -> float:
     >>> unknown_share(np.array([[5, 1, 6, 0]]))
     0.3333333333333333
     """
+    if isinstance(token_ids, dict) and "token_ids" in token_ids:
+        token_ids = token_ids["token_ids"]  # a tagger's inputs: the shape ids are not tokens
     arrays = token_ids.values() if isinstance(token_ids, dict) else [token_ids]
     tokens = np.concatenate([np.asarray(ids).ravel() for ids in arrays])
     tokens = tokens[tokens != PADDING_ID]
