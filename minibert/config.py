@@ -191,6 +191,12 @@ class FinetuneConfig:
                                  "AdamW's decoupled weight decay (default 0: Adam)")
     clip_norm: float | None = option(None, "--clip-norm", "clip each gradient to this norm")
     dynamic_padding: bool = option(True, "--dynamic-padding", group="speed")
+    # Test entities are mostly words training never saw (WNUT-17's by design):
+    # a tagger that meets [UNK] in training learns to tag a word from its context
+    # and shape rather than recall it (Lample et al. 2016's unknown-word training).
+    unknown_word_rate: float = option(
+        0.0, "--unknown-word-rate", "token classification: the share of training words read as "
+        "[UNK], drawn afresh each epoch (default 0)")
     # Both tokenizers lowercase: a tagger would not see a name's capitals.
     word_shapes: bool = option(True, "--word-shapes", "token classification: the tagger also "
                                "reads each word's shape (lowercase, Capitalized, UPPER, mIxed, "
@@ -340,6 +346,8 @@ def _check_sizes(config: RunConfig) -> None:
          "learning rates (--mlm-learning-rate, --learning-rate, --unfrozen-learning-rate) "
          "must be positive"),
         (0 <= finetune.warmup_fraction < 1, "warmup_fraction (--warmup-fraction) must be in [0, 1)"),
+        (0 <= finetune.unknown_word_rate < 1,
+         f"unknown_word_rate (--unknown-word-rate) must be in [0, 1), got {finetune.unknown_word_rate}"),
         (config.pad_to_multiple >= 1,
          f"pad_to_multiple (--pad-to-multiple) must be at least 1, got {config.pad_to_multiple}"),
     ]

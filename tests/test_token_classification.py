@@ -22,6 +22,7 @@ from minibert.export import export_saved_model
 from minibert.models import Backbone, EndToEndTagger, TokenClassifier
 from minibert.runs import DataSummary
 from minibert.tasks import get_task
+from minibert.tasks.token_classification import unknown_words
 from minibert.training import finetune_run, pretrain_run, run
 from test_cli import minibert
 from test_resume import kill_after_epoch
@@ -253,3 +254,26 @@ def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
     history = pd.read_csv(output / runs.HISTORY_FILE)
     assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]
     assert "f1" in json.loads((output / runs.METRICS_FILE).read_text())["validation"]
+
+
+def test_unknown_word_training_reads_whole_words_as_unk_and_leaves_the_targets():
+    ids = tf.constant([[5, 6, 7, 8, 9, 0], [5, 6, 0, 0, 0, 0]])
+    # Words: [5 6] [7] [8 9] in the first row; [5] [6] in the second.
+    weights = tf.constant([[1, 0, 1, 1, 0, 0], [1, 1, 0, 0, 0, 0]], "float32")
+    labels = tf.zeros_like(ids)
+    replace = unknown_words(0.5, seed=3)
+    counts = []
+    for _ in range(20):
+        inputs, same_labels, same_weights = replace({"token_ids": ids, "shape_ids": ids},
+                                                    labels, weights)
+        replaced = inputs["token_ids"].numpy()
+        assert (inputs["shape_ids"].numpy() == ids.numpy()).all()
+        assert (same_weights.numpy() == weights.numpy()).all()
+        assert ((replaced == ids.numpy()) | (replaced == 1)).all() and replaced[0, 5] == 0
+        # A word is replaced whole or not at all; the padding never.
+        assert (replaced[0, 0] == 1) == (replaced[0, 1] == 1)
+        assert (replaced[0, 3] == 1) == (replaced[0, 4] == 1)
+        assert (replaced[1, 2:] == 0).all()
+        counts.append(int((replaced == 1).sum()))
+    assert len(set(counts)) > 1  # drawn afresh each batch
+    assert unknown_words(0.5, seed=3)(ids, labels, weights)[0].shape == ids.shape

@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from minibert.config import RunConfig
 from minibert.data.pipeline import batch_width, pad_batches, process_share
+from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID
 from minibert.data.word_alignment import AlignedWords, align_words
 from minibert.data.word_shapes import WORD_SHAPES
 from minibert.inspection.tagging_metrics import (
@@ -86,6 +87,8 @@ def tagger_batches(examples, config: RunConfig, shuffle: bool):
         dataset = dataset.shuffle(len(targets.labels), seed=config.seed,
                                   reshuffle_each_iteration=True)
     dataset = dataset.batch(config.finetune.batch_size)
+    if shuffle and config.finetune.unknown_word_rate:
+        dataset = dataset.map(unknown_words(config.finetune.unknown_word_rate, config.seed))
     if config.finetune.dynamic_padding:
         def cut(inputs, labels, weights):
             ids = inputs["token_ids"] if isinstance(inputs, dict) else inputs
@@ -99,6 +102,28 @@ def tagger_batches(examples, config: RunConfig, shuffle: bool):
     if multiple > 1:
         dataset = process_share(pad_batches(dataset, multiple), process_rows())
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def unknown_words(rate: float, seed: int):
+    """A batch map that reads each word as `[UNK]` with probability `rate`, all its tokens.
+
+    A word's tokens run from its first one (the one of weight 1) to the next
+    word's. Fresh draws for every batch of every epoch, from a seeded generator.
+    """
+    generator = tf.random.Generator.from_seed(seed)
+
+    def replace(inputs, labels, weights):
+        ids = inputs["token_ids"] if isinstance(inputs, dict) else inputs
+        # Each token's word: how many words start at or before it.
+        word_index = tf.maximum(tf.cumsum(tf.cast(weights > 0, tf.int32), axis=1) - 1, 0)
+        word_drawn = generator.uniform(tf.shape(ids)) < rate  # one draw per word index
+        drawn = tf.logical_and(tf.gather(word_drawn, word_index, batch_dims=1), ids != PADDING_ID)
+        ids = tf.where(drawn, tf.cast(UNKNOWN_ID, ids.dtype), ids)
+        if isinstance(inputs, dict):
+            return {**inputs, "token_ids": ids}, labels, weights
+        return ids, labels, weights
+
+    return replace
 
 
 def new_tagger(backbone, examples, data, config: RunConfig):
