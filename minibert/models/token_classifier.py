@@ -2,6 +2,8 @@
 
 import keras
 
+from minibert.data.tokenizer import PADDING_ID
+from minibert.layers import TransformerEncoder
 from minibert.models.serialization import FunctionalModel, with_deserialized
 
 
@@ -11,9 +13,10 @@ class TokenClassifier(FunctionalModel):
 
     With `num_shapes`, each token's vector is joined with an embedding of its
     word's shape (`minibert.data.word_shapes`: lowercase, Capitalized, UPPER,
-    ...), which the lowercasing tokenizers cannot see, and read through a
-    `Dense(hidden_dim, gelu)` layer before the output, so that a shape can
-    weigh differently in each context.
+    ...), which the lowercasing tokenizers cannot see, projected back to
+    `hidden_dim` and read by one more Transformer block before the output: a
+    word's shape is read beside its neighbours' (two capitalized words in a
+    row, a capital after a full stop), which a per-token layer could not.
 
     No pooling: each token's vector is classified alone (BERT's token
     classification, Devlin et al. 2019, section 4.3). Which tokens carry a
@@ -65,8 +68,11 @@ class TokenClassifier(FunctionalModel):
         if num_shapes:
             self.shape_embedding = keras.layers.Embedding(num_shapes + 1, shape_dim,
                                                           name="shape_embedding")
-            self.shape_dense = keras.layers.Dense(backbone.hidden_dim, activation="gelu",
-                                                  name="shape_dense")
+            self.shape_projection = keras.layers.Dense(backbone.hidden_dim,
+                                                       name="shape_projection")
+            self.shape_encoder = TransformerEncoder(
+                num_heads=backbone.num_heads, intermediate_dim=backbone.intermediate_dim,
+                dropout=dropout, activation="gelu", normalize_first=True, name="shape_encoder")
 
         # === Functional model ===
         token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
@@ -75,8 +81,10 @@ class TokenClassifier(FunctionalModel):
         if num_shapes:
             shape_ids = keras.Input(shape=(None,), dtype="int32", name="shape_ids")
             inputs = {"token_ids": token_ids, "shape_ids": shape_ids}
-            sequence = self.shape_dense(keras.layers.Concatenate()(
-                [sequence, keras.ops.cast(self.shape_embedding(shape_ids), sequence.dtype)]))
+            joined = keras.layers.Concatenate()(
+                [sequence, keras.ops.cast(self.shape_embedding(shape_ids), sequence.dtype)])
+            sequence = self.shape_encoder(self.shape_projection(joined),
+                                          padding_mask=keras.ops.not_equal(token_ids, PADDING_ID))
         probabilities = self.output_dense(self.output_dropout(sequence))  # (batch, tokens, tags)
         super().__init__(inputs=inputs, outputs=probabilities, **kwargs)
 
