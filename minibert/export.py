@@ -145,8 +145,13 @@ def serve_tagger(model):
         probabilities = model.tagger(inputs, training=False)
         read = word_starts < length
         at_start = tf.gather(probabilities, tf.minimum(word_starts, length - 1), batch_dims=1)
-        tag_ids = tf.where(read, tf.argmax(at_start, axis=-1, output_type=tf.int32), outside)
-        confidences = tf.where(read, tf.cast(tf.reduce_max(at_start, axis=-1), tf.float32), 0.0)
+        # O weighed as the model's outside_weight says, before the argmax.
+        weighed = at_start * tf.one_hot(outside, len(model.tag_names), model.outside_weight, 1.0,
+                                        dtype=at_start.dtype)
+        chosen = tf.argmax(weighed, axis=-1, output_type=tf.int32)
+        tag_ids = tf.where(read, chosen, outside)
+        confidences = tf.where(read, tf.cast(tf.gather(at_start, chosen, batch_dims=2),
+                                             tf.float32), 0.0)
         present = tf.sequence_mask(words.row_lengths(), tf.shape(tag_ids)[1])
         return {
             "words": words.to_tensor(default_value=""),

@@ -193,13 +193,14 @@ def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_
     assert (exported / "tag_names.txt").read_text() == "O\nB-LOC\nB-PER\nI-PER\n# IOB2\n"
 
 
-@pytest.mark.parametrize("num_shapes", [0, len(WORD_SHAPES)])
+@pytest.mark.parametrize("num_shapes, outside_weight", [(0, 1.0), (len(WORD_SHAPES), 0.3)])
 def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagger_does(
-        tmp_path, num_shapes):
+        tmp_path, num_shapes, outside_weight):
     vectorizer = build_vectorizer(["Ada wrote code in Paris with Alan", "the café"], 30, 6)
     backbone = Backbone(30, 6, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     tagger = TokenClassifier(backbone, 3, num_shapes=num_shapes)
-    model = EndToEndTagger(vectorizer, tagger, ["O", "B-PER", "I-PER"])
+    model = EndToEndTagger(vectorizer, tagger, ["O", "B-PER", "I-PER"],
+                           outside_weight=outside_weight)
     # Punctuation, an empty text, accents (one character, and a letter and a combining
     # mark), an emoji, inner dots and apostrophes, runs of spaces, words of every shape,
     # and words past the cut.

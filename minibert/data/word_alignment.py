@@ -70,22 +70,28 @@ class AlignedWords:
             weights[row, starts] = 1.0
         return labels, weights
 
-    def word_predictions(self, probabilities, outside_id: int):
+    def word_predictions(self, probabilities, outside_id: int, outside_weight: float = 1.0):
         """Per sentence, each word's `(tag ids, confidences)` read at its first token.
 
         Args:
             probabilities: (sentences, tokens, tags), the model's output; `tokens`
                 may be fewer than `sequence_length` (a batch cut to its width).
             outside_id: the id of `O`, given to the words past the cut (confidence 0).
+            outside_weight: `O`'s probability is multiplied by it before the
+                most probable tag is taken (below 1: more words tagged as entities);
+                a confidence is the chosen tag's own probability.
         """
         probabilities = np.asarray(probabilities)
+        weights = np.ones(probabilities.shape[-1], probabilities.dtype)
+        weights[outside_id] = outside_weight
         predictions = []
         for row, (starts, count) in enumerate(zip(self.word_starts, self.num_words)):
             tag_ids = np.full(count, outside_id, "int64")
             confidences = np.zeros(count, "float32")
             read = starts[starts < probabilities.shape[1]]
-            tag_ids[: len(read)] = probabilities[row, read].argmax(axis=-1)
-            confidences[: len(read)] = probabilities[row, read].max(axis=-1)
+            chosen = (probabilities[row, read] * weights).argmax(axis=-1)
+            tag_ids[: len(read)] = chosen
+            confidences[: len(read)] = probabilities[row, read][np.arange(len(read)), chosen]
             predictions.append((tag_ids, confidences))
         return predictions
 

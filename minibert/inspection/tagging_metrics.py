@@ -129,10 +129,14 @@ def format_tagging_report(report: dict) -> str:
     >>> format_tagging_report(report)
     'entity F1 0.6667 (precision 1.0000, recall 0.5000), token accuracy 0.6667'
     """
-    return (
+    line = (
         f"entity F1 {report['f1']:.4f} (precision {report['precision']:.4f}, "
         f"recall {report['recall']:.4f}), token accuracy {report['token_accuracy']:.4f}"
     )
+    if report.get("outside_weight", 1.0) != 1.0:
+        line += (f"; O weighed {report['outside_weight']:g}, chosen on this split (the plain "
+                 f"argmax: F1 {report['argmax_f1']:.4f})")
+    return line
 
 
 def format_per_type(report: dict) -> list[str]:

@@ -9,9 +9,9 @@ import numpy as np
 
 from minibert.data.tag_spans import entities
 from minibert.data.word_alignment import align_words
+from minibert.models.batched_predict import length_batched_predict
 from minibert.models.end_to_end import as_text_array
 from minibert.models.serialization import FunctionalModel, with_deserialized
-from minibert.models.batched_predict import length_batched_predict
 
 # A word is a run of letters and digits, with inner dots and apostrophes kept
 # ("U.S", "Martha's", "3.5"); any other non-space character is a word of its
@@ -72,6 +72,9 @@ class EndToEndTagger(FunctionalModel):
         tagger: a `minibert.models.TokenClassifier`.
         tag_names: names of tags 0..K-1 (`"O"` among them).
         scheme: `"IOB1"`, `"IOB2"` or `"IOBES"`: how the tags form entities.
+        outside_weight: `O`'s probability is multiplied by it before each
+            word's most probable tag is taken (fine-tuning chooses it on the
+            validation split; 1: the plain argmax).
 
     Call arguments:
         inputs: the tagger's: int tensor (batch, tokens) of token ids, or a
@@ -91,7 +94,7 @@ class EndToEndTagger(FunctionalModel):
     # It tags single sentences; `predict --input` asks every end-to-end model.
     pairs = False
 
-    def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", **kwargs):
+    def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", outside_weight=1.0, **kwargs):
         # === Layers ===
         self.vectorizer = vectorizer
         self.tagger = tagger
@@ -107,6 +110,7 @@ class EndToEndTagger(FunctionalModel):
         # === Config ===
         self.tag_names = [str(tag) for tag in tag_names]
         self.scheme = scheme
+        self.outside_weight = float(outside_weight)
         if len(self.tag_names) != tagger.num_tags:
             raise ValueError(f"{len(self.tag_names)} tag names for a {tagger.num_tags}-tag tagger")
         if "O" not in self.tag_names:
@@ -126,7 +130,8 @@ class EndToEndTagger(FunctionalModel):
             return [([], np.zeros(0, "float32")) for _ in sentences]
         probabilities = length_batched_predict(
             self.tagger, aligned.inputs(bool(self.tagger.num_shapes)), batch_size, per_token=True)
-        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"))
+        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"),
+                                               self.outside_weight)
         return [([self.tag_names[tag_id] for tag_id in tag_ids], confidences)
                 for tag_ids, confidences in predictions]
 
@@ -171,6 +176,7 @@ class EndToEndTagger(FunctionalModel):
             "tagger": keras.saving.serialize_keras_object(self.tagger),
             "tag_names": self.tag_names,
             "scheme": self.scheme,
+            "outside_weight": self.outside_weight,
         }
 
     @classmethod

@@ -93,7 +93,7 @@ def validation_report(classifier, examples, data, config: RunConfig) -> dict:
     return classification_report(examples[1], probabilities, data.label_names)
 
 
-def end_to_end_classifier(vectorizer, classifier, data, config: RunConfig):
+def end_to_end_classifier(vectorizer, classifier, data, config: RunConfig, report: dict):
     packed_pairs = data.has_pairs and config.finetune.pair_encoding == "packed"
     # For inference: the classifier's weights without its optimizer's state.
     return EndToEndClassifier(

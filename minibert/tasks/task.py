@@ -28,8 +28,9 @@ class FinetuningTask:
         evaluate: `function(model, examples, data, config) -> dict`: the
             report metrics.json keeps under `validation`, as the field reports it.
         format_report: `function(report) -> str`, its one printed line.
-        build_end_to_end: `function(vectorizer, model, data, config) -> keras.Model`
-            that takes raw strings (end_to_end.keras).
+        build_end_to_end: `function(vectorizer, model, data, config, report) -> keras.Model`
+            that takes raw strings (end_to_end.keras); `report` is `evaluate`'s,
+            for a decision chosen on validation (a tagger's `O` weight).
         predict: `function(end_to_end, texts, text_pairs) -> list[str]`: the
             lines `python -m minibert predict RUN TEXT...` prints.
         evaluate_saved: `function(end_to_end, frame, data, split) -> list[str]`:

@@ -411,8 +411,10 @@ def finetuning_stage(task, backbone, vectorizer, data, train, validation, config
         task=task.name,
     )
     folder.save_model(model, runs.CLASSIFIER_FILE)
-    folder.save_model(task.build_end_to_end(vectorizer, model, data, config), runs.END_TO_END_FILE)
-    return histories, task.evaluate(model, validation, data, config)
+    report = task.evaluate(model, validation, data, config)
+    folder.save_model(task.build_end_to_end(vectorizer, model, data, config, report),
+                      runs.END_TO_END_FILE)
+    return histories, report
 
 
 def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, **fields) -> dict:

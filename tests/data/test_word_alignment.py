@@ -1,9 +1,10 @@
 """Given words to token ids and back: no word lost, first tokens labelled, long sentences cut."""
 
 import numpy as np
+import pytest
 
 from minibert.data.tokenizer import UNKNOWN_ID, new_vectorizer
-from minibert.data.word_alignment import align_words, word_tokens
+from minibert.data.word_alignment import AlignedWords, align_words, word_tokens
 from minibert.data.word_piece import WordPieceVectorizer
 
 SPECIAL = ["", "[UNK]", "[mask]", "[cls]", "[sep]"]
@@ -53,3 +54,14 @@ def test_predictions_are_read_from_batches_cut_narrower_than_the_sequence():
     aligned = align_words(vectorizer, [["Ada", "wrote"], ["Ada"]], 8)
     probabilities = np.tile([[0.2, 0.8]], (2, 2, 1))  # (sentences, 2 tokens, 2 tags)
     assert [ids.tolist() for ids, _ in aligned.word_predictions(probabilities, 0)] == [[1, 1], [1]]
+
+
+def test_weighing_outside_down_turns_unsure_words_into_entities_with_their_own_confidence():
+    aligned = AlignedWords(np.array([[5, 6, 0]]), [np.array([0, 1])], np.array([2]),
+                           np.array([[1, 1, 0]]))
+    # Word 0: O at 0.6, B at 0.4; word 1: O at 0.95.
+    probabilities = np.array([[[0.6, 0.4], [0.95, 0.05], [1.0, 0.0]]])
+    (tags, confidences), = aligned.word_predictions(probabilities, outside_id=0)
+    assert tags.tolist() == [0, 0]
+    (tags, confidences), = aligned.word_predictions(probabilities, 0, outside_weight=0.5)
+    assert tags.tolist() == [1, 0] and confidences.tolist() == pytest.approx([0.4, 0.95])
