@@ -162,12 +162,13 @@ def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
     output = paths["folder"] / "tag_entities"
     text = asyncio.run(execute(
         "04_tag_entities.ipynb", paths["folder"], dataset=paths["data"],
-        pretrained_run=paths["pretrained"], output=output, unfrozen_epochs=2,
+        pretrained_run=paths["pretrained"], output=output, frozen_epochs=1, unfrozen_epochs=2,
     ))
     assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
     assert "ner: 128 training and 32 validation sentences (its test file)" in text
     # The floor and the tagger, each scored on entities, overall and per type.
-    assert len(re.findall(r"entity F1 \d\.\d{4} \(precision \d\.\d{4}, recall \d\.\d{4}\)", text)) >= 2
+    scores = r"entity F1 \d\.\d{4} \(precision \d\.\d{4}, recall \d\.\d{4}\)"
+    assert len(re.findall(scores, text)) >= 2
     assert re.search(r"^  PER: F1 \d\.\d{4}", text, re.MULTILINE)
     recorded = json.loads((output / "metrics.json").read_text())["validation"]["f1"]
     assert f"tagger: entity F1 {recorded:.4f}" in text
@@ -175,7 +176,8 @@ def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
     assert (config["frozen_epochs"], config["unfrozen_epochs"]) == (1, 2)
     # Each raw sentence is printed, then one line per entity: type, span, confidence, text.
     assert "Steven Spielberg filmed Jaws in Martha's Vineyard." in text
-    for start, end, entity in re.findall(r"^    \S+ +(\d+):(\d+) +\d\.\d\d  (.+)$", text, re.MULTILINE):
+    entity_line = re.compile(r"^    \S+ +(\d+):(\d+) +\d\.\d\d  (.+)$", re.MULTILINE)
+    for start, end, entity in entity_line.findall(text):
         assert any(sentence[int(start):int(end)] == entity for sentence in text.splitlines())
     # The per-word table of the first sentence: "Martha's" whole, the final dot a word apart.
     assert re.search(r"Martha's +32 +40 ", text) and re.search(r"\. +49 +50 ", text)
@@ -222,9 +224,9 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:tmp|home|root|work|Users|usr|opt|var
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_outputs_name_no_absolute_path(name):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    texts = [output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])]
-    texts += [output.data.get(kind, "") for cell in notebook.cells
-              for output in cell.get("outputs", []) if "data" in output
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    texts = [output.get("text", "") for output in outputs]
+    texts += [output.data.get(kind, "") for output in outputs if "data" in output
               for kind in ("text/plain", "text/html")]
     assert not [path for text in texts for path in ABSOLUTE_PATH.findall(text)]
 
