@@ -1,11 +1,12 @@
 """Runs the notebooks on real data and saves them with their outputs, for readers on GitHub.
 
 The committed notebooks show what each cell gave on a real run. This script
-makes those outputs: it executes 01, 02 and 03 in order, each in a fresh
-kernel that imports minibert from this checkout, in this folder (as Jupyter
-runs them), with the parameters below passed as MINIBERT_NOTEBOOK_*
-variables, and writes each notebook back in place once all its cells ran.
-A failing cell leaves the committed file as it was.
+makes those outputs: it executes 01, 02, 03 and 04 in order (or those named
+by --notebooks), each in a fresh kernel that imports minibert from this
+checkout, in this folder (as Jupyter runs them), with the parameters below
+passed as MINIBERT_NOTEBOOK_* variables, and writes each notebook back in
+place once all its cells ran. A failing cell leaves the committed file as it
+was.
 
 Progress bars are kept as a browser shows them (the last state of each
 line), and this checkout's folder is written as the relative path a reader
@@ -15,14 +16,21 @@ metadata records what made its outputs (`metadata.minibert`).
 
     python notebooks/regenerate.py --dataset ../shared/data/imdb --group-column movie
 
+04 fine-tunes a tagger on WNUT-17 from a pretrained run (by default the one
+01 trains); to run it alone, from a run pretrained on IMDb:
+
+    python notebooks/regenerate.py --notebooks 04 --pretrained-run ../saved_models/imdb-pretrained
+
 Install `ipywidgets` first (`pip install ipywidgets`), or every notebook's
 `import minibert` keeps tqdm's harmless "IProgress not found" warning.
 With the `imdb` preset on a 2-core CPU this takes about an hour and a half,
 most of it notebook 01's training. It refuses to start over a finished run
-in `--run-folder`, since 01 would reuse it instead of training.
+in `--run-folder` or `--tagger-folder`, since 01 and 04 would reuse it
+instead of training.
 """
 
 import argparse
+import dataclasses
 import datetime
 import os
 import platform
@@ -33,7 +41,8 @@ from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parent
 ROOT = NOTEBOOKS.parent
-NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb"]
+NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb",
+         "04_tag_entities.ipynb"]
 # TensorFlow's C++ log lines ("I0000 00:00:17... port.cc:153] oneDNN ...") say what the
 # machine has or lacks (CUDA drivers, AVX-512), not what the cell did. They ignore
 # TF_CPP_MIN_LOG_LEVEL when printed before absl's logging starts, so they are dropped here.
@@ -99,6 +108,16 @@ def tidy_outputs(notebook, replacements: dict[str, str]) -> None:
                         output.data[kind] = relative_paths(output.data[kind], replacements)
 
 
+def notebook_name(text: str) -> str:
+    """A notebook's file name from its name or its number ("04")."""
+    for name in NAMES:
+        if text in (name, name.split("_")[0]):
+            return name
+    raise argparse.ArgumentTypeError(
+        f"no notebook {text!r}; choose from {', '.join(NAMES)} (or their numbers)"
+    )
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="imdb",
@@ -107,17 +126,42 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--preset", default="imdb", help="01's PRESET (02 keeps its own)")
     parser.add_argument("--run-folder", default="../saved_models/quickstart",
                         help="RUN_FOLDER of 01 and 03, relative to notebooks/")
-    parser.add_argument("--notebooks", nargs="+", choices=NAMES, default=NAMES,
-                        help="which to run, in order (03 reads the run 01 wrote)")
-    return parser.parse_args(argv)
+    parser.add_argument("--notebooks", nargs="+", type=notebook_name, default=NAMES,
+                        help="which to run, by name or number (04), in order (03 reads the run "
+                        "01 wrote, and 04 by default too)")
+    tagging = parser.add_argument_group("04, the tagger")
+    tagging.add_argument("--ner-dataset", default="../shared/data/ner",
+                         help="04's DATASET: a folder of CoNLL files (train, test or dev)")
+    tagging.add_argument("--pretrained-run",
+                         help="04's PRETRAINED_RUN, relative to notebooks/; default --run-folder")
+    tagging.add_argument("--tagger-folder", default="../saved_models/tag_entities",
+                         help="04's OUTPUT_FOLDER, relative to notebooks/")
+    tagging.add_argument("--frozen-epochs", type=int, help="04's FROZEN_EPOCHS (else its own)")
+    tagging.add_argument("--unfrozen-epochs", type=int, help="04's UNFROZEN_EPOCHS (else its own)")
+    tagging.add_argument("--unfrozen-learning-rate", type=float,
+                         help="04's UNFROZEN_LEARNING_RATE (else its own)")
+    args = parser.parse_args(argv)
+    args.pretrained_run = args.pretrained_run or args.run_folder
+    return args
+
+
+def resolved(path: str) -> str:
+    """`path` made absolute when it exists here: the kernel runs in notebooks/, not where
+    this was started."""
+    return str(Path(path).resolve()) if os.path.exists(path) else path
 
 
 def parameters(args: argparse.Namespace, name: str) -> dict[str, str]:
     """The MINIBERT_NOTEBOOK_* values notebook `name` reads."""
-    dataset = args.dataset
-    if os.path.exists(dataset):  # the kernel runs in notebooks/, not where this was started
-        dataset = str(Path(dataset).resolve())
-    values = {"DATASET": dataset, "RUN": args.run_folder, "GROUP_COLUMN": args.group_column or ""}
+    if name.startswith("04"):
+        values = {"DATASET": resolved(args.ner_dataset), "PRETRAINED_RUN": args.pretrained_run,
+                  "OUTPUT": args.tagger_folder}
+        for key in ("frozen_epochs", "unfrozen_epochs", "unfrozen_learning_rate"):
+            if getattr(args, key) is not None:  # else the notebook's own
+                values[key.upper()] = str(getattr(args, key))
+        return {f"MINIBERT_NOTEBOOK_{key}": value for key, value in values.items()}
+    values = {"DATASET": resolved(args.dataset), "RUN": args.run_folder,
+              "GROUP_COLUMN": args.group_column or ""}
     if name.startswith("01"):
         values["PRESET"] = args.preset
     return {f"MINIBERT_NOTEBOOK_{key}": value for key, value in values.items()}
@@ -156,13 +200,28 @@ def run_notebook(name: str, env_values: dict[str, str], replacements: dict[str, 
     return seconds
 
 
+def tagging_record(args: argparse.Namespace, record: dict) -> dict:
+    """04's `metadata.minibert`: its data set and the pretrained run it started from."""
+    import minibert
+
+    folder = minibert.RunFolder(NOTEBOOKS / args.pretrained_run)
+    data = folder.read_data()
+    pretrained = {"path": args.pretrained_run, "data": data.name if data else None,
+                  "model": dataclasses.asdict(folder.read_config().model)}
+    shared = {key: value for key, value in record.items()
+              if key not in ("dataset", "group_column", "preset_of_01")}
+    return dict(shared, dataset=args.ner_dataset, pretrained_run=pretrained)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    run_folder = (NOTEBOOKS / args.run_folder).resolve()
-    if NAMES[0] in args.notebooks and (run_folder / "metrics.json").exists():
-        print(f"error: {run_folder} holds a finished run, which 01 would reuse instead of "
-              "training; move it away or pass another --run-folder", file=sys.stderr)
-        return 2
+    for name, folder, flag in ((NAMES[0], args.run_folder, "--run-folder"),
+                               (NAMES[3], args.tagger_folder, "--tagger-folder")):
+        path = (NOTEBOOKS / folder).resolve()
+        if name in args.notebooks and (path / "metrics.json").exists():
+            print(f"error: {path} holds a finished run, which {name[:2]} would reuse instead of "
+                  f"training; move it away or pass another {flag}", file=sys.stderr)
+            return 2
     import keras
 
     record = {
@@ -179,10 +238,12 @@ def main(argv=None) -> int:
     replacements = {str(ROOT): ".."}
     for name in args.notebooks:
         env_values = parameters(args, name)
+        given = args.ner_dataset if name.startswith("04") else args.dataset
         dataset = env_values["MINIBERT_NOTEBOOK_DATASET"]
-        if dataset != args.dataset:  # a resolved path: show it as it was given
-            replacements = {dataset: args.dataset, **replacements}
-        seconds = run_notebook(name, env_values, replacements, record)
+        if dataset != given:  # a resolved path: show it as it was given
+            replacements = {dataset: given, **replacements}
+        notebook_record = tagging_record(args, record) if name.startswith("04") else record
+        seconds = run_notebook(name, env_values, replacements, notebook_record)
         print(f"{name}: all cells ran in {seconds:,.0f} s; saved with its outputs",
               file=sys.stderr, flush=True)
     return 0

@@ -17,11 +17,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+import minibert
 from conftest import make_reviews
+from minibert.data.tagged_words import load_tagged_words
+from test_token_classification import make_tagged_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb"]
+NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb",
+         "04_tag_entities.ipynb"]
 # Seconds any one cell may take: the tiny run's cells take a few, most of it tracing.
 CELL_TIMEOUT = 300
 
@@ -132,6 +136,53 @@ def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, works
     assert len(re.findall(r"^ *\w+: (\S+ \(-?\d\.\d\d\)(, )?){5}$", text, re.MULTILINE)) == 5
 
 
+@pytest.fixture(scope="module")
+def tagged_words_and_pretrained_run(tmp_path_factory) -> dict:
+    """A tiny CoNLL folder (people and cities) and a `tiny` run pretrained on its sentences."""
+    folder = tmp_path_factory.mktemp("tagging")
+    data_folder = folder / "ner"
+    data_folder.mkdir()
+    frame = make_tagged_sentences(160)
+    for split, rows in (("train", frame[:128]), ("test", frame[128:])):
+        (data_folder / f"{split}.conll").write_text("".join(
+            "".join(f"{word}\t{tag}\n" for word, tag in zip(words, tags)) + "\n"
+            for words, tags in zip(rows["words"], rows["tags"])
+        ))
+    pretrained = folder / "pretrained"
+    minibert.pretrain_run(load_tagged_words(str(data_folder)), minibert.get_preset("tiny"),
+                          pretrained, verbose=0, print_fn=lambda *_: None)
+    return {"folder": folder, "data": data_folder, "pretrained": pretrained}
+
+
+@pytest.mark.slow
+def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
+    tagged_words_and_pretrained_run,
+):
+    paths = tagged_words_and_pretrained_run
+    output = paths["folder"] / "tag_entities"
+    text = asyncio.run(execute(
+        "04_tag_entities.ipynb", paths["folder"], dataset=paths["data"],
+        pretrained_run=paths["pretrained"], output=output, frozen_epochs=1, unfrozen_epochs=2,
+    ))
+    assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
+    assert "ner: 128 training and 32 validation sentences (its test file)" in text
+    # The floor and the tagger, each scored on entities, overall and per type.
+    scores = r"entity F1 \d\.\d{4} \(precision \d\.\d{4}, recall \d\.\d{4}\)"
+    assert len(re.findall(scores, text)) >= 2
+    assert re.search(r"^  PER: F1 \d\.\d{4}", text, re.MULTILINE)
+    recorded = json.loads((output / "metrics.json").read_text())["validation"]["f1"]
+    assert f"tagger: entity F1 {recorded:.4f}" in text
+    config = json.loads((output / "config.json").read_text())["finetune"]
+    assert (config["frozen_epochs"], config["unfrozen_epochs"]) == (1, 2)
+    # Each raw sentence is printed, then one line per entity: type, span, confidence, text.
+    assert "Steven Spielberg filmed Jaws in Martha's Vineyard." in text
+    entity_line = re.compile(r"^    \S+ +(\d+):(\d+) +\d\.\d\d  (.+)$", re.MULTILINE)
+    for start, end, entity in entity_line.findall(text):
+        assert any(sentence[int(start):int(end)] == entity for sentence in text.splitlines())
+    # The per-word table of the first sentence: "Martha's" whole, the final dot a word apart.
+    assert re.search(r"Martha's +32 +40 ", text) and re.search(r"\. +49 +50 ", text)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_notebooks_define_no_classes(name):
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
@@ -147,7 +198,12 @@ def test_notebooks_are_committed_with_the_outputs_of_a_real_run(name):
     nbformat.validate(notebook)
     record = notebook.metadata.get("minibert", {})
     assert record.get("outputs_from") == "notebooks/regenerate.py", "run notebooks/regenerate.py"
-    assert record["preset_of_01"] != "tiny" and record["seconds"] > 0
+    assert record["seconds"] > 0
+    if "pretrained_run" in record:  # 04 fine-tunes a run pretrained elsewhere
+        tiny = minibert.get_preset("tiny").model
+        assert record["pretrained_run"]["model"]["hidden_dim"] > tiny.hidden_dim
+    else:
+        assert record["preset_of_01"] != "tiny"
     # Every code cell ran, once, top to bottom, and none failed.
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert [cell.execution_count for cell in code_cells] == list(range(1, len(code_cells) + 1))
@@ -159,6 +215,20 @@ def test_committed_outputs_name_no_machine_and_hold_no_progress_bar_frames():
     text = printed(nbformat.read(NOTEBOOKS / NAMES[0], as_version=4))
     assert "from ../minibert\n" in text
     assert "\r" not in text and "\b" not in text
+
+
+# A folder of the machine a notebook ran on: /tmp/..., /home/..., /work/... (not "../minibert").
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:tmp|home|root|work|Users|usr|opt|var|mnt)/\S*")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_outputs_name_no_absolute_path(name):
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    outputs = [output for cell in notebook.cells for output in cell.get("outputs", [])]
+    texts = [output.get("text", "") for output in outputs]
+    texts += [output.data.get(kind, "") for output in outputs if "data" in output
+              for kind in ("text/plain", "text/html")]
+    assert not [path for text in texts for path in ABSOLUTE_PATH.findall(text)]
 
 
 def test_regenerate_keeps_what_a_browser_shows():
