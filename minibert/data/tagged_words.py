@@ -108,6 +108,7 @@ def load_tagged_words(
     seed: int = 42,
     max_train_rows: int | None = None,
     cache_dir: str | None = None,
+    validation_file: str | None = None,
 ) -> TaggedWordsData:
     """Load `source` as checked, split `TaggedWordsData`.
 
@@ -129,6 +130,9 @@ def load_tagged_words(
         max_train_rows: sample this many training sentences (after splitting); `tag_names`
             stays every tag of train before sampling.
         cache_dir: where `datasets` keeps `hf:` downloads.
+        validation_file: a folder's file to validate on, by its stem (`"dev"`: validate on
+            dev and keep test out, to choose settings without the test split); default the
+            first of `VALIDATION_STEMS` found.
 
     Raises:
         DataSourceError: one line naming the file (and line or row) and the fix.
@@ -155,7 +159,7 @@ def load_tagged_words(
         path = Path(source)
         if path.is_dir():
             name = path.resolve().name
-            train, validation = _read_folder(path, columns)
+            train, validation = _read_folder(path, columns, validation_file)
         elif path.is_file():
             name = path.name
             train, validation = _read_file(path, columns), None
@@ -298,8 +302,10 @@ def _read_file(path: Path, columns: _Columns, split: str = "train") -> _Sentence
     return sentences
 
 
-def _read_folder(folder: Path, columns: _Columns) -> tuple[_Sentences, _Sentences | None]:
-    """`train.*` (required) and the first of `test.*`, `validation.*`, `valid.*`, `dev.*`."""
+def _read_folder(folder: Path, columns: _Columns,
+                 validation_file: str | None = None) -> tuple[_Sentences, _Sentences | None]:
+    """`train.*` (required) and the first of `test.*`, `validation.*`, `valid.*`, `dev.*`
+    (or `<validation_file>.*`, required when named)."""
     train_path = _find_split_file(folder, "train")
     if train_path is None:
         raise DataSourceError(
@@ -307,10 +313,14 @@ def _read_folder(folder: Path, columns: _Columns) -> tuple[_Sentences, _Sentence
             f"train{'/'.join(CONLL_SUFFIXES + LIST_TABLE_SUFFIXES)} (and test or dev), or the "
             "file itself"
         )
-    for stem in VALIDATION_STEMS:
+    for stem in (validation_file,) if validation_file else VALIDATION_STEMS:
         validation_path = _find_split_file(folder, stem)
         if validation_path is not None:
             return _read_file(train_path, columns), _read_file(validation_path, columns, stem)
+    if validation_file:
+        raise DataSourceError(f"no {validation_file} file in {folder} to validate on; pass "
+                              "another validation_file, or none for the first of "
+                              f"{'/'.join(VALIDATION_STEMS)}")
     return _read_file(train_path, columns), None
 
 

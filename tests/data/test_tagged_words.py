@@ -210,6 +210,17 @@ def test_a_folder_takes_its_test_split_before_dev_as_validation(tmp_path):
     assert data.validation_is_test and data.validation_split == "test"
 
 
+def test_a_folder_validates_on_the_file_named_and_refuses_one_it_lacks(tmp_path):
+    _write(tmp_path / "train.conll", _conll(SENTENCES))
+    _write(tmp_path / "dev.conll", _conll(SENTENCES[:1]))
+    _write(tmp_path / "test.conll", _conll(SENTENCES[1:]))
+    data = load_tagged_words(str(tmp_path), validation_file="dev")
+    assert len(data.validation) == 1 and data.validation_split == "dev"
+    assert not data.validation_is_test
+    with pytest.raises(DataSourceError, match=r"no valid file in .* to validate on; pass another"):
+        load_tagged_words(str(tmp_path), validation_file="valid")
+
+
 def test_a_folder_without_test_validates_on_dev_and_says_so(tmp_path):
     _write(tmp_path / "train.txt", _conll(SENTENCES))
     _write(tmp_path / "dev.txt", _conll(SENTENCES[:1]))
