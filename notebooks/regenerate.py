@@ -131,7 +131,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "01 wrote, and 04 by default too)")
     tagging = parser.add_argument_group("04, the tagger")
     tagging.add_argument("--ner-dataset", default="../shared/data/ner",
-                         help="04's DATASET: a folder of CoNLL files (train, test or dev)")
+                         help="04's DATASET: a folder of CoNLL files (train, dev and test)")
     tagging.add_argument("--pretrained-run",
                          help="04's PRETRAINED_RUN, relative to notebooks/; default --run-folder")
     tagging.add_argument("--tagger-folder", default="../saved_models/tag_entities",
@@ -140,6 +140,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     tagging.add_argument("--unfrozen-epochs", type=int, help="04's UNFROZEN_EPOCHS (else its own)")
     tagging.add_argument("--unfrozen-learning-rate", type=float,
                          help="04's UNFROZEN_LEARNING_RATE (else its own)")
+    tagging.add_argument("--unknown-word-rate", type=float,
+                         help="04's UNKNOWN_WORD_RATE (else its own)")
     args = parser.parse_args(argv)
     args.pretrained_run = args.pretrained_run or args.run_folder
     return args
@@ -156,7 +158,8 @@ def parameters(args: argparse.Namespace, name: str) -> dict[str, str]:
     if name.startswith("04"):
         values = {"DATASET": resolved(args.ner_dataset), "PRETRAINED_RUN": args.pretrained_run,
                   "OUTPUT": args.tagger_folder}
-        for key in ("frozen_epochs", "unfrozen_epochs", "unfrozen_learning_rate"):
+        for key in ("frozen_epochs", "unfrozen_epochs", "unfrozen_learning_rate",
+                    "unknown_word_rate"):
             if getattr(args, key) is not None:  # else the notebook's own
                 values[key.upper()] = str(getattr(args, key))
         return {f"MINIBERT_NOTEBOOK_{key}": value for key, value in values.items()}

@@ -143,7 +143,7 @@ def tagged_words_and_pretrained_run(tmp_path_factory) -> dict:
     data_folder = folder / "ner"
     data_folder.mkdir()
     frame = make_tagged_sentences(160)
-    for split, rows in (("train", frame[:128]), ("test", frame[128:])):
+    for split, rows in (("train", frame[:112]), ("dev", frame[112:128]), ("test", frame[128:])):
         (data_folder / f"{split}.conll").write_text("".join(
             "".join(f"{word}\t{tag}\n" for word, tag in zip(words, tags)) + "\n"
             for words, tags in zip(rows["words"], rows["tags"])
@@ -165,13 +165,14 @@ def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
         pretrained_run=paths["pretrained"], output=output, frozen_epochs=1, unfrozen_epochs=2,
     ))
     assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
-    assert "ner: 128 training and 32 validation sentences (its test file)" in text
+    assert "ner: 112 training, 16 validation (its dev file) and 32 test sentences" in text
     # The floor and the tagger, each scored on entities, overall and per type.
     scores = r"entity F1 \d\.\d{4} \(precision \d\.\d{4}, recall \d\.\d{4}\)"
     assert len(re.findall(scores, text)) >= 2
     assert re.search(r"^  PER: F1 \d\.\d{4}", text, re.MULTILINE)
     recorded = json.loads((output / "metrics.json").read_text())["validation"]["f1"]
-    assert f"tagger: entity F1 {recorded:.4f}" in text
+    assert f"tagger on dev: entity F1 {recorded:.4f}" in text
+    assert re.search(r"tagger on test: entity F1 \d\.\d{4}", text)
     config = json.loads((output / "config.json").read_text())["finetune"]
     assert (config["frozen_epochs"], config["unfrozen_epochs"]) == (1, 2)
     # Each raw sentence is printed, then one line per entity: type, span, confidence, text.
