@@ -135,6 +135,7 @@ def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokeni
     assert any(line.startswith("validation (32 rows): entity F1") for line in lines)
     card = (output / runs.MODEL_CARD_FILE).read_text()
     assert "Validation entity F1 **" in card and "tags (IOB2): O, B-LOC, B-PER, I-PER" in card
+    assert "| entity type | F1 | precision | recall | entities |" in card and "| PER | " in card
     for name in (runs.CLASSIFIER_FROZEN_FILE, runs.CLASSIFIER_FILE):
         assert (output / name).exists()
     end_to_end = keras.models.load_model(output / runs.END_TO_END_FILE)

@@ -118,6 +118,15 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
                   + (f"; the frozen stage alone {frozen:.4f}"
                      + (" word accuracy" if "token_accuracy" in report else "")
                      if frozen is not None else "") + "."]
+        if report.get("outside_weight", 1.0) != 1.0:
+            lines += ["", f"`O` is weighed {report['outside_weight']:g} before each word's tag "
+                      "is taken, the weight of best entity F1 on this validation split (the "
+                      f"plain argmax: {report['argmax_f1']:.4f})."]
+        if "per_type" in report:
+            lines += ["", "| entity type | F1 | precision | recall | entities |", "|---|---|---|---|---|"]
+            lines += [f"| {name} | {figures['f1']:.4f} | {figures['precision']:.4f} | "
+                      f"{figures['recall']:.4f} | {figures['support']} |"
+                      for name, figures in report["per_type"].items()]
     if metrics.total_seconds is not None:
         lines += ["", f"The whole command took {metrics.total_seconds / 60:.1f} minutes."]
     # metrics.json is written just after the card.
