@@ -6,6 +6,8 @@ batches are) spares the padding of short texts. `predict --input` and the
 tagger's `tag_word_lists` both predict this way.
 """
 
+import weakref
+
 import keras
 import numpy as np
 
@@ -50,16 +52,26 @@ def length_batched_predict(classifier, token_ids, batch_size=128, per_token=Fals
     return outputs
 
 
+# One compiled predictor per model, kept while the model lives: a new
+# tf.function per call would trace again (and warn) on every call.
+_PREDICTORS = weakref.WeakKeyDictionary()
+
+
 def _batch_predictor(classifier):
-    """A function of one batch of token ids to the classifier's outputs, compiled once per backend.
+    """A function of one batch of token ids to the classifier's outputs, compiled once per model.
 
     Under TensorFlow, one `tf.function` whose traces generalize to any batch
     shape (`reduce_retracing`), so the widths do not each trace a new step;
     elsewhere `predict_on_batch`, which compiles each width (at most
     sequence_length / PAD_TO_MULTIPLE of them).
     """
-    if keras.backend.backend() == "tensorflow":
+    if keras.backend.backend() != "tensorflow":
+        return classifier.predict_on_batch
+    if classifier not in _PREDICTORS:
         import tensorflow as tf
 
-        return tf.function(lambda ids: classifier(ids, training=False), reduce_retracing=True)
-    return classifier.predict_on_batch
+        # A weak reference: the function must not keep its own key alive.
+        model = weakref.ref(classifier)
+        _PREDICTORS[classifier] = tf.function(lambda ids: model()(ids, training=False),
+                                              reduce_retracing=True)
+    return _PREDICTORS[classifier]
