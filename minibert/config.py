@@ -193,7 +193,8 @@ class FinetuneConfig:
     dynamic_padding: bool = option(True, "--dynamic-padding", group="speed")
     # A tagger that meets [UNK] in training learns to tag a word from its context
     # and shape rather than recall it (Lample et al. 2016's unknown-word training);
-    # off by default: on WNUT-17's dev split 0.3 scored below 0 (benchmarks/README.md).
+    # off by default: it helps a vocabulary that holds every training word, not one
+    # that already reads most of them as [UNK] (benchmarks/README.md).
     unknown_word_rate: float = option(
         0.0, "--unknown-word-rate", "token classification: the share of training words read as "
         "[UNK], drawn afresh each epoch (default 0)")
