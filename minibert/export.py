@@ -95,6 +95,7 @@ def serve_tagger(model):
     import tensorflow_text
 
     from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID
+    from minibert.data.word_shapes import word_shape_ids
     from minibert.models.end_to_end_tagger import SERVED_WORD_PATTERN, sequence_length
 
     length = sequence_length(model.vectorizer)
@@ -163,22 +164,3 @@ def serve_tagger(model):
         }
 
     return serve
-
-
-def word_shape_ids(words):
-    """`minibert.data.word_shapes.word_shape` of each word of a string tensor, in TensorFlow ops."""
-    import tensorflow as tf
-
-    from minibert.data.word_shapes import SHAPE_IDS
-
-    upper = tf.strings.upper(words, encoding="utf-8")
-    lower = tf.strings.lower(words, encoding="utf-8")
-    first = tf.strings.substr(words, 0, 1, unit="UTF8_CHAR")
-    rest = tf.strings.regex_replace(words, r"^(?s:.)", "", replace_global=False)
-    title = tf.logical_and(tf.equal(first, tf.strings.upper(first, encoding="utf-8")),
-                           tf.equal(rest, tf.strings.lower(rest, encoding="utf-8")))
-    digits = tf.strings.regex_full_match(words, r".*\p{Nd}.*")
-    shape = SHAPE_IDS
-    cased = tf.where(tf.equal(words, lower), shape["lower"], tf.where(
-        title, shape["title"], tf.where(tf.equal(words, upper), shape["upper"], shape["mixed"])))
-    return tf.where(tf.equal(upper, lower), tf.where(digits, shape["digits"], shape["other"]), cased)

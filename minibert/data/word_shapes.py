@@ -6,7 +6,7 @@ A tagger can read it back as each word's shape, an id beside its token ids
 (`minibert.models.TokenClassifier`'s `num_shapes`). The shape is decided by
 comparing the word with its upper- and lowercase forms, which TensorFlow's
 `tf.strings.upper`/`lower` compute the same way in an exported model
-(`minibert.export.serve_tagger`).
+(`minibert.export.serve_tagger`, by `word_shape_ids`).
 """
 
 # Id 0 is the padding's; a word's shape is 1 + its index here.
@@ -35,3 +35,20 @@ def word_shape(word: str) -> int:
     if word[:1] == word[:1].upper() and word[1:] == word[1:].lower():
         return SHAPE_IDS["title"]
     return SHAPE_IDS["upper" if word == upper else "mixed"]
+
+
+def word_shape_ids(words):
+    """`word_shape` of each word of a string tensor, in TensorFlow ops (an exported tagger's)."""
+    import tensorflow as tf
+
+    upper = tf.strings.upper(words, encoding="utf-8")
+    lower = tf.strings.lower(words, encoding="utf-8")
+    first = tf.strings.substr(words, 0, 1, unit="UTF8_CHAR")
+    rest = tf.strings.regex_replace(words, r"^(?s:.)", "", replace_global=False)
+    title = tf.logical_and(tf.equal(first, tf.strings.upper(first, encoding="utf-8")),
+                           tf.equal(rest, tf.strings.lower(rest, encoding="utf-8")))
+    digits = tf.strings.regex_full_match(words, r".*\p{Nd}.*")
+    shape = SHAPE_IDS
+    cased = tf.where(tf.equal(words, lower), shape["lower"], tf.where(
+        title, shape["title"], tf.where(tf.equal(words, upper), shape["upper"], shape["mixed"])))
+    return tf.where(tf.equal(upper, lower), tf.where(digits, shape["digits"], shape["other"]), cased)

@@ -4,8 +4,7 @@ import tensorflow as tf
 
 from minibert.data.tokenizer import new_vectorizer
 from minibert.data.word_alignment import align_words
-from minibert.data.word_shapes import SHAPE_IDS, WORD_SHAPES, word_shape
-from minibert.export import word_shape_ids
+from minibert.data.word_shapes import SHAPE_IDS, WORD_SHAPES, word_shape, word_shape_ids
 
 WORDS = {
     "lower": ["jaws", "iphone's", "é", "1st"],
