@@ -20,6 +20,7 @@ import os
 
 import keras
 
+from minibert.models import EndToEndTagger
 from minibert.runs import files
 
 # Beside saved_model.pb: label i's name on line i + 1.
@@ -54,7 +55,7 @@ def export_saved_model(model, directory) -> str:
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    if hasattr(model, "tag_names"):
+    if isinstance(model, EndToEndTagger):
         archive.add_endpoint("serve", serve_tagger(model),
                              input_signature=[tf.TensorSpec([None], tf.string, name="texts")])
         archive.write_out(directory, verbose=False)
@@ -77,6 +78,14 @@ def export_saved_model(model, directory) -> str:
         f"{name}\n" for name in model.label_names
     ))
     return directory
+
+
+def served_outputs(model) -> str:
+    """What `serve(texts)` returns for `model`, in words: the line `export` prints."""
+    if isinstance(model, EndToEndTagger):
+        return (f"words, starts, ends, tags ({model.scheme}: {', '.join(model.tag_names)}), "
+                "confidences, num_words")
+    return f"probabilities of {', '.join(model.label_names)}"
 
 
 def serve_tagger(model):

@@ -218,7 +218,8 @@ def test_committed_outputs_name_no_machine_and_hold_no_progress_bar_frames():
     assert "\r" not in text and "\b" not in text
 
 
-# A folder of the machine a notebook ran on: /tmp/..., /home/..., /work/... (not "../minibert").
+# A folder of the machine a notebook ran on: an absolute path under tmp, home, work and the like
+# (not "../minibert", the relative path a reader has).
 ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:tmp|home|root|work|Users|usr|opt|var|mnt)/\S*")
 
 

@@ -205,18 +205,13 @@ def _predict_file(model, args):
 
 def command_export(args):
     from minibert import runs
-    from minibert.export import export_saved_model
+    from minibert.export import export_saved_model, served_outputs
     from minibert.tasks import get_task
 
     folder = runs.RunFolder(args.run)
     model = folder.load_model(runs.END_TO_END_FILE, get_task(folder.read_task()).model_classes[1])
     directory = export_saved_model(model, args.output)
-    if hasattr(model, "tag_names"):
-        print(f"SavedModel written to {directory}: serve(texts) -> words, starts, ends, tags "
-              f"({model.scheme}: {', '.join(model.tag_names)}), confidences, num_words")
-        return
-    print(f"SavedModel written to {directory}: serve(texts) -> probabilities of "
-          f"{', '.join(model.label_names)}")
+    print(f"SavedModel written to {directory}: serve(texts) -> {served_outputs(model)}")
 
 
 def command_evaluate(args):
