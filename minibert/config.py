@@ -190,6 +190,42 @@ class FinetuneConfig:
     weight_decay: float = option(0.0, "--weight-decay",
                                  "AdamW's decoupled weight decay (default 0: Adam)")
     clip_norm: float | None = option(None, "--clip-norm", "clip each gradient to this norm")
+    # Few rows make short epochs: a stage of 1 epoch on 200 rows would be 7
+    # steps. Each stage trains at least this many optimizer steps, and the
+    # best weights on validation are kept, so many passes cannot overfit.
+    min_steps: int = option(300, "--min-steps", "each fine-tuning stage trains at least this "
+                            "many optimizer steps, however few the rows (default 300)", count=True)
+    validate_every: int | None = option(
+        None, "--validate-every", "optimizer steps between validations; default: once per pass "
+        "over the training rows, or 8 times a stage that makes more passes", zero_is_none=True)
+    # Across both stages: the unfrozen stage keeps the frozen stage's weights
+    # unless one of its validations beats them.
+    restore_best_weights: bool = option(True, "--restore-best-weights", "keep the weights of "
+                                        "the best validation score of the stages")
+    patience: int = option(3, "--patience", "end a stage after this many validations without "
+                           "a better score (0: never early)", count=True)
+    # Self-training (Xie et al. 2020's noisy student): the fine-tuned model
+    # labels unlabeled text; a student from the same pretrained weights learns
+    # the labelled rows and the confident pseudo-labels, with noise.
+    self_training: int = option(0, "--self-training", "rounds of self-training after "
+                                "fine-tuning: the model labels unlabeled text and a new model, "
+                                "from the same pretrained weights, trains on the labelled rows and "
+                                "the confident pseudo-labels (default 0: none)", count=True)
+    pseudo_label_pool: int = option(20_000, "--pseudo-label-pool", "self-training: unlabeled "
+                                    "texts labelled each round, a seeded sample (default "
+                                    "20,000)", count=True)
+    pseudo_labels: int = option(10_000, "--pseudo-labels", "self-training: at most this many "
+                                "pseudo-labelled texts per round, the same number of each class, "
+                                "the most confident first (default 10,000)", count=True)
+    pseudo_label_confidence: float = option(0.9, "--pseudo-label-confidence", "self-training: "
+                                            "the least probability a pseudo-label is kept at")
+    mask_rate: float = option(0.0, "--finetune-mask-rate", "classification: the share of each "
+                              "training text's words masked 80/10/10 while fine-tuning, as noise "
+                              "(default 0; self-training's students: --student-mask-rate)")
+    # Noise makes the student more than a copy of its teacher: BERT's own
+    # 80/10/10 masking of its input tokens.
+    student_mask_rate: float = option(0.1, "--student-mask-rate", "self-training: the share of "
+                                      "a student's training tokens masked 80/10/10, as noise")
     dynamic_padding: bool = option(True, "--dynamic-padding", group="speed")
     # A tagger that meets [UNK] in training learns to tag a word from its context
     # and shape rather than recall it (Lample et al. 2016's unknown-word training);
@@ -404,7 +440,7 @@ PRESETS = {
         model=ModelConfig(vocabulary_size=200, sequence_length=32, hidden_dim=16, num_layers=2,
                           num_heads=2, intermediate_dim=32),
         pretrain=PretrainConfig(epochs=1, batch_size=8),
-        finetune=FinetuneConfig(frozen_epochs=1, unfrozen_epochs=1, batch_size=8),
+        finetune=FinetuneConfig(frozen_epochs=1, unfrozen_epochs=1, batch_size=8, min_steps=0),
     ),
 }
 

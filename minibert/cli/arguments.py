@@ -49,6 +49,16 @@ def _add_data_arguments(parser, dataset_default="imdb", tagged_words=False):
     )
     data.add_argument("--max-train-rows", type=int, help="sample this many training rows")
     data.add_argument("--max-validation-rows", type=int, help="sample this many validation rows")
+    data.add_argument(
+        "--labels", type=int, metavar="N",
+        help="keep N labelled training rows, drawn per class (seeded by --seed); the other "
+        "rows' text joins the unlabeled text, as in a few-label experiment",
+    )
+    data.add_argument(
+        "--unlabeled", metavar="FILE",
+        help="a table file (--text-column) whose texts replace the data set's unlabeled text, "
+        "for pretraining and --self-training",
+    )
     data.add_argument("--cache-dir", help="where downloads are kept")
     if tagged_words:
         _add_tagged_words_arguments(data)

@@ -87,6 +87,10 @@ def load_data(args, seed=None, task=None):
     if task == "token-classification":
         from minibert.data.tagged_words import load_tagged_words
 
+        for flag in ("labels", "unlabeled"):
+            if getattr(args, flag, None) is not None:
+                raise ValueError(f"--{flag} is for --task classification; drop it")
+
         # The flags given; load_tagged_words holds the defaults of those left out.
         given = {"word_column": args.word_column, "tag_column": args.tag_column,
                  "words_column": args.words_column, "tags_column": args.tags_column,
@@ -109,6 +113,8 @@ def load_data(args, seed=None, task=None):
         validation_size=args.validation_size,
         max_train_rows=args.max_train_rows,
         max_validation_rows=args.max_validation_rows,
+        labels=getattr(args, "labels", None),
+        unlabeled_file=getattr(args, "unlabeled", None),
         seed=seed,
         cache_dir=args.cache_dir,
     )

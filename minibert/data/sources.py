@@ -69,6 +69,9 @@ class TextClassificationData:
     # them in train).
     group_column: str | None = None
     validation_groups: int = 0
+    # With `labels`: train holds that many rows drawn from the labelled ones (stratified,
+    # seeded) and the text of the others joined `unlabeled`, as in a few-label experiment.
+    labels: int | None = None
 
     @property
     def has_pairs(self) -> bool:
@@ -99,6 +102,8 @@ def load_dataset(
     validation_size: float = 0.2,
     max_train_rows: int | None = None,
     max_validation_rows: int | None = None,
+    labels: int | None = None,
+    unlabeled_file: str | None = None,
     seed: int = 42,
     cache_dir: str | None = None,
     print_fn=print,
@@ -120,6 +125,9 @@ def load_dataset(
             number of train rows (>= 1) carved off, stratified by label, as validation.
         max_train_rows: sample this many training rows (after splitting). Amazon: 40,000.
         max_validation_rows: sample this many validation rows. Amazon: 10,000.
+        labels: keep this many labelled training rows (stratified, seeded); the other
+            training rows' text joins the unlabeled text (`with_labels`).
+        unlabeled_file: a table file whose `text_column` replaces the source's unlabeled text.
         seed: seeds the validation split and the sampling.
         cache_dir: where downloads are kept (tensorflow-datasets' `data_dir` for IMDb).
         print_fn: where warnings about the labels go, one line each.
@@ -134,10 +142,71 @@ def load_dataset(
         max_train_rows = raw.default_max_train_rows
     if max_validation_rows is None:
         max_validation_rows = raw.default_max_validation_rows
-    return _assemble(
+    data = _assemble(
         raw, label_names, validation_size, max_train_rows, max_validation_rows, seed, group_column,
         label_column, print_fn,
     )
+    if unlabeled_file is not None:
+        data = with_unlabeled_file(data, unlabeled_file, text_column)
+    if labels is not None:
+        data = with_labels(data, labels, seed)
+    return data
+
+
+def with_labels(data: TextClassificationData, labels: int, seed: int) -> TextClassificationData:
+    """`data` with `labels` of its training rows kept, drawn per class in proportion and seeded;
+    the text of the other rows (both texts of a pair) joins its unlabeled text.
+
+    A few-label experiment from a full data set: the labels removed are
+    hidden, not lost, since self-training and pretraining still read that text.
+
+    Example:
+    >>> train = pd.DataFrame({"text": list("abcdef"), "label": [0, 0, 0, 1, 1, 1]})
+    >>> data = TextClassificationData("toy", train, train[:0], pd.DataFrame({"text": ["g"]}),
+    ...                               ("no", "yes"), validation_is_test=False)
+    >>> few = with_labels(data, 2, seed=0)
+    >>> sorted(few.train["label"]), len(few.unlabeled)
+    ([0, 1], 5)
+    """
+    name = f"{data.name!r}"
+    if isinstance(labels, bool) or not isinstance(labels, (int, np.integer)) or labels < 1:
+        raise DataSourceError(f"--labels must be a count of at least 1, got {labels!r}; "
+                              "pass the number of labelled rows to keep")
+    if labels > len(data.train):
+        raise DataSourceError(
+            f"--labels {labels} is more than the {len(data.train)} labelled training rows of "
+            f"{name}; pass at most {len(data.train)}"
+        )
+    classes = data.train["label"].to_numpy()
+    per_class = stratified_counts(classes, labels)
+    if per_class.min() == 0:
+        empty = data.label_names[int(np.unique(classes)[np.argmin(per_class)])]
+        needed = next(n for n in range(labels, len(classes) + 1)
+                      if stratified_counts(classes, n).min() > 0)
+        raise DataSourceError(
+            f"--labels {labels} leaves class {empty!r} of {name} without a row; pass at "
+            f"least {needed}"
+        )
+    kept = np.zeros(len(classes), dtype=bool)
+    kept[stratified_positions(classes, labels, seed)] = True
+    hidden = data.train[~kept]
+    hidden_text = [hidden[column] for column in ("text", "text_pair") if column in hidden]
+    unlabeled = pd.concat([data.unlabeled[["text"]], *(text.rename("text").to_frame()
+                                                        for text in hidden_text)],
+                          ignore_index=True)
+    return dataclasses.replace(
+        data, train=data.train[kept].reset_index(drop=True), unlabeled=unlabeled, labels=labels
+    )
+
+
+def with_unlabeled_file(data: TextClassificationData, path, text_column: str = "text"):
+    """`data` with the texts of the table file `path` as its unlabeled text."""
+    frame = read_text_table(Path(path), text_column)
+    unlabeled, _ = _clean(frame[["text"]], labelled=False)
+    if unlabeled.empty:
+        raise DataSourceError(f"--unlabeled {path} has no text in column {text_column!r}; "
+                              "pass a file with texts (or --text-column)")
+    return dataclasses.replace(data, unlabeled=unlabeled)
 
 
 def _read_source(
@@ -319,15 +388,27 @@ def _sample(frame: pd.DataFrame, max_rows: int | None, argument: str, seed: int)
     return frame.iloc[positions].reset_index(drop=True)
 
 
-def stratified_positions(labels: np.ndarray, rows: int, seed: int) -> np.ndarray:
-    """Sorted positions of `rows` rows, each class drawn in proportion to its share, seeded."""
-    _, class_of_row, counts = np.unique(labels, return_inverse=True, return_counts=True)
+def stratified_counts(labels: np.ndarray, rows: int) -> np.ndarray:
+    """How many of `rows` rows each class (in sorted order) gets, in proportion to its share.
+
+    Example:
+    >>> stratified_counts(np.array([0, 0, 0, 1]), 2).tolist()
+    [2, 0]
+    """
+    _, counts = np.unique(labels, return_counts=True)
     exact = counts * rows / len(labels)
     per_class = np.floor(exact).astype(np.int64)
     # Largest remainder: the rows lost rounding down go to the classes nearest their next row,
     # so the total is exactly `rows` (25,000 reviews at 0.2 -> 2,500 of each class).
     shortfall = rows - int(per_class.sum())
     per_class[np.argsort(per_class - exact, kind="stable")[:shortfall]] += 1
+    return per_class
+
+
+def stratified_positions(labels: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """Sorted positions of `rows` rows, each class drawn in proportion to its share, seeded."""
+    _, class_of_row = np.unique(labels, return_inverse=True)
+    per_class = stratified_counts(labels, rows)
     generator = np.random.default_rng(seed)
     chosen = [
         generator.choice(np.flatnonzero(class_of_row == index), size=count, replace=False)

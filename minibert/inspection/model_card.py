@@ -69,6 +69,10 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
         if rows.get(key) is not None:
             lines.append(f"- {key.replace('_', ' ')}: {rows[key]:,}" if isinstance(rows[key], int)
                          else f"- {key.replace('_', ' ')}: {rows[key]}")
+    if data is not None and data.labels is not None:
+        lines.append(f"- labels: {data.labels:,} of the training rows, drawn per class with seed "
+                     f"{config.get('seed')} (`--labels`); the other rows' text joined the "
+                     "unlabeled text")
     groups = metrics.validation_groups
     if groups:
         lines.append(f"- validation: {groups['count']} whole `{groups['column']}` groups, none "

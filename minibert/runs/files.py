@@ -18,6 +18,8 @@ import os
 import re
 import tempfile
 
+import numpy as np
+
 # A write that fails for one of these is the disk's or the folder's doing,
 # not minibert's: it ends in one line naming the file and the way out.
 _FIXES = {
@@ -105,6 +107,20 @@ def move_into_place(temporary, path) -> None:
 
 def save_model(model, path) -> None:
     _atomic_write(path, model.save)
+
+
+def save_arrays(path, arrays) -> None:
+    """Writes a list of numpy arrays as one `.npz` file, atomically (`load_arrays` reads it)."""
+    def write(temporary):
+        with open(temporary, "wb") as file:  # a file object: savez adds no suffix
+            np.savez(file, *arrays)
+
+    _atomic_write(path, write)
+
+
+def load_arrays(path) -> list:
+    with np.load(path) as saved:
+        return [saved[f"arr_{index}"] for index in range(len(saved.files))]
 
 
 def save_figure(figure, path) -> None:

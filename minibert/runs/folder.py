@@ -55,6 +55,8 @@ VOCABULARY_FILE = "vocabulary.txt"
 MLM_FILE = "mlm.keras"
 CLASSIFIER_FILE = "classifier.keras"
 CLASSIFIER_FROZEN_FILE = "classifier_frozen.keras"
+# --self-training: the fine-tuned model the first round's pseudo-labels came from.
+CLASSIFIER_FINETUNED_FILE = "classifier_finetuned.keras"
 END_TO_END_FILE = "end_to_end.keras"
 HISTORY_FILE = "history.csv"
 STEPS_FILE = "steps.csv"

@@ -41,6 +41,8 @@ class DataSummary:
     # Tagged words: how the tags (label_names) form entities, "IOB1", "IOB2" or
     # "IOBES"; None for labelled texts, and for runs from before tagging.
     scheme: str | None = None
+    # `--labels N`: train holds N of the labelled rows, the others' text joined unlabeled.
+    labels: int | None = None
 
     @classmethod
     def of(cls, data) -> "DataSummary | None":
@@ -62,6 +64,7 @@ class DataSummary:
             train=len(data.train), validation=len(data.validation), unlabeled=len(data.unlabeled),
             dropped=data.dropped_rows, validation_is_test=data.validation_is_test,
             group_column=data.group_column, validation_groups=data.validation_groups,
+            labels=data.labels,
         )
 
     @classmethod
@@ -81,6 +84,8 @@ class DataSummary:
             # Labelled texts' records stay as they were, so that a run started
             # before tagged words existed still matches its rerun and resumes.
             del values["scheme"]
+        if self.labels is None:
+            del values["labels"]
         return values
 
     def describe(self, pretraining_texts: int | None = None) -> str:
@@ -90,6 +95,8 @@ class DataSummary:
             + (" (the test split)" if self.validation_is_test else "")
             + (f" ({self.validation_groups} whole {self.group_column} groups, none of them in train)"
                if self.group_column else "")
+            + (f" (--labels {self.labels}: drawn per class; the other labelled rows' text "
+               "joined unlabeled)" if self.labels is not None else "")
             + f", {self.unlabeled} unlabeled"
         )
         if pretraining_texts is not None:
@@ -163,6 +170,9 @@ class RunMetrics:
     # finetune --from: the run the backbone came from.
     pretrained_run: dict | None = None
     unknown_token_share: float | None = None
+    # --self-training: a record per round (pseudo-labels, validation accuracy),
+    # and the round whose model was kept (0: fine-tuning's own).
+    self_training: dict | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunMetrics":

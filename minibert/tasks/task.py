@@ -36,6 +36,9 @@ class FinetuningTask:
         evaluate_saved: `function(end_to_end, frame, data, split) -> list[str]`:
             the lines `python -m minibert evaluate RUN` prints, scoring the
             saved model on one split's rows (a frame of `data`).
+        monitor: `(logs key, "max" or "min")`: the validation score whose
+            best weights fine-tuning keeps and that ends a stage early; None:
+            every epoch is trained and the last weights kept.
         model_classes: the class names of (the head on token ids, the
             end-to-end model), which a run's model files must hold.
         stage_name: what the printed stage is called ("classifier").
@@ -58,5 +61,6 @@ class FinetuningTask:
     build_end_to_end: Callable
     predict: Callable
     evaluate_saved: Callable
+    monitor: tuple
     model_classes: tuple
     stage_name: str

@@ -11,7 +11,7 @@ epochs.
 
 from minibert.tasks import get_task
 from minibert.training.callbacks import StepTimer, steady_step_seconds
-from minibert.training.finetuning import prepare_stage, stages
+from minibert.training.finetuning import plan_stages, prepare_stage
 
 # Timed steps of each stage, after the warm-up ones (which trace the step).
 TIMED_STEPS = 12
@@ -35,16 +35,15 @@ def estimate_finetuning_seconds(backbone, train, validation, data, config,
     weights = backbone.get_weights()
     model = task.build_model(backbone, train, data, config)
     train_batches = task.make_batches(train, config, shuffle=True)
-    steps_per_epoch = int(train_batches.cardinality())
     validation_steps = int(task.make_batches(validation, config, shuffle=False).cardinality())
     total = 0.0
     try:
-        for _, backbone_trainable, epochs, learning_rate in stages(config):
-            if epochs <= 0:
-                continue
-            prepare_stage(task, model, backbone_trainable, learning_rate, steps_per_epoch, config)
+        for plan in plan_stages(config, int(train_batches.cardinality())):
+            prepare_stage(task, model, plan.backbone_trainable, plan.learning_rate, plan.steps,
+                          config)
             step = _step_seconds(model, train_batches)
-            total += epochs * step * (steps_per_epoch + FORWARD_SHARE * validation_steps)
+            # Early stopping may end a stage sooner: the estimate is the most it takes.
+            total += step * (plan.steps + FORWARD_SHARE * validation_steps * plan.validations)
     finally:
         backbone.trainable = True
         backbone.set_weights(weights)

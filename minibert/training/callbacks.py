@@ -1,5 +1,6 @@
 """Callbacks every training stage uses: epoch wall time, points within epochs, a time budget,
-and a schedule within it; and the step timer that the budget and the bench measure with."""
+and a schedule within it; the step timer that the budget and the bench measure with; and the
+best weights on validation that fine-tuning keeps."""
 
 import os
 import time
@@ -8,6 +9,11 @@ import keras
 import numpy as np
 
 from minibert.runs import files
+
+# BestWeights' state beside a stage's checkpoint: its score, its count of
+# validations without improvement, and the weights it keeps.
+BEST_STATE_FILE = "best.json"
+BEST_WEIGHTS_FILE = "best_weights.npz"
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -190,3 +196,94 @@ def steady_step_seconds(times, warmup_steps) -> tuple[float, int]:
         return 0.0, 0
     kept = steps[steps <= 4 * np.median(steps)]
     return float(kept.mean()), int(len(steps) - len(kept))
+
+
+class BestWeights(keras.callbacks.Callback):
+    """Keeps the model's weights at its best validation score, and ends the stage when the
+    score stops improving; at the stage's end the model holds the best weights seen.
+
+    Keras' `EarlyStopping(restore_best_weights=True)` forgets across `fit`
+    calls and across a killed run. This one starts from `start` (another
+    stage's `best`, so a later stage keeps an earlier one's weights unless
+    it beats them) and, with `folder`, saves the best weights and its count
+    of validations without improvement there, so that a resumed stage keeps
+    them and a stage that ended early stays ended (`stopped_after`).
+
+    Args:
+        monitor: the logs' key, e.g. `"val_accuracy"`.
+        mode: `"max"` or `"min"`: which way is better.
+        patience: validations without improvement before the stage ends
+            (0: never early).
+        start: `(score, weights)` to beat, or None.
+        folder: where the state is kept (the stage's checkpoint folder), or None.
+        restore: whether the model takes the best weights at the end.
+
+    Example:
+    >>> import numpy as np
+    >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> best = BestWeights("val_loss", "min", patience=2)
+    >>> x = np.ones((4, 1))
+    >>> _ = model.fit(x, x, validation_data=(x, x), epochs=3, callbacks=[best], verbose=0)
+    >>> best.best[0] == min(model.history.history["val_loss"])
+    True
+    """
+
+    def __init__(self, monitor, mode="max", patience=0, start=None, folder=None, restore=True):
+        super().__init__()
+        self.monitor = monitor
+        self.sign = 1.0 if mode == "max" else -1.0
+        self.patience = patience
+        self.best = start  # (score, weights) or None
+        self.folder = folder
+        self.restore = restore
+        self.wait = 0
+        self.best_epoch = None  # the epoch of this stage whose weights are kept, if any
+
+    @staticmethod
+    def stopped_after(folder) -> int | None:
+        """The epochs a stage saved in `folder` ran before it ended early, or None."""
+        if folder is None or not os.path.exists(os.path.join(folder, BEST_STATE_FILE)):
+            return None
+        return files.read_json(os.path.join(folder, BEST_STATE_FILE)).get("stopped_after")
+
+    def on_train_begin(self, logs=None):
+        state_path = self._path(BEST_STATE_FILE)
+        if state_path and os.path.exists(state_path):
+            state = files.read_json(state_path)
+            self.wait = state["wait"]
+            self.best_epoch = state.get("best_epoch")
+            if self.best_epoch is not None:
+                self.best = (state["score"], files.load_arrays(self._path(BEST_WEIGHTS_FILE)))
+
+    def on_epoch_end(self, epoch, logs=None):
+        score = (logs or {}).get(self.monitor)
+        if score is None:
+            return
+        if self.best is None or self.sign * (score - self.best[0]) > 0:
+            self.best = (float(score), [np.array(w) for w in self.model.get_weights()])
+            self.best_epoch = epoch + 1
+            self.wait = 0
+            if self.folder is not None:
+                os.makedirs(self.folder, exist_ok=True)
+                files.save_arrays(self._path(BEST_WEIGHTS_FILE), self.best[1])
+        else:
+            self.wait += 1
+        stopped = bool(self.patience) and self.wait >= self.patience
+        if stopped:
+            self.model.stop_training = True
+        if logs is not None:
+            logs[f"best_{self.monitor}"] = self.best[0]
+        if self.folder is not None:
+            os.makedirs(self.folder, exist_ok=True)
+            files.write_json(self._path(BEST_STATE_FILE), {
+                "score": self.best[0], "best_epoch": self.best_epoch, "wait": self.wait,
+                "stopped_after": epoch + 1 if stopped else None,
+            })
+
+    def on_train_end(self, logs=None):
+        if self.restore and self.best is not None:
+            self.model.set_weights(self.best[1])
+
+    def _path(self, name):
+        return None if self.folder is None else os.path.join(self.folder, name)

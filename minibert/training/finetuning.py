@@ -1,22 +1,83 @@
 """Fine-tuning: a task's head on a backbone, trained with the backbone frozen, then unfrozen.
 
 Every task (`minibert.tasks`) trains in the same two stages; the task
-gives the head, the batches and the loss.
+gives the head, the batches and the loss. A stage is sized in optimizer
+steps (`plan_stages`): its epochs, or `min_steps` when the rows are too few
+for that, validated every so often; the weights of the best validation of
+both stages are kept, and a stage that stops improving ends early.
 """
 
+import dataclasses
+import math
 import os
 
 import numpy as np
 
 from minibert.config import RunConfig
 from minibert.tasks import get_task
+from minibert.training.callbacks import BestWeights
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
 from minibert.training.stage import fit_stage
+
+# A stage that passes over its rows more often than this is validated this
+# many times, not once per pass: 200 rows trained 300 steps would otherwise
+# validate 43 times.
+VALIDATIONS_PER_STAGE = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class StagePlan:
+    """One fine-tuning stage in optimizer steps.
+
+    Keras' epochs become validations: the stage fits `validations` epochs of
+    `validate_every` steps each, over the training batches repeated.
+    """
+
+    name: str
+    backbone_trainable: bool
+    learning_rate: float
+    validate_every: int
+    validations: int
+
+    @property
+    def steps(self) -> int:
+        return self.validate_every * self.validations
+
+
+def plan_stages(config: RunConfig, batches_per_epoch: int) -> list[StagePlan]:
+    """The stages `config` asks for, each sized in optimizer steps for `batches_per_epoch`.
+
+    A stage trains its epochs, or `min_steps` if that is more. It is
+    validated once per pass over the rows, or `VALIDATIONS_PER_STAGE` times
+    when it makes more passes than that (or every `validate_every` steps).
+
+    Example:
+    >>> from minibert.config import get_preset
+    >>> [(plan.name, plan.validate_every, plan.validations)
+    ...  for plan in plan_stages(get_preset("imdb"), batches_per_epoch=7)]
+    [('frozen', 38, 8), ('unfrozen', 38, 8)]
+    >>> [(plan.name, plan.validate_every, plan.validations)
+    ...  for plan in plan_stages(get_preset("imdb"), batches_per_epoch=625)]
+    [('frozen', 625, 1), ('unfrozen', 625, 1)]
+    """
+    finetune_config = config.finetune
+    plans = []
+    for name, backbone_trainable, epochs, learning_rate in stages(config):
+        if epochs <= 0:
+            continue
+        steps = max(epochs * batches_per_epoch, finetune_config.min_steps)
+        every = finetune_config.validate_every or max(
+            batches_per_epoch, math.ceil(steps / VALIDATIONS_PER_STAGE)
+        )
+        every = min(every, steps)
+        plans.append(StagePlan(name, backbone_trainable, learning_rate, every,
+                               math.ceil(steps / every)))
+    return plans
 
 
 def finetune(
     backbone, train, validation, data, config: RunConfig, verbose="auto", on_stage_end=None,
-    checkpoint_dir=None, log_dir=None, step_logs=None, task="classification",
+    checkpoint_dir=None, log_dir=None, step_logs=None, task="classification", model=None,
 ):
     """Stage 1 trains the task's head with the backbone frozen; stage 2 unfreezes it.
 
@@ -35,33 +96,46 @@ def finetune(
         step_logs: optional dict: each stage adds its loss and accuracy
             every few batches under its name.
         task: the name of a `minibert.tasks` entry.
+        model: the head on `backbone` to train; default: a new one
+            (`task.build_model`).
 
     Returns:
         The trained model and `{"frozen": history, "unfrozen": history}`.
     """
     task = get_task(task)
-    model = task.build_model(backbone, train, data, config)
+    if model is None:
+        model = task.build_model(backbone, train, data, config)
     train_batches = task.make_batches(train, config, shuffle=True)
     validation_batches = task.make_batches(validation, config, shuffle=False)
     histories = {}
-    for stage, backbone_trainable, epochs, learning_rate in stages(config):
-        if epochs <= 0:
-            continue
-        prepare_stage(task, model, backbone_trainable, learning_rate,
-                      int(train_batches.cardinality()) * epochs, config)
+    best = None
+    for plan in plan_stages(config, int(train_batches.cardinality())):
+        stage_dir = None if checkpoint_dir is None else os.path.join(checkpoint_dir, plan.name)
+        prepare_stage(task, model, plan.backbone_trainable, plan.learning_rate, plan.steps, config)
+        best_weights = None
+        if task.monitor is not None:
+            best_weights = BestWeights(
+                *task.monitor, patience=config.finetune.patience, start=best, folder=stage_dir,
+                restore=config.finetune.restore_best_weights,
+            )
+        # A stage that ended early stays ended when the run resumes.
+        validations = BestWeights.stopped_after(stage_dir) or plan.validations
         result = fit_stage(
-            model, train_batches, epochs=epochs, validation=validation_batches,
-            checkpoint_dir=None if checkpoint_dir is None else os.path.join(checkpoint_dir, stage),
-            log_dir=None if log_dir is None else os.path.join(log_dir, stage), verbose=verbose,
+            model, train_batches.repeat(), epochs=validations, steps_per_epoch=plan.validate_every,
+            validation=validation_batches, checkpoint_dir=stage_dir, best_weights=best_weights,
+            log_dir=None if log_dir is None else os.path.join(log_dir, plan.name), verbose=verbose,
         )
-        histories[stage] = result.history
+        if best_weights is not None and config.finetune.restore_best_weights:
+            best = best_weights.best
+        history = result.history
+        histories[plan.name] = history
         if step_logs is not None:
-            step_logs[stage] = result.steps
+            step_logs[plan.name] = result.steps
         # What the stage trained, to compare freezing strategies by.
         trainable_parameters = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-        histories[stage]["trainable_parameters"] = [trainable_parameters] * epochs
+        history["trainable_parameters"] = [trainable_parameters] * len(history["loss"])
         if on_stage_end is not None:
-            on_stage_end(stage, model)
+            on_stage_end(plan.name, model)
     # The backbone keeps the last stage's trainable state, so a saved
     # model's optimizer state matches the variables it trains.
     return model, histories

@@ -44,6 +44,7 @@ from minibert.training.distribution import (
 )
 from minibert.training.finetuning import finetune
 from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
+from minibert.training.self_training import require_unlabeled_text, self_train
 
 # Above this share of [UNK] in the new data's tokens, `finetune` warns: a
 # vocabulary built on the same kind of text leaves a few percent unknown.
@@ -68,6 +69,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     >>> run(data, get_preset("tiny"), "saved_models/tiny")  # doctest: +SKIP
     """
     summary = DataSummary.of(data)
+    require_unlabeled_text(data, config)
     request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task}
     with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
         start = time.perf_counter()
@@ -96,12 +98,14 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         if config.pretrain.epochs > 0:
             histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
                                                  verbose, print_fn, step_logs)
-        finetuned, report = finetuning_stage(task, backbone, vectorizer, data, train, validation,
-                                             config, folder, verbose, print_fn, step_logs)
+        finetuned, report, self_training = finetuning_stage(
+            task, backbone, vectorizer, data, train, validation, config, folder, verbose,
+            print_fn, step_logs,
+        )
         histories.update(finetuned)
         return finish(
             folder, start, histories, step_logs, print_fn, task=task,
-            validation=report, vectorizer_seconds=vectorizer_seconds, budget=budget,
+            validation=report, self_training=self_training, vectorizer_seconds=vectorizer_seconds, budget=budget,
             rows=row_counts(summary, len(texts), config.pretrain.corpus),
             validation_is_test=summary.validation_is_test, validation_groups=summary.held_out(),
         )
@@ -187,6 +191,7 @@ def finetune_run(
         tokenizer=pretrained.tokenizer, minutes=None,
     )
     summary = DataSummary.of(data)
+    require_unlabeled_text(data, config)
     # Refused before the run folder is made, so the same folder takes the fixed command.
     packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
     if packed_pairs and config.model.num_segments < 2:
@@ -225,10 +230,13 @@ def finetune_run(
                 "(python -m minibert pretrain, or --pretraining-corpus)"
             )
         step_logs = {}
-        histories, report = finetuning_stage(task, backbone, vectorizer, data, train, validation,
-                                             config, folder, verbose, print_fn, step_logs)
+        histories, report, self_training = finetuning_stage(
+            task, backbone, vectorizer, data, train, validation, config, folder, verbose,
+            print_fn, step_logs,
+        )
         return finish(
             folder, start, histories, step_logs, print_fn, task=task, validation=report,
+            self_training=self_training,
             pretrained_run=origin, unknown_token_share=unknown,
             rows=row_counts(summary, None, None), validation_is_test=summary.validation_is_test,
             validation_groups=summary.held_out(),
@@ -395,7 +403,11 @@ def finetuning_stage(task, backbone, vectorizer, data, train, validation, config
                      folder: RunFolder, verbose, print_fn, step_logs):
     """The task's frozen and unfrozen stages; saves its models and `end_to_end.keras`.
 
-    Returns the stages' histories and the task's validation report.
+    With `--self-training`, students follow (`minibert.training.self_training`)
+    and the model kept is the one that scores best on validation.
+
+    Returns the stages' histories, the task's validation report, and the
+    self-training record (None without it).
     """
     task = get_task(task)
     print_fn(task.describe(data, config))
@@ -404,17 +416,32 @@ def finetuning_stage(task, backbone, vectorizer, data, train, validation, config
         if stage == "frozen":
             folder.save_model(model, runs.CLASSIFIER_FROZEN_FILE)
 
+    pretrained_weights = backbone.get_weights()  # what self-training's students start from
     model, histories = finetune(
         backbone, train, validation, data, config, verbose, save_frozen_stage,
         checkpoint_dir=folder.file(runs.CHECKPOINTS_DIR),
         log_dir=folder.file(runs.LOGS_DIR) if config.tensorboard else None, step_logs=step_logs,
         task=task.name,
     )
-    folder.save_model(model, runs.CLASSIFIER_FILE)
     report = task.evaluate(model, validation, data, config)
+    self_training = None
+    if config.finetune.self_training:
+        print_fn(f"fine-tuned: validation {task.format_report(report)}")
+        folder.save_model(model, runs.CLASSIFIER_FINETUNED_FILE)
+        model, student_histories, self_training = self_train(
+            model, pretrained_weights, vectorizer, data, train, validation, report["accuracy"],
+            config, folder.file(runs.CHECKPOINTS_DIR), verbose, print_fn, step_logs, task.name,
+        )
+        histories.update(student_histories)
+        kept = self_training["kept_round"]
+        print_fn(f"self-training keeps round {kept}'s model" + (
+            " (fine-tuning's own: no student beat it on validation)" if kept == 0 else ""))
+        if kept:
+            report = task.evaluate(model, validation, data, config)
+    folder.save_model(model, runs.CLASSIFIER_FILE)
     folder.save_model(task.build_end_to_end(vectorizer, model, data, config, report),
                       runs.END_TO_END_FILE)
-    return histories, report
+    return histories, report, self_training
 
 
 def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, **fields) -> dict:

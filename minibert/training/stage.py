@@ -44,7 +44,8 @@ class StageResult:
 
 
 def fit_stage(model, train, *, epochs, validation=None, checkpoint_dir=None, log_dir=None,
-              callbacks=(), steps_per_epoch=None, verbose="auto") -> StageResult:
+              callbacks=(), steps_per_epoch=None, best_weights=None,
+              verbose="auto") -> StageResult:
     """Fits a compiled `model` on `train` for one stage, resuming from `checkpoint_dir`.
 
     Args:
@@ -57,7 +58,10 @@ def fit_stage(model, train, *, epochs, validation=None, checkpoint_dir=None, log
         log_dir: optional folder for the stage's TensorBoard event files.
         callbacks: the stage's own callbacks, run after the checkpoint's (so
             they see the epoch it resumes from) and before the step log.
-        steps_per_epoch: for a stream of unknown length.
+        steps_per_epoch: for a stream of unknown length, or a repeated one
+            validated every so many steps.
+        best_weights: an optional `BestWeights`, run before the checkpoint,
+            so that each checkpoint has the best weights' state of its epoch.
 
     Example:
     >>> import keras, numpy as np, tensorflow as tf
@@ -69,6 +73,8 @@ def fit_stage(model, train, *, epochs, validation=None, checkpoint_dir=None, log
     (['loss', 'seconds'], 2)
     """
     stage_callbacks = [EpochTimer()]  # first: the logs of every later callback have its seconds
+    if best_weights is not None:
+        stage_callbacks.append(best_weights)
     if log_dir is not None:
         stage_callbacks.append(TensorBoardLogs(log_dir))
     checkpoint = StageCheckpoint(checkpoint_dir) if checkpoint_dir is not None else None
