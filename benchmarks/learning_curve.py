@@ -19,6 +19,10 @@ made on the rows it is measured on.
         --dataset ../shared/data/imdb --output saved_models/curve \
         --labels 100 300 1000 3000 10000 --seeds 1 2 --two-seed-labels 300 1000
 
+`finetune` warns that the data set was split with another --seed than the pretrained run's:
+this script splits with the pretrained run's own seed and group column, whatever seed it
+fine-tunes with, so no validation review was pretrained on.
+
 Each finished (method, N, seed) is appended to OUTPUT/results.jsonl; a rerun skips those, so a
 killed run goes on where it stopped. OUTPUT/curve.md (the table) and OUTPUT/curve.png (accuracy
 against labels, log x axis) are written after each one.
@@ -48,7 +52,7 @@ TFIDF_C = (0.5, 2.0, 8.0)
 
 
 def dev_and_test(data, dataset, dev_size, seed):
-    """`data`'s validation rows cut by whole films into dev and test frames."""
+    """`data`'s validation rows cut by whole films into dev and test frames, and dev's films."""
     table = pd.read_parquet(os.path.join(dataset, "train.parquet"), columns=["text", "movie"])
     movie_of = dict(zip(table["text"], table["movie"]))
     movies = pd.factorize(data.validation["text"].map(movie_of))[0]
@@ -56,7 +60,7 @@ def dev_and_test(data, dataset, dev_size, seed):
     in_dev[grouped_positions(movies, dev_size, seed)] = True
     validation = data.validation
     return (validation[in_dev].reset_index(drop=True),
-            validation[~in_dev].reset_index(drop=True))
+            validation[~in_dev].reset_index(drop=True), len(np.unique(movies[in_dev])))
 
 
 def tfidf(few, test):
@@ -187,14 +191,19 @@ def main():
     split = pretrained.read_data()
     data = load_dataset(args.dataset, group_column=split.group_column,
                         validation_size=split.validation, seed=pretrained.read_config().seed)
-    dev, test = dev_and_test(data, args.dataset, args.dev_size, seed=0)
-    print(f"dev {len(dev)} reviews, test {len(test)} reviews, by whole films", flush=True)
-    plan = [(labels, seed) for seed in args.seeds for labels in args.labels
-            if seed == args.seeds[0] or labels in args.two_seed_labels]
+    dev, test, dev_films = dev_and_test(data, args.dataset, args.dev_size, seed=0)
+    print(f"dev {len(dev)} reviews of {dev_films} films, test {len(test)} reviews of the "
+          f"other {data.validation_groups - dev_films}", flush=True)
+    # The counts every seed runs at first, then the others at the first seed.
+    plan = ([(labels, seed) for labels in args.labels if labels in args.two_seed_labels
+             for seed in args.seeds]
+            + [(labels, args.seeds[0]) for labels in args.labels
+               if labels not in args.two_seed_labels])
     # The self-training run also gives the pretrained row: run it first.
     order = sorted(args.methods, key=lambda method: method != "self-training")
     for labels, seed in plan:
-        few = with_labels(dataclasses.replace(data, validation=dev), labels, seed)
+        few = with_labels(dataclasses.replace(data, validation=dev, validation_groups=dev_films),
+                          labels, seed)
         for method in order:
             if (method, labels, seed) in done:
                 continue

@@ -18,8 +18,12 @@ FILE_USES = {
         "`python -m minibert finetune --from RUN ...` for classifiers on new data"
     ),
     runs.CLASSIFIER_FROZEN_FILE: "the classifier on token ids after the frozen stage",
+    runs.CLASSIFIER_FINETUNED_FILE: (
+        "self-training: the fine-tuned classifier the first pseudo-labels came from"
+    ),
     runs.CLASSIFIER_FILE: (
-        "the classifier on token ids after the last stage (with its optimizer, to train on)"
+        "the classifier on token ids kept at the end: the best validation weights of the last "
+        "stage (or of self-training's best round), with its optimizer, to train on"
     ),
     runs.END_TO_END_FILE: (
         "raw strings in, probabilities out: `python -m minibert predict RUN \"text\"`, "
@@ -100,6 +104,8 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
                      f"{finetune.get('frozen_epochs')} frozen epoch(s) at "
                      f"{finetune.get('learning_rate')}, {finetune.get('unfrozen_epochs')} unfrozen at "
                      f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')})"
+                     + (f", each stage at least {finetune['min_steps']} steps"
+                        if finetune.get("min_steps") else "")
                      # A tagger classifies every token: it pools nothing.
                      + ("" if config.get("task") == "token-classification"
                         else f", {finetune.get('pooling')} pooling"))
@@ -131,6 +137,14 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
             lines += [f"| {name} | {figures['f1']:.4f} | {figures['precision']:.4f} | "
                       f"{figures['recall']:.4f} | {figures['support']} |"
                       for name, figures in report["per_type"].items()]
+    if metrics.self_training:
+        record = metrics.self_training
+        rounds = "; ".join(f"round {r['round']}: {r['validation_accuracy']:.4f} from "
+                           f"{r['pseudo_labels']:,} pseudo-labels" for r in record["rounds"])
+        lines += ["", f"Self-training (`--self-training`), validation accuracy: fine-tuned "
+                  f"{record['finetuned_validation_accuracy']:.4f}; {rounds}. Kept: "
+                  + (f"round {record['kept_round']}." if record["kept_round"]
+                     else "the fine-tuned model (no student beat it).")]
     if metrics.total_seconds is not None:
         lines += ["", f"The whole command took {metrics.total_seconds / 60:.1f} minutes."]
     # metrics.json is written just after the card.

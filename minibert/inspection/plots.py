@@ -42,15 +42,21 @@ def _keep_a_minimum_span(axes, span):
         axes.set_ylim(middle - span / 2, middle + span / 2)
 
 
-def _new_figure() -> Figure:
-    figure = Figure(figsize=FIGURE_INCHES, dpi=DPI, layout="constrained")
+def _new_figure(columns=1) -> Figure:
+    # Past three columns of panels (self-training's students), each gets its own width.
+    width = max(FIGURE_INCHES[0], FIGURE_INCHES[0] / 3 * columns)
+    figure = Figure(figsize=(width, FIGURE_INCHES[1]), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)  # attaches itself as figure.canvas
     return figure
 
 
 def _draw_metric(axes, stage_rows, suffix):
-    """Every column of `stage_rows` ending in `suffix`: train solid, validation dashed."""
-    columns = [name for name in stage_rows.columns if name.endswith(suffix)]
+    """Every column of `stage_rows` ending in `suffix`: train solid, validation dashed.
+
+    The best validation score so far (`best_val_accuracy`) is left out: the
+    dashed line shows it."""
+    columns = [name for name in stage_rows.columns
+               if name.endswith(suffix) and not name.startswith("best_")]
     # The stage's own figure first, then others (nsp_loss); each as train then
     # validation, so the default colours pair up the same way in every panel.
     columns.sort(key=lambda name: (
@@ -114,7 +120,7 @@ def curves_figure(history: pd.DataFrame, title="Training curves", steps=None) ->
             f"{list(history.columns)} and {len(history)} rows"
         )
     stages = list(history["stage"].unique())
-    figure = _new_figure()
+    figure = _new_figure(len(stages))
     grid = figure.subplots(2, len(stages), squeeze=False)
     for column, stage in enumerate(stages):
         stage_rows = history[history["stage"] == stage]
