@@ -39,6 +39,7 @@ import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
+from minibert.config import FinetuneConfig
 from minibert.data.sources import grouped_positions, load_dataset, with_labels
 from minibert.data.vectorizers import run_vectorizer
 from minibert.models.batched_predict import length_batched_predict
@@ -175,8 +176,8 @@ def main():
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--dev-size", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=1)
-    parser.add_argument("--pseudo-label-pool", type=int, default=10_000)
-    parser.add_argument("--pseudo-labels", type=int, default=5_000)
+    parser.add_argument("--pseudo-label-pool", type=int, default=FinetuneConfig.pseudo_label_pool)
+    parser.add_argument("--pseudo-labels", type=int, default=FinetuneConfig.pseudo_labels)
     args = parser.parse_args()
     os.makedirs(args.output, exist_ok=True)
     results_path = os.path.join(args.output, "results.jsonl")

@@ -211,12 +211,14 @@ class FinetuneConfig:
                                 "fine-tuning: the model labels unlabeled text and a new model, "
                                 "from the same pretrained weights, trains on the labelled rows and "
                                 "the confident pseudo-labels (default 0: none)", count=True)
-    pseudo_label_pool: int = option(20_000, "--pseudo-label-pool", "self-training: unlabeled "
+    # The settings of the learning curve on IMDb (benchmarks/README.md): on 2
+    # cores the teacher labels 10,000 reviews in a few minutes.
+    pseudo_label_pool: int = option(10_000, "--pseudo-label-pool", "self-training: unlabeled "
                                     "texts labelled each round, a seeded sample (default "
-                                    "20,000)", count=True)
-    pseudo_labels: int = option(10_000, "--pseudo-labels", "self-training: at most this many "
+                                    "10,000)", count=True)
+    pseudo_labels: int = option(5_000, "--pseudo-labels", "self-training: at most this many "
                                 "pseudo-labelled texts per round, the same number of each class, "
-                                "the most confident first (default 10,000)", count=True)
+                                "the most confident first (default 5,000)", count=True)
     pseudo_label_confidence: float = option(0.9, "--pseudo-label-confidence", "self-training: "
                                             "the least probability a pseudo-label is kept at")
     mask_rate: float = option(0.0, "--finetune-mask-rate", "classification: the share of each "
