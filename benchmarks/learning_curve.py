@@ -48,7 +48,8 @@ from minibert.training import finetune_run
 
 METHODS = ("tfidf", "random", "pretrained", "self-training")
 NAMES = {"tfidf": "TF-IDF + logistic regression", "random": "minibert, random weights",
-         "pretrained": "minibert, pretrained", "self-training": "minibert, pretrained + self-training"}
+         "pretrained": "minibert, pretrained",
+         "self-training": "minibert, pretrained + self-training"}
 TFIDF_C = (0.5, 2.0, 8.0)
 
 

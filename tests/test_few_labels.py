@@ -68,7 +68,8 @@ def test_the_command_line_refuses_a_bad_labels_count_in_one_line(tmp_path, capsy
 
 def test_unlabeled_file_replaces_the_unlabeled_text(tmp_path):
     make_reviews(40).to_csv(tmp_path / "reviews.csv", index=False)
-    pd.DataFrame({"text": ["one more", "", "and another"]}).to_csv(tmp_path / "more.csv", index=False)
+    more = pd.DataFrame({"text": ["one more", "", "and another"]})
+    more.to_csv(tmp_path / "more.csv", index=False)
     data = load_dataset(str(tmp_path / "reviews.csv"), unlabeled_file=str(tmp_path / "more.csv"))
     assert data.unlabeled["text"].tolist() == ["one more", "and another"]
 

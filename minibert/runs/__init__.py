@@ -32,7 +32,7 @@ from minibert.runs.records import DataSummary, RunMetrics, StageSummary
 
 __all__ = [
     "CHECKPOINTS_DIR", "CLASSIFIER_FILE", "CLASSIFIER_FINETUNED_FILE", "CLASSIFIER_FROZEN_FILE",
-    "CONFIG_FILE", "CURVES_FILE", "DataSummary", "EMBEDDINGS_PLOT_FILE", "END_TO_END_FILE", "HISTORY_FILE", "LOGS_DIR",
-    "METRICS_FILE", "MLM_FILE", "MODEL_CARD_FILE", "MODEL_CLASSES", "REQUEST_FILE", "RunFolder",
+    "CONFIG_FILE", "CURVES_FILE", "DataSummary", "EMBEDDINGS_PLOT_FILE", "END_TO_END_FILE",
+    "HISTORY_FILE", "LOGS_DIR", "METRICS_FILE", "MLM_FILE", "MODEL_CARD_FILE", "MODEL_CLASSES", "REQUEST_FILE", "RunFolder",
     "RunMetrics", "STEPS_FILE", "StageSummary", "VOCABULARY_FILE", "load_model_file",
 ]

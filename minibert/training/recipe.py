@@ -105,7 +105,8 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         histories.update(finetuned)
         return finish(
             folder, start, histories, step_logs, print_fn, task=task,
-            validation=report, self_training=self_training, vectorizer_seconds=vectorizer_seconds, budget=budget,
+            validation=report, self_training=self_training,
+            vectorizer_seconds=vectorizer_seconds, budget=budget,
             rows=row_counts(summary, len(texts), config.pretrain.corpus),
             validation_is_test=summary.validation_is_test, validation_groups=summary.held_out(),
         )

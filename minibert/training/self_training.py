@@ -60,8 +60,9 @@ def pseudo_label_pool(data, size: int, seed: int) -> list[str]:
     >>> import pandas as pd
     >>> from minibert.data.sources import TextClassificationData
     >>> frame = pd.DataFrame({"text": ["held out"], "label": [0]})
-    >>> data = TextClassificationData("toy", frame, frame, pd.DataFrame({"text": ["held out", "new"]}),
-    ...                               ("no", "yes"), validation_is_test=False)
+    >>> unlabeled = pd.DataFrame({"text": ["held out", "new"]})
+    >>> data = TextClassificationData("toy", frame, frame, unlabeled, ("no", "yes"),
+    ...                               validation_is_test=False)
     >>> pseudo_label_pool(data, 5, seed=0)
     ['new']
     """
@@ -136,7 +137,8 @@ def self_train(teacher, pretrained_weights, vectorizer, data, train, validation,
         if round_dir is not None and os.path.exists(os.path.join(round_dir, ROUND_FILE)):
             student = load_model_file(os.path.join(round_dir, STUDENT_FILE))
             saved = files.read_json(os.path.join(round_dir, ROUND_FILE))
-            record, round_histories, round_steps = saved["record"], saved["histories"], saved["steps"]
+            record, round_histories = saved["record"], saved["histories"]
+            round_steps = saved["steps"]
             print_fn(f"self-training round {round_number}: restored from its saved student")
         else:
             trained = student_round(teacher, pretrained_weights, vectorizer, data, train,
@@ -159,7 +161,8 @@ def self_train(teacher, pretrained_weights, vectorizer, data, train, validation,
                  f"{record['validation_accuracy']:.4f} (best before it: {best_score:.4f})")
         rounds.append(record)
         if record["validation_accuracy"] > best_score:
-            best_model, best_score, best_round = student, record["validation_accuracy"], round_number
+            best_model, best_round = student, round_number
+            best_score = record["validation_accuracy"]
         teacher = student
     return best_model, histories, {"rounds": rounds, "kept_round": best_round,
                                    "finetuned_validation_accuracy": teacher_score}
