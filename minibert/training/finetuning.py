@@ -77,7 +77,7 @@ def plan_stages(config: RunConfig, batches_per_epoch: int) -> list[StagePlan]:
 
 def finetune(
     backbone, train, validation, data, config: RunConfig, verbose="auto", on_stage_end=None,
-    checkpoint_dir=None, log_dir=None, step_logs=None, task="classification", model=None,
+    checkpoint_dir=None, log_dir=None, step_logs=None, task="classification",
 ):
     """Stage 1 trains the task's head with the backbone frozen; stage 2 unfreezes it.
 
@@ -96,15 +96,12 @@ def finetune(
         step_logs: optional dict: each stage adds its loss and accuracy
             every few batches under its name.
         task: the name of a `minibert.tasks` entry.
-        model: the head on `backbone` to train; default: a new one
-            (`task.build_model`).
 
     Returns:
         The trained model and `{"frozen": history, "unfrozen": history}`.
     """
     task = get_task(task)
-    if model is None:
-        model = task.build_model(backbone, train, data, config)
+    model = task.build_model(backbone, train, data, config)
     train_batches = task.make_batches(train, config, shuffle=True)
     validation_batches = task.make_batches(validation, config, shuffle=False)
     histories = {}
