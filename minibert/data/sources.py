@@ -202,7 +202,7 @@ def with_labels(data: TextClassificationData, labels: int, seed: int) -> TextCla
 def with_unlabeled_file(data: TextClassificationData, path, text_column: str = "text"):
     """`data` with the texts of the table file `path` as its unlabeled text."""
     frame = read_text_table(Path(path), text_column)
-    unlabeled, _ = _clean(frame[["text"]], labelled=False)
+    unlabeled, _ = _clean(frame, labelled=False)
     if unlabeled.empty:
         raise DataSourceError(f"--unlabeled {path} has no text in column {text_column!r}; "
                               "pass a file with texts (or --text-column)")

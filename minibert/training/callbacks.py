@@ -261,7 +261,7 @@ class BestWeights(keras.callbacks.Callback):
         if score is None:
             return
         if self.best is None or self.sign * (score - self.best[0]) > 0:
-            self.best = (float(score), [np.array(w) for w in self.model.get_weights()])
+            self.best = (float(score), self.model.get_weights())  # copies, as numpy arrays
             self.best_epoch = epoch + 1
             self.wait = 0
             if self.folder is not None:

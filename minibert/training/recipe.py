@@ -69,7 +69,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     >>> run(data, get_preset("tiny"), "saved_models/tiny")  # doctest: +SKIP
     """
     summary = DataSummary.of(data)
-    require_unlabeled_text(data, config)
+    require_unlabeled_text(data, config, task)
     request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task}
     with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
         start = time.perf_counter()
@@ -192,7 +192,7 @@ def finetune_run(
         tokenizer=pretrained.tokenizer, minutes=None,
     )
     summary = DataSummary.of(data)
-    require_unlabeled_text(data, config)
+    require_unlabeled_text(data, config, task)
     # Refused before the run folder is made, so the same folder takes the fixed command.
     packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
     if packed_pairs and config.model.num_segments < 2:

@@ -37,11 +37,11 @@ STUDENT_FILE = "student.keras"
 ROUND_FILE = "round.json"
 
 
-def require_unlabeled_text(data, config: RunConfig) -> None:
+def require_unlabeled_text(data, config: RunConfig, task="classification") -> None:
     """Refuses, in one line, self-training that has nothing to read or cannot read it."""
     if not config.finetune.self_training:
         return
-    if not hasattr(data, "label_names") or hasattr(data, "tag_names"):
+    if task != "classification":
         raise ValueError("--self-training is for --task classification; drop it")
     if data.has_pairs:
         raise ValueError("--self-training labels single texts, and this data set has pairs; "
