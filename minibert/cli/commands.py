@@ -23,6 +23,7 @@ def data_task(args, task=None) -> str:
     `.bio`) as tagged words and anything else as classification data.
     """
     from minibert.cli.arguments import TAGGED_WORDS_FLAGS
+    from minibert.data.question_answering import is_squad_file
     from minibert.data.tagged_words import is_conll_source
 
     dataset = getattr(args, "dataset", None)
@@ -30,7 +31,17 @@ def data_task(args, task=None) -> str:
     takes_task = hasattr(args, "task")
     task = task or getattr(args, "task", "classification")
     if task is None:
-        task = "token-classification" if conll else "classification"
+        task = ("token-classification" if conll else
+                "question-answering" if dataset is not None and is_squad_file(dataset) else
+                "classification")
+    if task == "question-answering":
+        given = [flag for flag in (*TAGGED_WORDS_FLAGS, *CLASSIFICATION_FLAGS)
+                 if getattr(args, destination(flag), CLASSIFICATION_FLAGS.get(flag))
+                 != CLASSIFICATION_FLAGS.get(flag)]
+        if given:
+            raise ValueError(f"{given[0]} is not read by --task question-answering, whose data "
+                             "has question, context and answers (SQuAD's layout); drop it")
+        return task
     if task == "classification":
         given = [flag for flag in TAGGED_WORDS_FLAGS
                  if getattr(args, destination(flag), None) is not None]
@@ -84,12 +95,16 @@ def load_data(args, seed=None, task=None):
             if group_column is None and recorded is not None:
                 group_column = recorded.group_column
     seed = 42 if seed is None else seed
+    for flag in ("labels", "unlabeled"):
+        if task != "classification" and getattr(args, flag, None) is not None:
+            raise ValueError(f"--{flag} is for --task classification; drop it")
+    if task == "question-answering":
+        from minibert.data.question_answering import load_questions
+
+        return load_questions(args.dataset, validation_size=args.validation_size, seed=seed,
+                              max_train_rows=args.max_train_rows, cache_dir=args.cache_dir)
     if task == "token-classification":
         from minibert.data.tagged_words import load_tagged_words
-
-        for flag in ("labels", "unlabeled"):
-            if getattr(args, flag, None) is not None:
-                raise ValueError(f"--{flag} is for --task classification; drop it")
 
         # The flags given; load_tagged_words holds the defaults of those left out.
         given = {"word_column": args.word_column, "tag_column": args.tag_column,

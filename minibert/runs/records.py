@@ -50,8 +50,16 @@ class DataSummary:
 
         Tagged words record their tag names as `label_names`, and their scheme.
         """
+        from minibert.data.question_answering import QuestionAnswerData
+
         if data is None:
             return None
+        if isinstance(data, QuestionAnswerData):
+            return cls(
+                name=data.name, train=len(data.train), validation=len(data.validation),
+                unlabeled=0, dropped=data.dropped_rows, validation_is_test=data.validation_is_test,
+                group_column=data.group_column, validation_groups=data.validation_groups,
+            )
         if hasattr(data, "tag_names"):
             return cls(
                 name=data.name, label_names=tuple(data.tag_names), pairs=False,

@@ -393,10 +393,13 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, fold
 
 
 def held_out_texts(frame) -> list[str]:
-    """The texts of a validation frame: its `text` column, or its tagged sentences' words joined
-    by spaces (as `TaggedWordsData.pretraining_text` joins train's)."""
+    """The texts of a validation frame: its `text` column, its questions' distinct contexts, or
+    its tagged sentences' words joined by spaces (as `TaggedWordsData.pretraining_text` joins
+    train's)."""
     if "text" in frame:
         return frame["text"].tolist()
+    if "context" in frame:
+        return list(dict.fromkeys(frame["context"]))
     return [" ".join(words) for words in frame["words"]]
 
 
