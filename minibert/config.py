@@ -244,6 +244,16 @@ class FinetuneConfig:
         "siamese", "--pair-encoding", "text pairs: siamese, each text through the shared "
         "encoder, classified on [h1, h2, cos, |h1-h2|] (default); packed, one "
         "[cls] a [sep] b [sep] sequence", choices=PAIR_ENCODINGS)
+    # BERT's doc_stride on SQuAD: windows of 384 tokens started 128 apart.
+    window_stride: int = option(128, "--window-stride", "question answering: context tokens "
+                                "between the starts of two windows of a context longer than "
+                                "the model's length (BERT's doc_stride; default 128)", count=True)
+    max_answer_tokens: int = option(30, "--max-answer-tokens", "question answering: the longest "
+                                    "answer predicted, in tokens (default 30)", count=True)
+    unanswered_window_share: float = option(
+        0.1, "--unanswered-window-share", "question answering: the share of a long context's "
+        "windows without the answer kept in training, taught to point at [cls] (no answer "
+        "here; default 0.1); an unanswerable question's windows are all kept")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -385,6 +395,9 @@ def _check_sizes(config: RunConfig) -> None:
          "learning rates (--mlm-learning-rate, --learning-rate, --unfrozen-learning-rate) "
          "must be positive"),
         (0 <= finetune.warmup_fraction < 1, "warmup_fraction (--warmup-fraction) must be in [0, 1)"),
+        (0 <= finetune.unanswered_window_share <= 1,
+         "unanswered_window_share (--unanswered-window-share) must be in [0, 1], got "
+         f"{finetune.unanswered_window_share}"),
         (0 <= finetune.unknown_word_rate < 1,
          f"unknown_word_rate (--unknown-word-rate) must be in [0, 1), got {finetune.unknown_word_rate}"),
         (config.pad_to_multiple >= 1,

@@ -98,7 +98,9 @@ def _add_task_argument(parser):
         "--task", default="classification", choices=TASK_NAMES,
         help="classification: a label per text (default); token-classification: a tag per "
         "word, read from sentences of tagged words (a CoNLL-style file or folder, a "
-        "parquet/JSONL table of word and tag lists, hf:NAME)",
+        "parquet/JSONL table of word and tag lists, hf:NAME); question-answering: the span of "
+        "a context that answers a question (SQuAD JSON, a parquet/JSONL table of question, "
+        "context and answers, hf:squad)",
     )
 
 
@@ -148,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument(
         "--task", choices=TASK_NAMES,
         help="how to read --dataset: token-classification pretrains on the sentences of "
-        "tagged words (default: token-classification for a .conll/.iob/.bio file or a folder "
-        "of such files, else classification)",
+        "tagged words, question-answering on the distinct contexts of questions (default: "
+        "token-classification for a .conll/.iob/.bio file or a folder of such files, "
+        "question-answering for a SQuAD JSON file, else classification)",
     )
     _add_data_arguments(pretrain, dataset_default=None, tagged_words=True)
     _add_preset_argument(pretrain)
@@ -185,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--text-pair", action="append", dest="text_pairs",
         help="a pair model's second text, once per text, in the same order",
     )
+    predict.add_argument(
+        "--question", action="append", dest="questions",
+        help="a question-answering run: a question, answered from the --context given with it "
+        "(repeat both for more): the top 5 spans, their character offsets and scores",
+    )
+    predict.add_argument("--context", action="append", dest="contexts",
+                         help="the text the --question given with it is answered from")
     scoring = predict.add_argument_group("scoring a file")
     scoring.add_argument(
         "--input", help="a csv/tsv/parquet/jsonl file to score row by row, or - for one text per "
@@ -242,7 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
         "baseline",
         help="TF-IDF (uni+bigrams) + logistic regression on the validation split train would "
         "carve with the same flags (needs scikit-learn); --task token-classification: each "
-        "word's most frequent training tag, scored by entity",
+        "word's most frequent training tag, scored by entity; --task question-answering: the "
+        "sliding-window word-overlap answer, scored by exact match and F1",
     )
     _add_task_argument(baseline)
     _add_data_arguments(baseline, tagged_words=True)

@@ -193,15 +193,28 @@ def command_predict(args):
     from minibert import runs
     from minibert.tasks import get_task
 
-    if bool(args.texts) == (args.input is not None):
-        raise ValueError("predict takes texts on the command line or --input FILE, one of the two")
+    questions, contexts = args.questions or [], args.contexts or []
+    if len(questions) != len(contexts):
+        raise ValueError(f"{len(questions)} --question and {len(contexts)} --context; give a "
+                         "--context with each --question")
+    texts, text_pairs = (questions, contexts) if questions else (args.texts, args.text_pairs)
+    if bool(texts) == (args.input is not None):
+        raise ValueError("predict takes texts on the command line (a question-answering run: "
+                         "--question and --context) or --input FILE, one of the two")
     folder = runs.RunFolder(args.run)
     task = get_task(folder.read_task())
+    if questions and task.name != "question-answering":
+        raise ValueError(f"--question is for question-answering runs, and {args.run} is a "
+                         f"{task.name} run; pass its texts as arguments")
     model = folder.load_model(runs.END_TO_END_FILE, task.model_classes[1])
     if args.input is not None:
+        if task.name == "question-answering" and args.text_pair_column is None:
+            # A question table's own column names, unless the flags name others.
+            args.text_column = "question" if args.text_column == "text" else args.text_column
+            args.text_pair_column = "context"
         _predict_file(model, args)
         return
-    for line in task.predict(model, args.texts, args.text_pairs):
+    for line in task.predict(model, texts, text_pairs):
         print(line)
 
 
@@ -347,6 +360,9 @@ def command_baseline(args):
     if args.task == "token-classification":
         _tagging_baseline(data)
         return
+    if args.task == "question-answering":
+        _answering_baseline(data)
+        return
     if data.has_pairs:
         raise ValueError("the TF-IDF baseline reads one text per row; drop --text-pair-column")
     try:
@@ -387,6 +403,23 @@ def _tagging_baseline(data):
     )
     for line in format_per_type(report):
         print(line)
+
+
+def _answering_baseline(data):
+    """The sliding-window word-overlap answer to each validation question, scored as SQuAD's."""
+    import time
+
+    from minibert.inspection.answer_metrics import answer_report, format_answer_report
+    from minibert.inspection.baseline import sliding_window_answers
+
+    start = time.perf_counter()
+    frame = data.validation
+    report = answer_report(sliding_window_answers(frame["question"], frame["context"]),
+                           frame["answers"].tolist())
+    split = (f"{data.validation_groups} whole {data.group_column} groups" if data.group_column
+             else "its own validation split")
+    print(f"sliding-window word overlap on {data.name}: {format_answer_report(report)} "
+          f"({split}), in {time.perf_counter() - start:.0f} s")
 
 
 COMMANDS = {

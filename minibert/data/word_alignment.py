@@ -20,11 +20,29 @@ words whose first token falls past the cut are not read, and are predicted
 """
 
 import dataclasses
+import re
 
 import numpy as np
 
 from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, vectorize
 from minibert.data.word_shapes import word_shape
+
+# A word is a run of letters and digits, with inner dots and apostrophes kept
+# ("U.S", "Martha's", "3.5"); any other non-space character is a word of its
+# own (",", ".", "(", "—"), as CoNLL-2003's tokenization splits punctuation
+# off. A trailing dot is split off ("Vineyard." -> "Vineyard", "."), so an
+# abbreviation that ends a word ("U.S.") reads as "U.S" and ".".
+WORD_PATTERN = re.compile(r"\w+(?:[.'’]\w+)*|[^\w\s]")
+
+
+def split_words(text: str) -> list[tuple[str, int, int]]:
+    """`(word, start, end)` for each word of `text` (`WORD_PATTERN`), with character offsets.
+
+    Example:
+    >>> split_words("Jaws, in Martha's Vineyard.")
+    [('Jaws', 0, 4), (',', 4, 5), ('in', 6, 8), ("Martha's", 9, 17), ('Vineyard', 18, 26), ('.', 26, 27)]
+    """
+    return [(match.group(), match.start(), match.end()) for match in WORD_PATTERN.finditer(text)]
 
 
 @dataclasses.dataclass(frozen=True)

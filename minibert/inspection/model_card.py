@@ -106,8 +106,8 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
                      f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')})"
                      + (f", each stage at least {finetune['min_steps']} steps"
                         if finetune.get("min_steps") else "")
-                     # A tagger classifies every token: it pools nothing.
-                     + ("" if config.get("task") == "token-classification"
+                     # A tagger and an answerer read every token: they pool nothing.
+                     + ("" if config.get("task") in ("token-classification", "question-answering")
                         else f", {finetune.get('pooling')} pooling"))
     lines.append("- everything else: `config.json`")
     lines += ["", "## Results", "", "| stage | epochs | figures | minutes |", "|---|---|---|---|"]
@@ -120,13 +120,17 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
         frozen = metrics.frozen_validation_accuracy
         # A tagger's report is scored on entities (tagging_report), a classifier's on rows.
         headline = (
+            f"Validation exact match **{report['exact_match']:.2f}**, F1 **{report['f1']:.2f}** "
+            f"(SQuAD's, over {report['questions']:,} questions)"
+            if "exact_match" in report else
             f"Validation entity F1 **{report['f1']:.4f}** (precision {report['precision']:.4f}, "
             f"recall {report['recall']:.4f}; token accuracy {report['token_accuracy']:.4f})"
             if "token_accuracy" in report else f"Validation accuracy **{report['accuracy']:.4f}**"
         )
         lines += ["", f"{headline} on {rows.get('validation', '?'):,} rows"
                   + (f"; the frozen stage alone {frozen:.4f}"
-                     + (" word accuracy" if "token_accuracy" in report else "")
+                     + (" word accuracy" if "token_accuracy" in report else
+                        " span accuracy" if "exact_match" in report else "")
                      if frozen is not None else "") + "."]
         if report.get("outside_weight", 1.0) != 1.0:
             lines += ["", f"`O` is weighed {report['outside_weight']:g} before each word's tag "

@@ -225,3 +225,31 @@ class Backbone(FunctionalModel):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+
+def with_segment_embedding(backbone: Backbone, num_segments: int = 2) -> Backbone:
+    """`backbone` with a segment embedding of `num_segments`, its other weights kept.
+
+    A backbone pretrained on single texts has none; the new table starts at
+    zero, so the grown backbone's vectors are the pretrained ones until
+    fine-tuning teaches it the segments. A backbone that has one is returned
+    as it is.
+
+    Example:
+    >>> backbone = Backbone(50, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
+    >>> ids = keras.ops.convert_to_tensor([[3, 7, 4, 9, 4]])
+    >>> grown = with_segment_embedding(backbone)
+    >>> grown.num_segments, bool(keras.ops.all(keras.ops.isclose(grown(ids), backbone(ids))))
+    (2, True)
+    """
+    if backbone.num_segments >= num_segments:
+        return backbone
+    config = {**backbone.get_config(), "num_segments": num_segments}
+    grown = Backbone.from_config(config)
+    kept = {variable.path: variable for variable in backbone.weights}
+    for variable in grown.weights:
+        if variable.path in kept:
+            variable.assign(kept[variable.path])
+        else:  # the segment table: zeros add nothing to the pretrained vectors
+            variable.assign(ops.zeros(variable.shape, variable.dtype))
+    return grown

@@ -1,25 +1,19 @@
 """Raw sentences in, entities with their character spans out: the tagger with its vectorizer."""
 
 import json
-import re
 from typing import NamedTuple
 
 import keras
 import numpy as np
 
 from minibert.data.tag_spans import entities
-from minibert.data.word_alignment import align_words
+from minibert.data.word_alignment import align_words, split_words
 from minibert.models.batched_predict import length_batched_predict
 from minibert.models.end_to_end import as_text_array
 from minibert.models.serialization import FunctionalModel, with_deserialized
 
-# A word is a run of letters and digits, with inner dots and apostrophes kept
-# ("U.S", "Martha's", "3.5"); any other non-space character is a word of its
-# own (",", ".", "(", "—"), as CoNLL-2003's tokenization splits punctuation
-# off. A trailing dot is split off ("Vineyard." -> "Vineyard", "."), so an
-# abbreviation that ends a word ("U.S.") reads as "U.S" and ".".
-WORD_PATTERN = re.compile(r"\w+(?:[.'’]\w+)*|[^\w\s]")
-# The same in RE2 (TensorFlow's regular expressions, for the exported model):
+# `minibert.data.word_alignment.WORD_PATTERN` in RE2 (TensorFlow's regular expressions, for
+# the exported model):
 # RE2's \w is ASCII-only, Python's takes any letter or digit.
 SERVED_WORD_PATTERN = r"[\p{L}\p{N}_]+(?:[.'’][\p{L}\p{N}_]+)*|[^\p{L}\p{N}_\s]"
 
@@ -32,16 +26,6 @@ class Entity(NamedTuple):
     end: int  # character offset after its last character
     text: str
     confidence: float  # the mean of its words' tag probabilities
-
-
-def split_words(text: str) -> list[tuple[str, int, int]]:
-    """`(word, start, end)` for each word of `text` (`WORD_PATTERN`), with character offsets.
-
-    Example:
-    >>> split_words("Jaws, in Martha's Vineyard.")
-    [('Jaws', 0, 4), (',', 4, 5), ('in', 6, 8), ("Martha's", 9, 17), ('Vineyard', 18, 26), ('.', 26, 27)]
-    """
-    return [(match.group(), match.start(), match.end()) for match in WORD_PATTERN.finditer(text)]
 
 
 def sequence_length(vectorizer) -> int:

@@ -7,10 +7,12 @@ and one entry below (docs/architecture.md, "How to add a fine-tuning task").
 """
 
 from minibert.tasks.classification import CLASSIFICATION
+from minibert.tasks.question_answering import QUESTION_ANSWERING
 from minibert.tasks.task import FinetuningTask
 from minibert.tasks.token_classification import TOKEN_CLASSIFICATION
 
-TASKS = {task.name: task for task in (CLASSIFICATION, TOKEN_CLASSIFICATION)}
+TASKS = {task.name: task
+         for task in (CLASSIFICATION, TOKEN_CLASSIFICATION, QUESTION_ANSWERING)}
 
 
 def get_task(name: str) -> FinetuningTask:

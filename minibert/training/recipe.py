@@ -33,6 +33,7 @@ from minibert.data.vectorizers import build_run_vectorizer, run_vectorizer
 from minibert.inspection.model_card import model_card
 from minibert.inspection.plots import plot_curves
 from minibert.models import Backbone
+from minibert.models.backbone import with_segment_embedding
 from minibert.objectives import get_objective
 from minibert.runs import DataSummary, RunFolder, RunMetrics, StageSummary
 from minibert.runs.records import row_counts
@@ -74,8 +75,8 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
         start = time.perf_counter()
         texts = pretraining_texts(data, summary, config, print_fn)
-        packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
-        vectorizer, config = run_vocabulary(texts, config, folder, resuming, packed_pairs, print_fn)
+        vectorizer, config = run_vocabulary(texts, config, folder, resuming,
+                                            reads_segments(summary, config, task), print_fn)
         vectorizer_seconds = time.perf_counter() - start
         folder.write_config(config, summary, task=task)
         backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
@@ -194,12 +195,15 @@ def finetune_run(
     summary = DataSummary.of(data)
     require_unlabeled_text(data, config, task)
     # Refused before the run folder is made, so the same folder takes the fixed command.
-    packed_pairs = summary.pairs and config.finetune.pair_encoding == "packed"
-    if packed_pairs and config.model.num_segments < 2:
+    grows_segments = task == "question-answering" and config.model.num_segments < 2
+    if reads_segments(summary, config, task) and config.model.num_segments < 2 and not grows_segments:
         raise ValueError(
             f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
             "pass --pair-encoding siamese"
         )
+    if grows_segments:
+        config = dataclasses.replace(config, model=dataclasses.replace(config.model,
+                                                                       num_segments=2))
     request = {"command": "finetune", "from": os.path.normpath(from_run),
                "random_init": random_init, "config": dataclasses.asdict(config),
                "data": summary.to_dict(), "task": task}
@@ -221,6 +225,10 @@ def finetune_run(
         else:
             print_fn(f"backbone: pretrained, from {pretrained_folder.file(runs.MLM_FILE)}")
             backbone = pretrained_folder.load_model(runs.MLM_FILE).backbone
+            if grows_segments:
+                print_fn(f"backbone: {from_run}'s has no segment embedding; question and context "
+                         "get one, started at zero (the pretrained vectors unchanged)")
+                backbone = with_segment_embedding(backbone, config.model.num_segments)
         train, validation = task_examples(task, vectorizer, data, config)
         unknown = unknown_share(train[0])
         print_fn(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
@@ -321,6 +329,13 @@ def pretraining_texts(data, summary: DataSummary | None, config: RunConfig, prin
             f"vocabulary from its first {len(texts)} texts"
         )
     return texts
+
+
+def reads_segments(summary: DataSummary, config: RunConfig, task) -> bool:
+    """Whether the task reads two texts as one `[cls] a [sep] b [sep]` row, which segment
+    embeddings tell apart: packed pairs, and a question with its context."""
+    return task == "question-answering" or (
+        summary.pairs and config.finetune.pair_encoding == "packed")
 
 
 def run_vocabulary(texts, config: RunConfig, folder: RunFolder, resuming, packed_pairs, print_fn):

@@ -1,0 +1,229 @@
+"""Extractive question answering: the span of a context that answers a question (SQuAD).
+
+The data is `minibert.data.question_answering.QuestionAnswerData`: questions
+on contexts with their answers' texts and character offsets. Each question
+is packed with windows of its context (`minibert.data.answer_windows`:
+`[cls] question [sep] context [sep]`, a long context read in overlapping
+windows); the head (`QuestionAnswerer`) gives a start and an end logit at
+every token and learns the answer's first and last token, or `[cls]` where
+a window holds no answer. A question's answer is its best span over all its
+windows, mapped back to the characters of its context as written. The report
+is SQuAD's exact match and F1 (`minibert.inspection.answer_metrics`); on
+SQuAD 2.0 data the no-answer threshold is chosen on validation for the best
+F1 and travels with the end-to-end model (`EndToEndAnswerer`).
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from minibert.config import RunConfig
+from minibert.data.answer_windows import AnswerWindows, answer_windows, best_spans
+from minibert.data.pipeline import batch_width
+from minibert.inspection.answer_metrics import (
+    answer_report,
+    format_answer_report,
+    question_scores,
+)
+from minibert.models import EndToEndAnswerer, QuestionAnswerer
+from minibert.models.batched_predict import length_batched_predict
+from minibert.models.end_to_end_answerer import NO_ANSWER, abstained
+from minibert.models.question_answerer import span_loss
+from minibert.models.replicas import batch_multiple
+from minibert.models.serialization import inference_copy
+from minibert.tasks.task import FinetuningTask
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class QuestionTargets:
+    """What an answerer learns from one split, and what its answers are scored against.
+
+    `windows.targets` are the positions it learns; `answers` are each
+    question's gold texts (empty: unanswerable), `contexts` its context.
+    """
+
+    windows: AnswerWindows
+    answers: list
+    contexts: list
+
+    @property
+    def answerable(self) -> np.ndarray:
+        return np.asarray([bool(answers) for answers in self.answers])
+
+
+def describe(data, config: RunConfig) -> str:
+    return ("stage answerer: backbone frozen, then unfrozen; the start and end of each answer "
+            f"in windows of the context {config.finetune.window_stride} tokens apart"
+            + ("; unanswerable questions point at [cls]" if data.unanswerable else ""))
+
+
+def make_examples(vectorizer, frame, data, config: RunConfig):
+    """`(token_ids, QuestionTargets)` of one split's questions: every window of every context,
+    each learning its first answer's span (or `[cls]` where the window does not hold it)."""
+    spans = [(starts[0], starts[0] + len(texts[0])) if texts else None
+             for texts, starts in zip(frame["answers"], frame["answer_starts"])]
+    windows = answer_windows(vectorizer, frame["question"].tolist(), frame["context"].tolist(),
+                             spans, config.model.sequence_length, config.finetune.window_stride)
+    targets = QuestionTargets(windows, [list(texts) for texts in frame["answers"]],
+                              frame["context"].tolist())
+    return windows.token_ids, targets
+
+
+def training_windows(targets: QuestionTargets, config: RunConfig) -> np.ndarray:
+    """Which windows train: those holding their answer, every window of an unanswerable
+    question, and a seeded `unanswered_window_share` of the others."""
+    windows = targets.windows
+    holds = windows.targets[:, 0] > 0
+    unanswerable = ~targets.answerable[windows.question_index]
+    drawn = (np.random.default_rng(config.seed).random(len(holds))
+             < config.finetune.unanswered_window_share)
+    return holds | unanswerable | drawn
+
+
+def answer_batches(examples, config: RunConfig, shuffle: bool):
+    """Batches of `(token_ids, targets)`, each cut to its longest row's `batch_width`.
+
+    Training batches (`shuffle`) hold the windows `training_windows` keeps.
+    """
+    if batch_multiple() > 1:
+        raise ValueError("question answering fine-tunes on one device; drop --distribute")
+    token_ids, targets = examples
+    positions = targets.windows.targets
+    if shuffle:
+        kept = training_windows(targets, config)
+        token_ids, positions = token_ids[kept], positions[kept]
+    dataset = tf.data.Dataset.from_tensor_slices((token_ids, positions))
+    if shuffle:
+        dataset = dataset.shuffle(len(positions), seed=config.seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(config.finetune.batch_size)
+    if config.finetune.dynamic_padding:
+        def cut(ids, spans):
+            longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
+            return ids[:, :batch_width(longest, tf.shape(ids)[1], config.pad_to_multiple)], spans
+
+        dataset = dataset.map(cut)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def new_answerer(backbone, examples, data, config: RunConfig):
+    return QuestionAnswerer(backbone, dropout=config.finetune.dropout)
+
+
+def span_accuracy(targets, logits):
+    """1 where both the start and the end are the most likely positions, per row."""
+    targets = keras.ops.cast(targets, "int32")
+    predicted = keras.ops.cast(keras.ops.argmax(logits, axis=1), "int32")  # (batch, 2)
+    return keras.ops.cast(keras.ops.all(keras.ops.equal(predicted, targets), axis=-1), "float32")
+
+
+def compile_answerer(answerer, optimizer, jit_compile="auto"):
+    answerer.compile(
+        jit_compile=jit_compile, optimizer=optimizer, loss=span_loss,
+        # "accuracy": the share of windows whose start and end are both right.
+        metrics=[keras.metrics.MeanMetricWrapper(span_accuracy, name="accuracy")],
+    )
+
+
+def question_logits(answerer, token_ids, batch_size) -> np.ndarray:
+    """(windows, tokens, 2) logits, predicted in batches of similar length."""
+    if not len(token_ids):
+        return np.zeros((0, token_ids.shape[1], 2), "float32")
+    return length_batched_predict(answerer, token_ids, batch_size, per_token=True)
+
+
+def validation_report(answerer, examples, data, config: RunConfig) -> dict:
+    """SQuAD's exact match and F1 of `answerer`'s best span per question.
+
+    On data with unanswerable questions, the no-answer threshold of the best
+    F1 is chosen here (`no_answer_threshold`, which the end-to-end model
+    applies); None on SQuAD 1.1 data, where every question gets a span.
+    """
+    token_ids, targets = examples
+    logits = question_logits(answerer, token_ids, config.finetune.batch_size)
+    spans, null_scores = best_spans(targets.windows, logits, targets.contexts,
+                                    config.finetune.max_answer_tokens)
+    threshold = None
+    if data.unanswerable:
+        threshold = best_threshold(spans, null_scores, targets.answers)
+    predictions = [abstained(found, null, threshold) for found, null in zip(spans, null_scores)]
+    texts = [found[0].text if found else NO_ANSWER for found in predictions]
+    return {**answer_report(texts, targets.answers), "no_answer_threshold": threshold}
+
+
+def best_threshold(spans, null_scores, gold_answers) -> float:
+    """The margin of the no-answer score over the best span's above which abstaining gives the
+    best F1 over these questions (SQuAD 2.0's official tuning, on validation).
+
+    Example:
+    >>> from minibert.data.answer_windows import Span
+    >>> spans = [[Span("Ada", 0, 3, 5.0)], [Span("Bob", 0, 3, 1.0)]]
+    >>> best_threshold(spans, np.array([1.0, 4.0]), [["Ada"], []])
+    0.0
+    """
+    margins = np.asarray([null - (found[0].score if found else -np.inf)
+                          for found, null in zip(spans, null_scores)])
+    gains = np.asarray([question_scores(NO_ANSWER, golds)[1]
+                        - question_scores(found[0].text if found else NO_ANSWER, golds)[1]
+                        for found, golds in zip(spans, gold_answers)])
+    # Abstaining where margin > threshold: try each margin as the threshold, the largest first.
+    order = np.argsort(-margins, kind="stable")
+    totals = np.concatenate([[0.0], np.cumsum(gains[order])])  # abstain on the first k
+    best = int(np.argmax(totals))
+    if best == 0:
+        return float(margins[order[0]]) if len(order) else 0.0  # never abstain
+    # Just below the k-th largest margin: it and those above abstain.
+    return float(np.nextafter(margins[order[best - 1]], -np.inf))
+
+
+def end_to_end_answerer(vectorizer, answerer, data, config: RunConfig, report: dict):
+    # For inference: the answerer's weights without its optimizer's state.
+    return EndToEndAnswerer(vectorizer, inference_copy(answerer), config.finetune.window_stride,
+                            config.finetune.max_answer_tokens,
+                            report.get("no_answer_threshold"), name="end_to_end")
+
+
+def predict_lines(model, texts, text_pairs=None) -> list[str]:
+    """`rank<TAB>start-end<TAB>score<TAB>answer` for the top 5 spans of each question
+    (`texts`) on its context (`text_pairs`); "no answer" as `1<TAB>-<TAB>score<TAB>(no answer)`."""
+    if not text_pairs or len(text_pairs) != len(texts):
+        raise ValueError("a question-answering run answers each question from a context: pass "
+                         "--question TEXT --context TEXT (or --text-pair once per question)")
+    lines = []
+    for question, found in zip(texts, model.answer(texts, text_pairs, top_k=5)):
+        lines.append(f"# {question}")
+        for rank, span in enumerate(found, start=1):
+            where = f"{span.start}-{span.end}" if span.start >= 0 else "-"
+            lines.append(f"{rank}\t{where}\t{span.score:.4f}\t{span.text or '(no answer)'}")
+    return lines
+
+
+def evaluate_saved(model, frame, data, split) -> list[str]:
+    """SQuAD's exact match and F1 of a saved `EndToEndAnswerer` on `frame`'s questions."""
+    answers = model.answer(frame["question"].tolist(), frame["context"].tolist(), top_k=1)
+    report = answer_report([found[0].text if found else NO_ANSWER for found in answers],
+                           frame["answers"].tolist())
+    return [f"{data.name} {split} ({len(frame)} questions): {format_answer_report(report)}"]
+
+
+QUESTION_ANSWERING = FinetuningTask(
+    name="question-answering",
+    help="question-answering: the span of a context that answers a question (SQuAD), scored "
+    "by exact match and F1",
+    describe=describe,
+    make_examples=make_examples,
+    make_batches=answer_batches,
+    build_model=new_answerer,
+    compile_model=compile_answerer,
+    evaluate=validation_report,
+    format_report=format_answer_report,
+    build_end_to_end=end_to_end_answerer,
+    predict=predict_lines,
+    evaluate_saved=evaluate_saved,
+    # The span loss follows F1 closely enough to keep the best weights by: a
+    # validation that decodes every span would cost a pass of its own.
+    monitor=("val_loss", "min"),
+    model_classes=(("QuestionAnswerer",), ("EndToEndAnswerer",)),
+    stage_name="answerer",
+)
