@@ -86,3 +86,11 @@ def span_loss(targets, logits):
     end = keras.losses.sparse_categorical_crossentropy(targets[:, 1], logits[..., 1],
                                                        from_logits=True)
     return (start + end) / 2
+
+
+@keras.saving.register_keras_serializable(package="minibert")
+def span_accuracy(targets, logits):
+    """1 where both the start and the end are the most likely positions, per row: (batch,)."""
+    targets = ops.cast(targets, "int32")
+    predicted = ops.cast(ops.argmax(logits, axis=1), "int32")  # (batch, 2)
+    return ops.cast(ops.all(ops.equal(predicted, targets), axis=-1), "float32")

@@ -30,7 +30,7 @@ from minibert.inspection.answer_metrics import (
 from minibert.models import EndToEndAnswerer, QuestionAnswerer
 from minibert.models.batched_predict import length_batched_predict
 from minibert.models.end_to_end_answerer import NO_ANSWER, abstained
-from minibert.models.question_answerer import span_loss
+from minibert.models.question_answerer import span_accuracy, span_loss
 from minibert.models.replicas import batch_multiple
 from minibert.models.serialization import inference_copy
 from minibert.tasks.task import FinetuningTask
@@ -109,13 +109,6 @@ def answer_batches(examples, config: RunConfig, shuffle: bool):
 
 def new_answerer(backbone, examples, data, config: RunConfig):
     return QuestionAnswerer(backbone, dropout=config.finetune.dropout)
-
-
-def span_accuracy(targets, logits):
-    """1 where both the start and the end are the most likely positions, per row."""
-    targets = keras.ops.cast(targets, "int32")
-    predicted = keras.ops.cast(keras.ops.argmax(logits, axis=1), "int32")  # (batch, 2)
-    return keras.ops.cast(keras.ops.all(keras.ops.equal(predicted, targets), axis=-1), "float32")
 
 
 def compile_answerer(answerer, optimizer, jit_compile="auto"):
