@@ -118,8 +118,10 @@ def load_questions(
     """
     validation = None
     if source.startswith("hf:"):
+        from minibert.data.hugging_face import data_set_name
+
         train, validation = _read_hugging_face(source, cache_dir)
-        name = source[3:].replace(":", "-")
+        name = data_set_name(source)
     else:
         path = Path(source)
         if not path.exists():

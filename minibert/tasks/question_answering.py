@@ -17,11 +17,10 @@ import dataclasses
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from minibert.config import RunConfig
 from minibert.data.answer_windows import AnswerWindows, answer_windows, best_spans
-from minibert.data.pipeline import batch_width
+from minibert.data.pipeline import classification_dataset
 from minibert.inspection.answer_metrics import (
     answer_report,
     format_answer_report,
@@ -83,10 +82,8 @@ def training_windows(targets: QuestionTargets, config: RunConfig) -> np.ndarray:
 
 
 def answer_batches(examples, config: RunConfig, shuffle: bool):
-    """Batches of `(token_ids, targets)`, each cut to its longest row's `batch_width`.
-
-    Training batches (`shuffle`) hold the windows `training_windows` keeps.
-    """
+    """Batches of `(token_ids, targets)`; training batches (`shuffle`) hold the windows
+    `training_windows` keeps, grouped by length (`classification_dataset`'s batching)."""
     if batch_multiple() > 1:
         raise ValueError("question answering fine-tunes on one device; drop --distribute")
     token_ids, targets = examples
@@ -94,17 +91,10 @@ def answer_batches(examples, config: RunConfig, shuffle: bool):
     if shuffle:
         kept = training_windows(targets, config)
         token_ids, positions = token_ids[kept], positions[kept]
-    dataset = tf.data.Dataset.from_tensor_slices((token_ids, positions))
-    if shuffle:
-        dataset = dataset.shuffle(len(positions), seed=config.seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(config.finetune.batch_size)
-    if config.finetune.dynamic_padding:
-        def cut(ids, spans):
-            longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, tf.int32), axis=1))
-            return ids[:, :batch_width(longest, tf.shape(ids)[1], config.pad_to_multiple)], spans
-
-        dataset = dataset.map(cut)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return classification_dataset(
+        token_ids, positions, batch_size=config.finetune.batch_size, shuffle=shuffle,
+        dynamic_padding=config.finetune.dynamic_padding, seed=config.seed,
+        pad_to_multiple=config.pad_to_multiple)
 
 
 def new_answerer(backbone, examples, data, config: RunConfig):

@@ -11,6 +11,7 @@ import sys  # noqa: E402
 import datasets  # noqa: E402  (the test extra installs it)
 import pytest  # noqa: E402
 
+from minibert.data.question_answering import load_questions  # noqa: E402
 from minibert.data.sources import load_dataset  # noqa: E402
 from minibert.data.tables import DataSourceError  # noqa: E402
 
@@ -80,3 +81,30 @@ def test_the_command_line_takes_an_hf_name(tmp_path):
     result = minibert("baseline", "--dataset", name, "--text-column", "review",
                       "--cache-dir", str(tmp_path / "cache"))
     assert "validation accuracy" in result.stdout and "on 20 rows (the test split)" in result.stdout
+
+
+def test_squad_features_read_as_questions_with_the_validation_split_kept(tmp_path):
+    # hf:squad's layout: answers a sequence of {text, answer_start}; v2's unanswerable empty.
+    features = datasets.Features({
+        "id": datasets.Value("string"), "title": datasets.Value("string"),
+        "context": datasets.Value("string"), "question": datasets.Value("string"),
+        "answers": datasets.Sequence({"text": datasets.Value("string"),
+                                      "answer_start": datasets.Value("int32")}),
+    })
+    context = "Ada Lovelace wrote the notes in London."
+    entries = []
+    for split, count in (("train", 6), ("validation", 2)):
+        rows = {"id": [f"{split}-{i}" for i in range(count)], "title": ["Ada"] * count,
+                "context": [context] * count, "question": ["Who wrote the notes?"] * count,
+                "answers": [{"text": ["Ada Lovelace"], "answer_start": [0]}] * (count - 1)
+                + [{"text": [], "answer_start": []}]}
+        datasets.Dataset.from_dict(rows, features=features).to_parquet(
+            str(tmp_path / f"{split}.parquet"))
+        entries.append(f"  - split: {split}\n    path: {split}.parquet\n")
+    (tmp_path / "README.md").write_text(
+        "---\nconfigs:\n- config_name: default\n  data_files:\n" + "".join(entries) + "---\n")
+    data = load_questions(f"hf:{tmp_path}", cache_dir=str(tmp_path / "cache"))
+    assert data.validation_is_test and data.group_column is None
+    assert len(data.train) == 6 and list(data.validation["id"]) == ["validation-0", "validation-1"]
+    assert data.train["answers"][0] == ["Ada Lovelace"] and data.train["answer_starts"][0] == [0]
+    assert data.unanswerable and data.validation["answers"][1] == []
