@@ -12,6 +12,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from minibert import runs
 from minibert.config import get_preset
@@ -303,6 +304,11 @@ def test_the_sliding_window_baseline_answers_near_the_questions_rare_words():
         "Grace Hopper"]
 
 
+def frame_context_slices(frame, text, start) -> bool:
+    """Whether `text` stands at character `start` of one of `frame`'s contexts."""
+    return any(context[start:start + len(text)] == text for context in frame["context"])
+
+
 # --- the task through the recipe --------------------------------------------------------------
 
 
@@ -349,6 +355,26 @@ def test_an_answerer_learns_saves_and_answers_from_its_files(tmp_path, tokenizer
     assert list(answered.columns[-4:]) == ["answer", "answer_start", "answer_end", "answer_score"]
     for row in answered.itertuples():
         assert row.context[row.answer_start:row.answer_end] == row.answer
+    # export serves (question, context) strings: the answers the Python model gives.
+    exported = tmp_path / "exported"
+    printed = minibert("export", str(output), "--output", str(exported)).stdout
+    assert "serve(questions, contexts) -> the best answer" in printed
+    loaded = tf.saved_model.load(str(exported))
+    served = loaded.serve(tf.constant(frame["question"].tolist()),
+                          tf.constant(frame["context"].tolist()))
+    served_answers = [answer.decode() for answer in served["answers"].numpy()]
+    for text, start in zip(served_answers, served["starts"].numpy()):
+        assert frame_context_slices(frame, text, start)
+    # The server reads a context's first window: where that is all of it, it answers alike.
+    windows = answer_windows(model.vectorizer, frame["question"], frame["context"],
+                             [None] * len(frame), 48, model.window_stride)
+    whole = np.bincount(windows.question_index, minlength=len(frame)) == 1
+    assert whole.sum() >= len(frame) // 2
+    np.testing.assert_allclose(served["scores"].numpy()[whole],
+                               [found[0].score for found in np.asarray(answers, object)[whole]],
+                               atol=1e-3)
+    for found, text in zip(np.asarray(answers, object)[whole], np.asarray(served_answers)[whole]):
+        assert text == found[0].text or found[0].score - found[1].score < 1e-3  # a tie
 
 
 @pytest.mark.slow

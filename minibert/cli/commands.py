@@ -239,13 +239,14 @@ def _predict_file(model, args):
 
 def command_export(args):
     from minibert import runs
-    from minibert.export import export_saved_model, served_outputs
+    from minibert.export import export_saved_model, served_inputs, served_outputs
     from minibert.tasks import get_task
 
     folder = runs.RunFolder(args.run)
     model = folder.load_model(runs.END_TO_END_FILE, get_task(folder.read_task()).model_classes[1])
     directory = export_saved_model(model, args.output)
-    print(f"SavedModel written to {directory}: serve(texts) -> {served_outputs(model)}")
+    print(f"SavedModel written to {directory}: serve({served_inputs(model)}) -> "
+          f"{served_outputs(model)}")
 
 
 def command_evaluate(args):
