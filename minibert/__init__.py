@@ -35,9 +35,11 @@ def _command_line_is_starting() -> bool:
 if not _command_line_is_starting():
     from minibert.config import FinetuneConfig, ModelConfig, PretrainConfig, RunConfig, get_preset
     from minibert.data.masking import mask_tokens
+    from minibert.data.question_answering import QuestionAnswerData, load_questions
     from minibert.data.sources import load_dataset
     from minibert.data.tokenizer import build_vectorizer, standardize_text, vectorize
     from minibert.inspection.embeddings import sentence_vectors
+    from minibert.inspection.answer_metrics import answer_report
     from minibert.inspection.fill_mask import FillMaskCallback, fill_mask
     from minibert.inspection.metrics import classification_report
     from minibert.inspection.plots import plot_curves
@@ -52,10 +54,12 @@ if not _command_line_is_starting():
     from minibert.models import (
         Backbone,
         Classifier,
+        EndToEndAnswerer,
         EndToEndClassifier,
         EndToEndTagger,
         MaskedLanguageModel,
         PairClassifier,
+        QuestionAnswerer,
         ReplacedTokenDetector,
         TokenClassifier,
     )
@@ -73,6 +77,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backbone",
     "Classifier",
+    "EndToEndAnswerer",
     "EndToEndClassifier",
     "EndToEndTagger",
     "FillMaskCallback",
@@ -83,6 +88,8 @@ __all__ = [
     "PairClassifier",
     "PairPacker",
     "PretrainConfig",
+    "QuestionAnswerData",
+    "QuestionAnswerer",
     "ReplacedTokenDetector",
     "RunConfig",
     "RunFolder",
@@ -92,6 +99,7 @@ __all__ = [
     "TokenClassifier",
     "TransformerEncoder",
     "WarmupLinearDecay",
+    "answer_report",
     "build_vectorizer",
     "classification_report",
     "export_saved_model",
@@ -102,6 +110,7 @@ __all__ = [
     "get_task",
     "learning_rate_schedule",
     "load_dataset",
+    "load_questions",
     "make_optimizer",
     "mask_tokens",
     "plot_curves",

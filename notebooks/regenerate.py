@@ -42,7 +42,7 @@ from pathlib import Path
 NOTEBOOKS = Path(__file__).resolve().parent
 ROOT = NOTEBOOKS.parent
 NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb",
-         "04_tag_entities.ipynb"]
+         "04_tag_entities.ipynb", "05_answer_questions.ipynb"]
 # TensorFlow's C++ log lines ("I0000 00:00:17... port.cc:153] oneDNN ...") say what the
 # machine has or lacks (CUDA drivers, AVX-512), not what the cell did. They ignore
 # TF_CPP_MIN_LOG_LEVEL when printed before absl's logging starts, so they are dropped here.
@@ -142,6 +142,16 @@ def parse_args(argv=None) -> argparse.Namespace:
                          help="04's UNFROZEN_LEARNING_RATE (else its own)")
     tagging.add_argument("--unknown-word-rate", type=float,
                          help="04's UNKNOWN_WORD_RATE (else its own)")
+    answering = parser.add_argument_group("05, the answerer")
+    answering.add_argument("--squad-dataset", default="../shared/data/squad/train-v1.1.json",
+                           help="05's DATASET: SQuAD JSON")
+    answering.add_argument("--squad-pretrained-run", default="../saved_models/squad-pretrained",
+                           help="05's PRETRAINED_RUN, relative to notebooks/")
+    answering.add_argument("--answerer-folder", default="../saved_models/answer_questions",
+                           help="05's OUTPUT_FOLDER, relative to notebooks/")
+    answering.add_argument("--reuse-answerer", action="store_true",
+                           help="let 05 reuse a finished run in --answerer-folder (its outputs "
+                           "then show that run's training, not a new one; the record says so)")
     args = parser.parse_args(argv)
     args.pretrained_run = args.pretrained_run or args.run_folder
     return args
@@ -155,6 +165,10 @@ def resolved(path: str) -> str:
 
 def parameters(args: argparse.Namespace, name: str) -> dict[str, str]:
     """The MINIBERT_NOTEBOOK_* values notebook `name` reads."""
+    if name.startswith("05"):
+        values = {"DATASET": resolved(args.squad_dataset),
+                  "PRETRAINED_RUN": args.squad_pretrained_run, "OUTPUT": args.answerer_folder}
+        return {f"MINIBERT_NOTEBOOK_{key}": value for key, value in values.items()}
     if name.startswith("04"):
         values = {"DATASET": resolved(args.ner_dataset), "PRETRAINED_RUN": args.pretrained_run,
                   "OUTPUT": args.tagger_folder}
@@ -203,23 +217,32 @@ def run_notebook(name: str, env_values: dict[str, str], replacements: dict[str, 
     return seconds
 
 
-def tagging_record(args: argparse.Namespace, record: dict) -> dict:
-    """04's `metadata.minibert`: its data set and the pretrained run it started from."""
+def finetuning_record(args: argparse.Namespace, record: dict, name: str) -> dict:
+    """04's and 05's `metadata.minibert`: the data set and the pretrained run it started from
+    (05's: and whether it reused a finished answerer)."""
     import minibert
 
-    folder = minibert.RunFolder(NOTEBOOKS / args.pretrained_run)
+    answering = name.startswith("05")
+    run = args.squad_pretrained_run if answering else args.pretrained_run
+    folder = minibert.RunFolder(NOTEBOOKS / run)
     data = folder.read_data()
-    pretrained = {"path": args.pretrained_run, "data": data.name if data else None,
+    pretrained = {"path": run, "data": data.name if data else None,
                   "model": dataclasses.asdict(folder.read_config().model)}
     shared = {key: value for key, value in record.items()
               if key not in ("dataset", "group_column", "preset_of_01")}
+    if answering:
+        return dict(shared, dataset=args.squad_dataset, pretrained_run=pretrained,
+                    answerer_reused=args.reuse_answerer)
     return dict(shared, dataset=args.ner_dataset, pretrained_run=pretrained)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for name, folder, flag in ((NAMES[0], args.run_folder, "--run-folder"),
-                               (NAMES[3], args.tagger_folder, "--tagger-folder")):
+    checked = [(NAMES[0], args.run_folder, "--run-folder"),
+               (NAMES[3], args.tagger_folder, "--tagger-folder")]
+    if not args.reuse_answerer:
+        checked.append((NAMES[4], args.answerer_folder, "--answerer-folder"))
+    for name, folder, flag in checked:
         path = (NOTEBOOKS / folder).resolve()
         if name in args.notebooks and (path / "metrics.json").exists():
             print(f"error: {path} holds a finished run, which {name[:2]} would reuse instead of "
@@ -241,11 +264,12 @@ def main(argv=None) -> int:
     replacements = {str(ROOT): ".."}
     for name in args.notebooks:
         env_values = parameters(args, name)
-        given = args.ner_dataset if name.startswith("04") else args.dataset
+        given = {"04": args.ner_dataset, "05": args.squad_dataset}.get(name[:2], args.dataset)
         dataset = env_values["MINIBERT_NOTEBOOK_DATASET"]
         if dataset != given:  # a resolved path: show it as it was given
             replacements = {dataset: given, **replacements}
-        notebook_record = tagging_record(args, record) if name.startswith("04") else record
+        notebook_record = (finetuning_record(args, record, name) if name[:2] in ("04", "05")
+                           else record)
         seconds = run_notebook(name, env_values, replacements, notebook_record)
         print(f"{name}: all cells ran in {seconds:,.0f} s; saved with its outputs",
               file=sys.stderr, flush=True)

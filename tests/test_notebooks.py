@@ -20,12 +20,13 @@ from nbclient import NotebookClient
 import minibert
 from conftest import make_reviews
 from minibert.data.tagged_words import load_tagged_words
+from test_question_answering import make_contexts, write_squad
 from test_token_classification import make_tagged_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 NAMES = ["01_quickstart.ipynb", "02_build_your_own.ipynb", "03_reuse_saved_models.ipynb",
-         "04_tag_entities.ipynb"]
+         "04_tag_entities.ipynb", "05_answer_questions.ipynb"]
 # Seconds any one cell may take: the tiny run's cells take a few, most of it tracing.
 CELL_TIMEOUT = 300
 
@@ -182,6 +183,32 @@ def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
         assert any(sentence[int(start):int(end)] == entity for sentence in text.splitlines())
     # The per-word table of the first sentence: "Martha's" whole, the final dot a word apart.
     assert re.search(r"Martha's +32 +40 ", text) and re.search(r"\. +49 +50 ", text)
+
+
+@pytest.mark.slow
+def test_answer_questions_fine_tunes_an_answerer_and_answers_with_the_contexts_characters(
+        tmp_path):
+    source = write_squad(tmp_path / "train.json", make_contexts(48))
+    pretrained = tmp_path / "pretrained"
+    minibert.pretrain_run(minibert.load_questions(source, validation_size=0.25),
+                          minibert.get_preset("tiny"), pretrained, verbose=0,
+                          print_fn=lambda *_: None)
+    output = tmp_path / "answer_questions"
+    text = asyncio.run(execute(
+        "05_answer_questions.ipynb", tmp_path, dataset=source, validation_size=0.25,
+        pretrained_run=pretrained, output=output, frozen_epochs=1, unfrozen_epochs=2,
+        learning_rate=1e-2,
+    ))
+    assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
+    assert "train: 108 training and 36 validation questions; validation: 3 whole articles" in text
+    recorded = json.loads((output / "metrics.json").read_text())["validation"]
+    assert f"answerer:       exact match {recorded['exact_match']:.2f}, F1 {recorded['f1']:.2f}" \
+        in text
+    assert re.search(r"sliding window: exact match \d+\.\d\d, F1 \d+\.\d\d", text)
+    # Each question of section 4, then its top spans: offsets, score, the context's own text.
+    assert "Who directed Jaws?" in text
+    spans = re.findall(r"^ +(\d+):(\d+) +-?\d+\.\d\d  (.+)$", text, re.MULTILINE)
+    assert len(spans) == 12  # the cell itself asserts each is context[start:end]
 
 
 @pytest.mark.parametrize("name", NAMES)
