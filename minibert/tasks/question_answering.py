@@ -142,8 +142,8 @@ def best_threshold(spans, null_scores, gold_answers) -> float:
     Example:
     >>> from minibert.data.answer_windows import Span
     >>> spans = [[Span("Ada", 0, 3, 5.0)], [Span("Bob", 0, 3, 1.0)]]
-    >>> best_threshold(spans, np.array([1.0, 4.0]), [["Ada"], []])
-    0.0
+    >>> best_threshold(spans, np.array([1.0, 4.0]), [["Ada"], []])  # margins -4 and 3
+    -0.5
     """
     margins = np.asarray([null - (found[0].score if found else -np.inf)
                           for found, null in zip(spans, null_scores)])
@@ -156,8 +156,10 @@ def best_threshold(spans, null_scores, gold_answers) -> float:
     best = int(np.argmax(totals))
     if best == 0:
         return float(margins[order[0]]) if len(order) else 0.0  # never abstain
-    # Just below the k-th largest margin: it and those above abstain.
-    return float(np.nextafter(margins[order[best - 1]], -np.inf))
+    if best == len(order):
+        return float(margins[order[-1]]) - 1.0  # always abstain
+    # Halfway between the last margin that abstains and the first that does not.
+    return float((margins[order[best - 1]] + margins[order[best]]) / 2)
 
 
 def end_to_end_answerer(vectorizer, answerer, data, config: RunConfig, report: dict):
