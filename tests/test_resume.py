@@ -41,6 +41,19 @@ def kill_after_epoch(command, metadata_path, epoch=1):
         process.wait()
 
 
+def killed_and_resumed(command, output, stage="unfrozen"):
+    """Kills `command` once `stage` saved its first epoch, runs it again; the run's history.
+
+    The rerun must exit 0 and say it resumed; the killed run must have left no metrics.json.
+    """
+    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / stage / "training_metadata.json")
+    assert not (output / runs.METRICS_FILE).exists()
+    resumed = subprocess.run(command, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "resuming the unfinished run" in resumed.stdout
+    return pd.read_csv(output / runs.HISTORY_FILE)
+
+
 @pytest.mark.parametrize(
     "command_name, flags",
     # `pretrain` with the masked LM, and `train` (pretraining, then both

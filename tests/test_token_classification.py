@@ -4,7 +4,6 @@ import dataclasses
 import json
 import pathlib
 import random
-import subprocess
 import sys
 
 import keras
@@ -25,7 +24,7 @@ from minibert.tasks import get_task
 from minibert.tasks.token_classification import unknown_words
 from minibert.training import finetune_run, pretrain_run, run
 from test_cli import minibert
-from test_resume import kill_after_epoch
+from test_resume import killed_and_resumed
 
 FIRST_NAMES = "ada grace alan linus barbara edsger".split()
 LAST_NAMES = "lovelace hopper turing torvalds liskov dijkstra".split()
@@ -247,13 +246,7 @@ def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
         "run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=3), %r,\n"
         "    task='token-classification')\n"
     ) % (str(pathlib.Path(__file__).parent), str(output))
-    command = [sys.executable, "-c", script]
-    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / "unfrozen" / "training_metadata.json")
-    assert not (output / runs.METRICS_FILE).exists()
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
-    history = pd.read_csv(output / runs.HISTORY_FILE)
+    history = killed_and_resumed([sys.executable, "-c", script], output)
     assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]
     assert "f1" in json.loads((output / runs.METRICS_FILE).read_text())["validation"]
 

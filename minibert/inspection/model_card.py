@@ -40,8 +40,18 @@ import keras
 import minibert  # registers minibert's classes
 
 model = keras.models.load_model("{run}/{end_to_end}")
-model.predict_labels(["A wonderful, moving film."])  # [(label, probability)]
+{use}
 ```'''
+# How each task's end-to-end model is used: (its file's line, the loading example's last line).
+END_TO_END_USES = {
+    "question-answering": (
+        "questions and contexts in, answers out as spans of the context: `python -m minibert "
+        "predict RUN --question \"Who directed Jaws?\" --context \"...\"`, `predict RUN --input "
+        "FILE` (question and context columns), `export RUN --output DIR`",
+        'model.answer(["Who directed Jaws?"], ["Jaws is a 1975 film directed by Steven '
+        'Spielberg."])  # [[Span(text, start, end, score), ...]]',
+    ),
+}
 
 
 def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
@@ -64,7 +74,11 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
     lines = [f"# {os.path.basename(run)}", "",
              "A minibert run: a small BERT trained from scratch (`python -m minibert`)."]
     lines += ["", "## Data", ""]
-    if data is not None:
+    task = config.get("task", "classification")
+    if data is not None and task == "question-answering":
+        lines.append(f"- data set: {data.name}; questions on contexts, each answered by a span "
+                     "of its context (rows are questions)")
+    elif data is not None:
         lines.append(f"- data set: {data.name}; "
                      + (f"tags ({data.scheme}): " if data.scheme else "labels: ")
                      + ", ".join(data.label_names))
@@ -155,7 +169,12 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
     present = [file for file in FILE_USES
                if file == runs.METRICS_FILE or os.path.exists(folder.file(file))]
     lines += ["", "## Files", "", "| file | what, and how to use it |", "|---|---|"]
-    lines += [f"| `{file}` | {FILE_USES[file].replace('RUN', run)} |" for file in present]
+    uses = dict(FILE_USES)
+    use = 'model.predict_labels(["A wonderful, moving film."])  # [(label, probability)]'
+    if task in END_TO_END_USES:
+        uses[runs.END_TO_END_FILE], use = END_TO_END_USES[task]
+    lines += [f"| `{file}` | {uses[file].replace('RUN', run)} |" for file in present]
     if runs.END_TO_END_FILE in present:
-        lines += ["", "## Loading", "", LOADING.format(run=run, end_to_end=runs.END_TO_END_FILE)]
+        lines += ["", "## Loading", "",
+                  LOADING.format(run=run, end_to_end=runs.END_TO_END_FILE, use=use)]
     return "\n".join(lines) + "\n"
