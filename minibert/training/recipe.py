@@ -195,13 +195,15 @@ def finetune_run(
     summary = DataSummary.of(data)
     require_unlabeled_text(data, config, task)
     # Refused before the run folder is made, so the same folder takes the fixed command.
-    grows_segments = task == "question-answering" and config.model.num_segments < 2
-    if reads_segments(summary, config, task) and config.model.num_segments < 2 and not grows_segments:
-        raise ValueError(
-            f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
-            "pass --pair-encoding siamese"
-        )
-    if grows_segments:
+    grows_segments = False
+    if reads_segments(summary, config, task) and config.model.num_segments < 2:
+        if task != "question-answering":
+            raise ValueError(
+                f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
+                "pass --pair-encoding siamese"
+            )
+        # A question and its context: the backbone gets a segment table, started at zero.
+        grows_segments = True
         config = dataclasses.replace(config, model=dataclasses.replace(config.model,
                                                                        num_segments=2))
     request = {"command": "finetune", "from": os.path.normpath(from_run),
