@@ -128,7 +128,7 @@ class AnswerWindows:
 
 
 def answer_windows(vectorizer, questions, contexts, answer_spans, sequence_length: int,
-                   stride: int, keep_unanswered: float = 1.0, seed: int = 0) -> AnswerWindows:
+                   stride: int) -> AnswerWindows:
     """The windows of each question on its context.
 
     Args:
@@ -138,11 +138,9 @@ def answer_windows(vectorizer, questions, contexts, answer_spans, sequence_lengt
             answer, or None (unanswerable, or not known: prediction).
         sequence_length: the row's length, special tokens included.
         stride: context tokens between the starts of two windows.
-        keep_unanswered: the share of windows without the answer kept for an
-            answerable question (seeded draws), with target `[cls]`; every
-            window is kept at 1 (validation, prediction). An unanswerable
-            question's windows are all kept, as they teach the `[cls]`.
-        seed: the seed of those draws.
+
+    Every window is made; training keeps some (`minibert.tasks.question_answering.
+    training_windows`).
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
@@ -155,7 +153,6 @@ def answer_windows(vectorizer, questions, contexts, answer_spans, sequence_lengt
     question_ids = question_tokens(vectorizer, questions, sequence_length)
     distinct = list(dict.fromkeys(contexts))
     tokens_of = dict(zip(distinct, context_tokens(vectorizer, distinct)))
-    generator = np.random.default_rng(seed)
     rows, targets, indices, offsets, starts, lengths = [], [], [], [], [], []
     for index, (question, context, span) in enumerate(zip(question_ids, contexts, answer_spans)):
         tokens = tokens_of[context]
@@ -166,9 +163,6 @@ def answer_windows(vectorizer, questions, contexts, answer_spans, sequence_lengt
             window = tokens.token_ids[start:start + room]
             inside = (answer is not None and answer[0] >= start
                       and answer[1] < start + len(window))
-            if (span is not None and not inside and keep_unanswered < 1
-                    and generator.random() >= keep_unanswered):
-                continue
             row = np.zeros(sequence_length, "int32")
             packed = np.concatenate([[CLS_ID], question, [SEP_ID], window, [SEP_ID]])
             row[: len(packed)] = packed
