@@ -158,6 +158,16 @@ def test_bad_question_data_is_refused_in_one_line(tmp_path):
         error.value)
 
 
+def test_an_answering_run_across_devices_is_refused_before_its_folder_is_made(tmp_path):
+    source = write_squad(tmp_path / "train.json", make_contexts())
+    refused = minibert("train", "--task", "question-answering", "--dataset", source, "--preset",
+                       "tiny", "--distribute", "mirrored", "--output", str(tmp_path / "run"),
+                       check=False)
+    assert refused.returncode == 2
+    assert "question answering fine-tunes on one device; drop --distribute" in refused.stderr
+    assert not (tmp_path / "run").exists()
+
+
 def test_the_command_line_reads_a_squad_file_for_its_task_and_refuses_other_tasks_flags(tmp_path):
     source = write_squad(tmp_path / "train.json", make_contexts())
     refused = minibert("baseline", "--task", "question-answering", "--dataset", source,

@@ -71,6 +71,7 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
     """
     summary = DataSummary.of(data)
     require_unlabeled_text(data, config, task)
+    require_one_device(config, task)
     request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task}
     with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
         start = time.perf_counter()
@@ -194,6 +195,7 @@ def finetune_run(
     )
     summary = DataSummary.of(data)
     require_unlabeled_text(data, config, task)
+    require_one_device(config, task)
     # Refused before the run folder is made, so the same folder takes the fixed command.
     grows_segments = False
     if reads_segments(summary, config, task) and config.model.num_segments < 2:
@@ -252,6 +254,13 @@ def finetune_run(
             rows=row_counts(summary, None, None), validation_is_test=summary.validation_is_test,
             validation_groups=summary.held_out(),
         )
+
+
+def require_one_device(config: RunConfig, task) -> None:
+    """Refuses, before any run folder is made, a question-answering run across devices: its
+    batches are not padded to a multiple of the devices, which a weighted loss would need."""
+    if task == "question-answering" and config.distribute != "none":
+        raise ValueError("question answering fine-tunes on one device; drop --distribute")
 
 
 def pretrained_run(path) -> RunFolder:
