@@ -186,22 +186,20 @@ def word_vectorizer(texts, sequence_length):
 
 
 def test_an_answer_across_a_window_edge_is_learned_only_where_a_window_holds_it_whole():
+    # 30 filler tokens, then "ada" (token 30) and "lovelace" (token 31).
     context = " ".join(f"w{index}" for index in range(30)) + " Ada Lovelace wrote it."
     vectorizer = word_vectorizer([context, "who wrote it"], 20)
     start = context.index("Ada")
-    windows = answer_windows(vectorizer, ["who wrote it"], [context], [(start, start + 12)], 20,
-                             stride=6)
-    room = 20 - 3 - 3  # three question tokens
-    assert list(windows.window_start) == list(range(0, 34 - room + 6, 6))[:len(windows.window_start)]
-    assert windows.window_start[-1] + room >= 34  # the last window reaches the end
-    holding = windows.targets[:, 0] > 0
-    assert holding.any() and not holding.all()
-    for window in np.flatnonzero(holding):
-        assert windows.characters(window, *windows.targets[window]) == (start, start + 12)
-    # A window that holds "Ada" but not "Lovelace" learns [cls], not half the answer.
-    for window in np.flatnonzero(~holding):
-        first = windows.window_start[window]
-        assert not first <= 30 < 31 < first + windows.window_length[window]
+    windows = answer_windows(vectorizer, ["who wrote it then"], [context],
+                             [(start, start + 12)], 20, stride=6)
+    room = 20 - 3 - 4  # four question tokens ("then" is [UNK])
+    assert list(windows.window_start) == [0, 6, 12, 18, 24]
+    assert list(windows.window_length) == [room] * 4 + [34 - 24]
+    # The window of tokens 18..30 holds "Ada" but not "Lovelace": it learns [cls], not half
+    # the answer; the one of tokens 24..33 holds both and learns them.
+    assert windows.targets[3].tolist() == [0, 0]
+    assert windows.characters(4, *windows.targets[4]) == (start, start + 12)
+    assert (windows.targets[:3] == 0).all()
 
 
 def test_a_context_of_exactly_the_room_is_one_window_and_a_long_question_is_cut():
