@@ -28,7 +28,8 @@ from minibert import runs
 from minibert.data.question_answering import load_questions
 from minibert.inspection.answer_metrics import answer_report
 from minibert.inspection.baseline import sliding_window_answers
-from minibert.tasks.question_answering import evaluate_saved, predict_lines
+from minibert.models.end_to_end_answerer import best_texts
+from minibert.tasks.question_answering import predict_lines
 
 
 def main():
@@ -80,9 +81,8 @@ def run_row(name, folder, data, args) -> dict:
     frame = data.validation
     report = metrics["validation"]
     if args.rescore:
-        print(evaluate_saved(model, frame, data, "validation")[0])
-        report = answer_report([found[0].text if found else "" for found in model.answer(
-            frame["question"].tolist(), frame["context"].tolist(), top_k=1)],
+        report = answer_report(best_texts(model.answer(
+            frame["question"].tolist(), frame["context"].tolist(), top_k=1)),
             frame["answers"].tolist())
     stages = metrics["stages"]
     finetuning = sum(stage["seconds"] for key, stage in stages.items() if key != "mlm")

@@ -118,6 +118,11 @@ class EndToEndAnswerer(FunctionalModel):
         return cls(**with_deserialized(config, "vectorizer", "answerer"))
 
 
+def best_texts(answers) -> list[str]:
+    """Each question's best answer text, from per-question lists of spans (`NO_ANSWER` for none)."""
+    return [spans[0].text if spans else NO_ANSWER for spans in answers]
+
+
 def abstained(spans: list, null_score: float, threshold) -> list:
     """`spans` with `NO_ANSWER` first when the no-answer score beats the best span's by more
     than `threshold` (None: never)."""

@@ -28,7 +28,7 @@ from minibert.inspection.answer_metrics import (
 )
 from minibert.models import EndToEndAnswerer, QuestionAnswerer
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end_answerer import NO_ANSWER, abstained
+from minibert.models.end_to_end_answerer import NO_ANSWER, abstained, best_texts
 from minibert.models.question_answerer import span_accuracy, span_loss
 from minibert.models.replicas import batch_multiple
 from minibert.models.serialization import inference_copy
@@ -131,8 +131,8 @@ def validation_report(answerer, examples, data, config: RunConfig) -> dict:
     if data.unanswerable:
         threshold = best_threshold(spans, null_scores, targets.answers)
     predictions = [abstained(found, null, threshold) for found, null in zip(spans, null_scores)]
-    texts = [found[0].text if found else NO_ANSWER for found in predictions]
-    return {**answer_report(texts, targets.answers), "no_answer_threshold": threshold}
+    return {**answer_report(best_texts(predictions), targets.answers),
+            "no_answer_threshold": threshold}
 
 
 def best_threshold(spans, null_scores, gold_answers) -> float:
@@ -187,8 +187,7 @@ def predict_lines(model, texts, text_pairs=None) -> list[str]:
 def evaluate_saved(model, frame, data, split) -> list[str]:
     """SQuAD's exact match and F1 of a saved `EndToEndAnswerer` on `frame`'s questions."""
     answers = model.answer(frame["question"].tolist(), frame["context"].tolist(), top_k=1)
-    report = answer_report([found[0].text if found else NO_ANSWER for found in answers],
-                           frame["answers"].tolist())
+    report = answer_report(best_texts(answers), frame["answers"].tolist())
     return [f"{data.name} {split} ({len(frame)} questions): {format_answer_report(report)}"]
 
 
