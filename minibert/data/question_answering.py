@@ -136,7 +136,8 @@ def load_questions(
         _require_answers_in_place(validation, f"{name} validation")
     else:
         group_column = "title" if train["title"].astype(bool).all() else "context"
-        in_validation, groups = carve_groups(train[group_column], validation_size, seed)
+        in_validation, groups = carve_groups(train[group_column], validation_size, seed,
+                                             "articles" if group_column == "title" else "contexts")
         validation = train[in_validation].reset_index(drop=True)
         train = train[~in_validation].reset_index(drop=True)
     train = _sample_contexts(train, max_train_rows, seed)
@@ -147,11 +148,11 @@ def load_questions(
     )
 
 
-def carve_groups(groups: pd.Series, validation_size: float, seed: int):
+def carve_groups(groups: pd.Series, validation_size: float, seed: int, unit: str = "groups"):
     """Which rows go to validation: a seeded `validation_size` share of the distinct groups,
-    whole; and how many groups that is."""
+    whole; and how many groups that is. `unit` names the groups in errors ("articles")."""
     distinct = list(dict.fromkeys(groups))
-    count = validation_count(validation_size, len(distinct), "articles")
+    count = validation_count(validation_size, len(distinct), unit)
     chosen = set(np.asarray(distinct, dtype=object)[
         np.random.default_rng(seed).permutation(len(distinct))[:count]])
     return groups.isin(chosen).to_numpy(), count
