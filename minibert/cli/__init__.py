@@ -10,6 +10,7 @@ TensorFlow's start-up lines (`start_up_lines.py`).
 
 import sys
 
+from minibert.allocator import reexecute_with_allocator
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.cli.start_up_lines import quiet_tensorflow_start
@@ -17,6 +18,12 @@ from minibert.termination import Terminated, sigterm_raises_terminated
 
 
 def main(argv=None) -> int:
+    if argv is None:  # a process of its own: its allocator is still to choose (minibert.allocator)
+        try:
+            reexecute_with_allocator()
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     args = build_parser().parse_args(argv)
     with quiet_tensorflow_start():
         commands = _import_commands()
