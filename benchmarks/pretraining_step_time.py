@@ -1,59 +1,113 @@
-"""User and system CPU seconds of N pretraining steps of the `imdb` preset's model.
+"""Pretraining steps of the `imdb` preset's model under each allocator, side by side in one run.
 
-    /usr/bin/time -f "%e s wall, %U user, %S sys, %R minor faults" \
-        python benchmarks/pretraining_step_time.py --dataset ../shared/data/imdb --steps 250
-    ... --mallopt   # glibc's mmap and trim thresholds set back before TensorFlow loads
+    python benchmarks/pretraining_step_time.py --dataset ../shared/data/imdb --steps 100 --rows 3000
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/pretraining_step_time.py ...   # TensorFlow's
+        # default on a CPU without AVX512_VNNI / AVX512_BF16 / AMX (an AVX2-only EPYC)
 
-It pretrains on the first `--rows` of the preset's pretraining text (dynamic padding, sampled
-softmax, batch 32) and prints the median and mean step and the user and system seconds
-of `fit` alone. benchmarks/README.md ("Where the step's time goes") reads its output.
+Each allocator runs in processes of its own, in turns (`--rounds`), on the first `--rows` of the
+preset's pretraining text (dynamic padding, sampled softmax, batch 32): `glibc` is the C
+library's malloc (`MINIBERT_ALLOCATOR=system`, minibert before it chose one), `minibert` what
+`python -m minibert` runs under by default (`minibert.allocator`), and `--library PATH` adds any
+other (tcmalloc, jemalloc). Each prints the median and mean step and, over the steps after the
+first five, the user and system CPU seconds and the minor page faults a second.
+benchmarks/README.md ("The allocator") reads its output.
 """
 
 import argparse
-import ctypes
-import dataclasses
+import json
 import os
-import time
+import subprocess
+import sys
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--dataset", required=True)
-parser.add_argument("--steps", type=int, default=250)
-parser.add_argument("--rows", type=int, default=70_000)
-parser.add_argument("--mallopt", action="store_true",
-                    help="mallopt(M_MMAP_THRESHOLD, 32 MiB) and (M_TRIM_THRESHOLD, 1 GiB) first")
+parser.add_argument("--steps", type=int, default=100)
+parser.add_argument("--rows", type=int, default=3000)
+parser.add_argument("--rounds", type=int, default=1, help="turns of every allocator")
+parser.add_argument("--library", action="append", default=[],
+                    help="a malloc library to compare as well (repeatable)")
+parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
 args = parser.parse_args()
-if args.mallopt:  # before TensorFlow's own M_TRIM_THRESHOLD=128 kB
-    libc = ctypes.CDLL("libc.so.6")
-    libc.mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD
-    libc.mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+WARMUP_STEPS = 5
 
-from minibert.config import get_preset  # noqa: E402
-from minibert.data.pipeline import mlm_dataset  # noqa: E402
-from minibert.data.sources import load_dataset  # noqa: E402
-from minibert.data.tokenizer import build_vectorizer, vectorize  # noqa: E402
-from minibert.models import Backbone  # noqa: E402
-from minibert.objectives import get_objective  # noqa: E402
-from minibert.training.pretraining import compile_masked_lm  # noqa: E402
 
-config = get_preset("imdb")
-# What the preset pretrains on: train (less the film-disjoint validation) and unlabelled text.
-texts = load_dataset(args.dataset, group_column="movie").pretraining_text()[: args.rows]
-vectorizer = build_vectorizer(texts, config.model.vocabulary_size, config.model.sequence_length)
-model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
-backbone = Backbone(**model_config.backbone_kwargs())
-masked_lm = get_objective("mlm").build_model(backbone, config)
-compile_masked_lm(masked_lm, 1e-3)
-dataset = mlm_dataset(vectorize(vectorizer, texts), batch_size=32, dynamic_padding=True,
-                      vocabulary_size=backbone.vocabulary_size, seed=1)
-times = []
-timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: times.append(time.perf_counter()))
-before = os.times()
-masked_lm.fit(dataset.repeat(), steps_per_epoch=args.steps, epochs=1, verbose=0, callbacks=[timer])
-after = os.times()
-steps = np.diff(times)[5:]
-print(f"{'mallopt' if args.mallopt else 'default'}: median step {1000 * np.median(steps):.0f} ms, "
-      f"mean {1000 * steps.mean():.0f} ms; user {after.user - before.user:.1f} s, "
-      f"system {after.system - before.system:.1f} s over {args.steps} steps")
+def measure():
+    """One process's steps: printed as one JSON line."""
+    import dataclasses
+
+    import numpy as np
+
+    from minibert.allocator import allocator_in_use
+    from minibert.bench import CpuTimer
+    from minibert.config import get_preset
+    from minibert.data.pipeline import mlm_dataset
+    from minibert.data.sources import load_dataset
+    from minibert.data.tokenizer import build_vectorizer, vectorize
+    from minibert.models import Backbone
+    from minibert.objectives import get_objective
+    from minibert.training.pretraining import compile_masked_lm
+
+    config = get_preset("imdb")
+    # What the preset pretrains on: train (less the film-disjoint validation) and unlabelled text.
+    texts = load_dataset(args.dataset, group_column="movie").pretraining_text()[: args.rows]
+    vectorizer = build_vectorizer(texts, config.model.vocabulary_size, config.model.sequence_length)
+    model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
+    backbone = Backbone(**model_config.backbone_kwargs())
+    masked_lm = get_objective("mlm").build_model(backbone, config)
+    compile_masked_lm(masked_lm, 1e-3)
+    dataset = mlm_dataset(vectorize(vectorizer, texts), batch_size=32, dynamic_padding=True,
+                          vocabulary_size=backbone.vocabulary_size, seed=1)
+    timer = CpuTimer(WARMUP_STEPS)
+    masked_lm.fit(dataset.repeat(), steps_per_epoch=args.steps, epochs=1, verbose=0,
+                  callbacks=[timer])
+    steps = np.diff(timer.times)[WARMUP_STEPS:]
+    print(json.dumps({"median_ms": 1000 * float(np.median(steps)),
+                      "mean_ms": 1000 * float(steps.mean()), **timer.usage(),
+                      "allocator": allocator_in_use()}))
+
+
+def environments():
+    """The allocators compared, as the environments their processes start with."""
+    from minibert.allocator import REEXECUTED_VARIABLE, VARIABLE, chosen_library, preload_environment
+
+    base = {name: value for name, value in os.environ.items()
+            if name not in ("LD_PRELOAD", VARIABLE, REEXECUTED_VARIABLE)}
+    found = {"glibc": {**base, VARIABLE: "system"}}
+    library = chosen_library(base)
+    if library is not None:
+        found["minibert"] = preload_environment(library, base)
+    for path in args.library:
+        found[os.path.basename(path)] = preload_environment(path, base)
+    return found
+
+
+if args.child:
+    measure()
+    sys.exit(0)
+
+command = [sys.executable, __file__, "--child", "--dataset", args.dataset, "--steps",
+           str(args.steps), "--rows", str(args.rows)]
+results = {}
+for round_ in range(args.rounds):
+    for name, environment in environments().items():
+        output = subprocess.run(command, env=environment, capture_output=True, text=True)
+        if output.returncode:
+            sys.exit(f"{name}: {output.stderr[-2000:]}")
+        row = json.loads(output.stdout.strip().splitlines()[-1])
+        results.setdefault(name, []).append(row)
+        print(f"{name} ({row['allocator']}): median step {row['median_ms']:.0f} ms, mean "
+              f"{row['mean_ms']:.0f} ms; user {row['user_seconds']:.1f} s, system "
+              f"{row['system_seconds']:.1f} s ({row['kernel_share']:.0%}), "
+              f"{row['faults_per_second']:,.0f} faults/s", flush=True)
+
+print("| allocator | median step | mean step | user s | system s | system share | faults/s |")
+print("|---|---|---|---|---|---|---|")
+for name, rows in results.items():
+    def middle(key):
+        values = sorted(row[key] for row in rows)
+        return values[len(values) // 2]
+    print(f"| {name} ({rows[0]['allocator']}) | {middle('median_ms'):,.0f} ms | "
+          f"{middle('mean_ms'):,.0f} ms | {middle('user_seconds'):.1f} | "
+          f"{middle('system_seconds'):.1f} | {middle('kernel_share'):.0%} | "
+          f"{middle('faults_per_second'):,.0f} |")

@@ -25,6 +25,7 @@ import time
 import keras
 import numpy as np
 
+from minibert.allocator import allocator_in_use
 from minibert.training.callbacks import StepTimer, steady_step_seconds
 
 
@@ -104,14 +105,79 @@ def _notebook_masked_lm(backbone, jit_compile):
     return model
 
 
+# Above this share of the timed steps' CPU time in the kernel, the bench warns.
+KERNEL_SHARE_WARNING = 0.10
+
+
+def _cpu_usage() -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {"wall": time.perf_counter(), "user": usage.ru_utime, "system": usage.ru_stime,
+            "faults": usage.ru_minflt}
+
+
+class CpuTimer(StepTimer):
+    """A `StepTimer` that also reads the process's CPU seconds and page faults over the timed steps.
+
+    `usage()` gives the user and system seconds and the minor page faults
+    a second between the end of the warm-up steps and the end of training:
+    where the system share is high, the kernel is mapping the memory that
+    an allocator handed back (`minibert.allocator`).
+    """
+
+    def __init__(self, warmup_steps):
+        super().__init__()
+        self.warmup_steps = warmup_steps
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.start = _cpu_usage()
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if batch + 1 == self.warmup_steps:
+            self.start = _cpu_usage()
+
+    def on_train_end(self, logs=None):
+        self.end = _cpu_usage()
+
+    def usage(self) -> dict:
+        spent = {name: self.end[name] - self.start[name] for name in self.start}
+        cpu = spent["user"] + spent["system"]
+        return {"user_seconds": spent["user"], "system_seconds": spent["system"],
+                "kernel_share": spent["system"] / cpu if cpu else 0.0,
+                "faults_per_second": spent["faults"] / spent["wall"] if spent["wall"] else 0.0,
+                "allocator": allocator_in_use()}
+
+
+def kernel_lines(name, usage) -> list[str]:
+    """The CPU line of a timed row, and a warning where the kernel took over 10% of it.
+
+    Example:
+    >>> usage = {"user_seconds": 9.0, "system_seconds": 6.0, "kernel_share": 0.4,
+    ...          "faults_per_second": 200_000, "allocator": "glibc malloc"}
+    >>> for line in kernel_lines("fast path", usage): print(line)
+    fast path: user 9.0 s, system 6.0 s (40% in the kernel), 200,000 page faults/s, glibc malloc
+    warning: the kernel took 40% of fast path's CPU time: memory handed back and faulted in again; python -m minibert runs under mimalloc unless MINIBERT_ALLOCATOR=system (minibert.allocator)
+    """
+    lines = [f"{name}: user {usage['user_seconds']:.1f} s, system {usage['system_seconds']:.1f} s "
+             f"({usage['kernel_share']:.0%} in the kernel), {usage['faults_per_second']:,.0f} page "
+             f"faults/s, {usage['allocator']}"]
+    if usage["kernel_share"] > KERNEL_SHARE_WARNING:
+        lines.append(f"warning: the kernel took {usage['kernel_share']:.0%} of {name}'s CPU time: "
+                     "memory handed back and faulted in again; python -m minibert runs under "
+                     "mimalloc unless MINIBERT_ALLOCATOR=system (minibert.allocator)")
+    return lines
+
+
 def _timed_fit(model, dataset, steps, warmup_steps):
-    """Trains warm-up + timed steps; returns `steady_step_seconds` of the timed ones."""
-    timer = StepTimer()
+    """Trains warm-up + timed steps; returns `steady_step_seconds` of the timed ones and their
+    CPU usage (`CpuTimer.usage`)."""
+    timer = CpuTimer(warmup_steps)
     model.fit(
         dataset.repeat(), steps_per_epoch=warmup_steps + steps, epochs=1,
         callbacks=[timer], verbose=0, shuffle=False,
     )
-    return steady_step_seconds(timer.times, warmup_steps)
+    return (*steady_step_seconds(timer.times, warmup_steps), timer.usage())
 
 
 def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, warmup_steps):
@@ -135,9 +201,9 @@ def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, w
             backbone, tie_weights=setup.tie_weights, num_sampled=setup.num_sampled, seed=0
         )
         compile_masked_lm(model, 1e-3, setup.jit_compile)
-    seconds, compiling_steps = _timed_fit(model, dataset, steps, warmup_steps)
+    seconds, compiling_steps, usage = _timed_fit(model, dataset, steps, warmup_steps)
     return {"seconds_per_step": seconds, "compiling_steps_left_out": compiling_steps,
-            "peak_memory_mib": _peak_memory_mib()}
+            "peak_memory_mib": _peak_memory_mib(), "cpu": usage}
 
 
 def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, steps, warmup_steps):
@@ -154,8 +220,8 @@ def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, s
     dataset = classification_dataset(
         token_ids, labels, batch_size=batch_size, shuffle=True, dynamic_padding=setup.dynamic_padding
     )
-    seconds, _ = _timed_fit(classifier, dataset, steps, warmup_steps)
-    return {"seconds_per_step": seconds, "peak_memory_mib": _peak_memory_mib()}
+    seconds, _, usage = _timed_fit(classifier, dataset, steps, warmup_steps)
+    return {"seconds_per_step": seconds, "peak_memory_mib": _peak_memory_mib(), "cpu": usage}
 
 
 def time_inference(setup: Setup, texts, vocabulary, model_kwargs, batch_size=256):
@@ -208,8 +274,9 @@ def time_preset_pretraining(config, token_ids, model_kwargs, steps, warmup_steps
     compile_masked_lm(masked_lm, pretrain.learning_rate, config.jit_compile)
     if pretrain.dropout is not None:
         backbone.set_dropout(pretrain.dropout)
-    seconds, _ = _timed_fit(masked_lm, mlm_dataset(token_ids, **batches), steps, warmup_steps)
-    return {"seconds_per_step": seconds, "precision": precision,
+    seconds, _, usage = _timed_fit(masked_lm, mlm_dataset(token_ids, **batches), steps,
+                                   warmup_steps)
+    return {"seconds_per_step": seconds, "precision": precision, "cpu": usage,
             "device": accelerator.name if accelerator else "CPU",
             "host_batches_per_second": pipeline_batches / pipeline_seconds,
             "peak_memory_mib": _peak_memory_mib()}
@@ -256,6 +323,8 @@ def bench_preset(data, config, preset_name, steps=20, warmup_steps=3, peak=None,
                else "the pipeline is too slow: the device waits on the host")
     print_fn(f"input pipeline alone: {row['host_batches_per_second']:,.1f} batches/s on the host "
              f"against {steps_per_second:,.1f} steps/s; {verdict}")
+    for line in kernel_lines(f"preset {preset_name}'s timed steps", row["cpu"]):
+        print_fn(line)
     return row
 
 
@@ -296,7 +365,8 @@ def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setup
     results = {"model": model_kwargs, "batch_size": batch_size, "steps": steps, "pretraining": [],
                "finetuning": [], "inference": []}
 
-    print_fn(f"{'pretraining step':<48} {'ms/step':>8} {'tokens/s':>9} {'speed-up':>8} {'peak MiB':>9}")
+    print_fn(f"{'pretraining step':<48} {'ms/step':>8} {'tokens/s':>9} {'speed-up':>8} "
+             f"{'peak MiB':>9} {'kernel':>7}")
     for setup in setups:
         row = _in_child(time_pretraining, setup, token_ids, model_kwargs, batch_size, steps,
                         _warmup(setup, warmup_steps))
@@ -306,7 +376,12 @@ def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setup
             if results["pretraining"] else 1.0
         results["pretraining"].append(row)
         print_fn(f"{setup.name:<48} {1000 * row['seconds_per_step']:>8.0f} "
-                 f"{row['tokens_per_second']:>9.0f} {row['speed_up']:>7.1f}x {row['peak_memory_mib']:>9.0f}")
+                 f"{row['tokens_per_second']:>9.0f} {row['speed_up']:>7.1f}x {row['peak_memory_mib']:>9.0f} "
+                 f"{row['cpu']['kernel_share']:>7.0%}")
+    fast = next((row for row in results["pretraining"] if row["name"] == fast_path.name),
+                results["pretraining"][-1])
+    for line in kernel_lines(f"{fast['name']}, timed steps", fast["cpu"]):
+        print_fn(line)
 
     labels = np.asarray(data.train["label"])[: len(token_ids)]
     classifier_ids = vectorize(vectorizer, data.train["text"][: len(labels)])

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from minibert.allocator import allocator_in_use
 from minibert.bench import (
     FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, run_bench,
 )
@@ -75,4 +76,20 @@ def test_bench_times_pretraining_finetuning_inference_and_the_baseline():
     assert all(row["reviews_per_second"] > 0 for row in results["inference"])
     assert results["tfidf_baseline"]["validation_accuracy"] >= 0.9  # the words give labels away
     assert any("TF-IDF" in line for line in lines)
+    # Where the timed steps' CPU time went, and on which allocator the child process ran.
+    cpu = results["pretraining"][-1]["cpu"]
+    assert cpu["user_seconds"] > 0 and 0 <= cpu["kernel_share"] < 1 and cpu["faults_per_second"] >= 0
+    assert cpu["allocator"] == allocator_in_use()  # a spawned child runs on what its parent does
+    assert any(line.startswith(f"{FAST_PATH.name}, timed steps: user ") for line in lines)
+
+
+def test_the_bench_warns_only_where_the_kernel_takes_over_a_tenth_of_the_cpu_time():
+    from minibert.bench import kernel_lines
+
+    usage = {"user_seconds": 19.0, "system_seconds": 1.0, "kernel_share": 0.05,
+             "faults_per_second": 2_000, "allocator": "mimalloc"}
+    assert kernel_lines("steps", usage) == [
+        "steps: user 19.0 s, system 1.0 s (5% in the kernel), 2,000 page faults/s, mimalloc"]
+    lines = kernel_lines("steps", {**usage, "kernel_share": 0.11})
+    assert len(lines) == 2 and lines[1].startswith("warning: the kernel took 11% of steps' CPU time")
 
