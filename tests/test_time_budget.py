@@ -100,6 +100,63 @@ def test_a_budgeted_schedule_decays_to_zero_when_the_minutes_run_out_before_the_
     assert rates[-1] < 0.1e-2  # and decayed to ~0 as the three seconds ran out
 
 
+def test_a_calibration_five_times_slow_for_its_first_minute_still_leaves_pretraining_its_share():
+    from minibert.training.budget import PretrainingShare, SpeedProbe, pretraining_minutes
+    from minibert.training.callbacks import TimeBudget
+
+    clock = FakeClock()
+
+    def slowness():  # the machine runs 5x slow for its first minute, then quiet
+        return 5.0 if clock() < 60 else 1.0
+
+    probe = SpeedProbe(work=lambda: clock.advance(0.005 * slowness()), clock=clock)
+    # The calibration: two fine-tuning stages timed, the probe beside each, all in the slow minute.
+    for _ in range(2):
+        probe.calibrate()
+        clock.advance(20 * slowness())
+        probe.calibrate()
+    quiet_finetuning_seconds = 15 * 60
+    share = PretrainingShare(60, clock(), 5 * quiet_finetuning_seconds, probe)
+    # A quiet machine calibrates in a fifth of the time and measures fine-tuning as it is.
+    quiet_share = pretraining_minutes(60, clock() / 5, quiet_finetuning_seconds)
+    # Planned on the busy minute alone, pretraining would be skipped: 5 x 15 minutes > the hour.
+    assert share.minutes(slowdown=1.0) == 0
+    planned = share.first_minutes()  # a first stretch instead, to re-plan after
+    assert planned == pytest.approx(3.0)
+
+    class QuietSteps(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock.advance(2.0 * slowness())
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    start = clock()
+    budget = TimeBudget(planned, clock=clock, replan=share.minutes)
+    model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=1000, verbose=0,
+              callbacks=[QuietSteps(), budget])
+    pretrained_seconds = clock() - start
+    assert pretrained_seconds >= 0.8 * quiet_share * 60
+    assert share.last_slowdown == pytest.approx(0.2)
+    # And the whole run still fits: fine-tuning as it really runs, with the budget's margin.
+    assert clock() + 1.1 * quiet_finetuning_seconds + 30 <= 60 * 60 + 2.0
+
+
+def test_a_machine_that_slows_down_during_pretraining_gives_fine_tuning_more_time():
+    from minibert.training.budget import PretrainingShare, SpeedProbe
+
+    clock = FakeClock()
+    slowness = {"now": 1.0}
+    probe = SpeedProbe(work=lambda: clock.advance(0.005 * slowness["now"]), clock=clock)
+    probe.calibrate()
+    share = PretrainingShare(60, 0.0, 10 * 60, probe)
+    quiet = share.minutes()
+    slowness["now"] = 2.0
+    # The median of the three latest timings: one slow moment moves nothing, a slow stretch does.
+    assert share.minutes() == pytest.approx(quiet)
+    assert share.minutes() == pytest.approx(quiet - 1.1 * 10)
+    assert share.last_slowdown == pytest.approx(2.0)
+
+
 @pytest.mark.slow
 def test_pretraining_with_a_decaying_schedule_ends_it_at_the_time_budget(tmp_path):
     config = tiny_config(mlm_epochs=200, frozen_epochs=0, unfrozen_epochs=1)
@@ -128,7 +185,8 @@ def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_
     # 200 epochs would take far longer: the budget stopped pretraining at its share.
     history = pd.read_csv(tmp_path / "run" / "history.csv")
     assert 0 < (history["stage"] == "mlm").sum() < 200
-    assert metrics["stages"]["mlm"]["seconds"] <= budget["pretraining_minutes"] * 60 + 20
+    share = max(budget["pretraining_minutes"], budget["replanned_pretraining_minutes"])
+    assert metrics["stages"]["mlm"]["seconds"] <= share * 60 + 20
     assert metrics["total_seconds"] <= 60 + 30
 
 

@@ -7,7 +7,21 @@ before pretraining, extrapolates them to the stages' full length, and gives
 pretraining whatever the budget has left after that share and a margin.
 Pretraining then stops at its share (`callbacks.TimeBudget`), whatever its
 epochs.
+
+A busy minute while fine-tuning is timed would decide the whole hour (a
+calibration run beside `pip install` reserved 46 minutes for fine-tuning that
+took 15). So a `SpeedProbe` times a fixed piece of host work beside the
+calibration and again every minute of pretraining, and `PretrainingShare`
+scales fine-tuning's estimate by how much slower or faster the machine runs
+now: pretraining's end moves with the machine, not with its first minute.
 """
+
+import dataclasses
+import statistics
+import time
+from collections import deque
+
+import numpy as np
 
 from minibert.tasks import get_task
 from minibert.training.callbacks import StepTimer, steady_step_seconds
@@ -23,13 +37,119 @@ SAVING_SECONDS = 30.0
 FORWARD_SHARE = 1 / 3
 
 
+# Pretraining starts with at least this share of the budget, even where the
+# calibration left it less: a busy calibration must not skip pretraining before
+# the first re-plan can see that the machine is quiet again. At worst (a machine
+# that stays that slow) the run overruns by this share.
+FIRST_STRETCH_SHARE = 0.05
+# The probe's slowdown is held within these: a probe that missed the load
+# (or caught a moment's stall) must not move the plan without bound.
+SLOWDOWN_RANGE = (0.1, 10.0)
+
+
+def matrix_products(size=192, repeats=8):
+    """The probe's work: a few float32 matrix products on the host, about 5 ms on a quiet core."""
+    values = np.full((size, size), 0.5, np.float32)
+    for _ in range(repeats):
+        values = np.tanh(values @ values / size)
+
+
+class SpeedProbe:
+    """How slowly the machine runs now against its speed while fine-tuning was timed.
+
+    `calibrate()` is called beside each timed fine-tuning stage; each call of
+    `slowdown()` times the work again and returns the median of the latest
+    `recent` timings over the calibration's median: 5.0 where the machine is
+    five times slower than it was then, 0.2 where the calibration ran on a
+    machine five times busier than now.
+
+    Args:
+        work: the function timed; `matrix_products` unless a test gives its own.
+        clock: seconds from any fixed start (a fake one in tests).
+        recent: how many of the latest timings `slowdown` takes the median of.
+
+    Example:
+    >>> probe = SpeedProbe()
+    >>> probe.calibrate()
+    >>> 0.1 <= probe.slowdown() <= 10.0
+    True
+    """
+
+    def __init__(self, work=matrix_products, clock=time.perf_counter, recent=3):
+        self.work = work
+        self.clock = clock
+        self.reference = []
+        self.latest = deque(maxlen=recent)
+
+    def time_work(self) -> float:
+        start = self.clock()
+        self.work()
+        return self.clock() - start
+
+    def calibrate(self):
+        self.reference.append(self.time_work())
+
+    def slowdown(self) -> float:
+        self.latest.append(self.time_work())
+        if not self.reference:
+            return 1.0
+        ratio = statistics.median(self.latest) / max(statistics.median(self.reference), 1e-9)
+        return float(np.clip(ratio, *SLOWDOWN_RANGE))
+
+
+@dataclasses.dataclass
+class PretrainingShare:
+    """Pretraining's minutes within a whole-run budget, re-planned at the machine's speed now.
+
+    `minutes()` is what `callbacks.TimeBudget(replan=...)` calls as
+    pretraining goes: the budget less the time spent before pretraining,
+    less fine-tuning's estimate scaled by the probe's slowdown (and capped
+    at `cap_minutes`, the run's own `max_minutes`).
+
+    Example:
+    >>> share = PretrainingShare(60, elapsed_seconds=60, finetuning_seconds=600, probe=None)
+    >>> share.minutes(slowdown=1.0), share.minutes(slowdown=0.5), share.minutes(slowdown=10)
+    (47.5, 53.0, 0.0)
+    >>> busy = PretrainingShare(60, elapsed_seconds=60, finetuning_seconds=4000, probe=None)
+    >>> busy.minutes(slowdown=1.0), busy.first_minutes()  # a first stretch, then re-planned
+    (0.0, 3.0)
+    """
+
+    budget_minutes: float
+    elapsed_seconds: float
+    finetuning_seconds: float
+    probe: SpeedProbe | None
+    cap_minutes: float | None = None
+    last_slowdown: float = 1.0
+    last_minutes: float | None = None
+
+    def first_minutes(self) -> float:
+        """The share planned from the calibration, but at least a first stretch to re-plan after.
+
+        A budget of a minute or two rounds that stretch away (`within_minutes`).
+        """
+        share = max(self.minutes(slowdown=1.0), FIRST_STRETCH_SHARE * self.budget_minutes)
+        self.last_minutes = share if self.cap_minutes is None else min(share, self.cap_minutes)
+        return self.last_minutes
+
+    def minutes(self, slowdown=None) -> float:
+        if slowdown is None:
+            slowdown = self.probe.slowdown() if self.probe is not None else 1.0
+        self.last_slowdown = slowdown
+        share = pretraining_minutes(self.budget_minutes, self.elapsed_seconds,
+                                    self.finetuning_seconds * slowdown)
+        self.last_minutes = share if self.cap_minutes is None else min(share, self.cap_minutes)
+        return self.last_minutes
+
+
 def estimate_finetuning_seconds(backbone, train, validation, data, config,
-                                task="classification") -> float:
+                                task="classification", probe=None) -> float:
     """Seconds the frozen and unfrozen stages will take on this machine, from timed steps.
 
     `train` and `validation` are the task's examples (`finetune`'s). The
     backbone's weights and trainable state are restored afterwards, so
-    nothing the calibration trained reaches the run.
+    nothing the calibration trained reaches the run. A `SpeedProbe` is
+    calibrated before and after each stage's timed steps.
     """
     task = get_task(task)
     weights = backbone.get_weights()
@@ -41,7 +161,11 @@ def estimate_finetuning_seconds(backbone, train, validation, data, config,
         for plan in plan_stages(config, int(train_batches.cardinality())):
             prepare_stage(task, model, plan.backbone_trainable, plan.learning_rate, plan.steps,
                           config)
+            if probe is not None:
+                probe.calibrate()
             step = _step_seconds(model, train_batches)
+            if probe is not None:
+                probe.calibrate()
             # Early stopping may end a stage sooner: the estimate is the most it takes.
             total += step * (plan.steps + FORWARD_SHARE * validation_steps * plan.validations)
     finally:

@@ -96,18 +96,26 @@ class TimeBudget(keras.callbacks.Callback):
         spent_seconds: time an interrupted run of the same stage already trained for.
         clock: seconds from any fixed start; tests pass a fake one to spend the
             budget without waiting for it.
+        replan: a function of no arguments that returns the stage's minutes
+            anew (`budget.PretrainingShare.minutes`: fine-tuning's share at
+            the machine's speed now), called every `replan_seconds` of training.
+        replan_seconds: how often `replan` is called.
     """
 
-    def __init__(self, minutes, spent_seconds=0.0, clock=time.perf_counter):
+    def __init__(self, minutes, spent_seconds=0.0, clock=time.perf_counter, replan=None,
+                 replan_seconds=60.0):
         super().__init__()
         self.seconds = minutes * 60
         self.spent_seconds = spent_seconds
         self.clock = clock
+        self.replan = replan
+        self.replan_seconds = replan_seconds
         self.epoch_end_seconds = 0.0
         self._last_batch_end = None
 
     def on_train_begin(self, logs=None):
         self._start = self.clock() - self.spent_seconds
+        self._last_replan = self.clock()
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._last_batch_end is not None:
@@ -118,6 +126,9 @@ class TimeBudget(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._last_batch_end = self.clock()
+        if self.replan is not None and self._last_batch_end - self._last_replan >= self.replan_seconds:
+            self.seconds = self.replan() * 60
+            self._last_replan = self.clock()
         if self.spent_share() >= 1:
             self.model.stop_training = True
 

@@ -31,7 +31,7 @@ MLM_VALIDATION_TEXTS = 1000
 
 def pretrain(
     backbone, vectorizer, texts, config: RunConfig, verbose="auto", validation_texts=None,
-    checkpoint_dir=None, log_dir=None, step_logs=None,
+    checkpoint_dir=None, log_dir=None, step_logs=None, replan=None,
 ):
     """Trains a MaskedLanguageModel over `backbone` on `texts`.
 
@@ -44,7 +44,7 @@ def pretrain(
     `num_segments=2`. `checkpoint_dir` and `log_dir` are the stage's resume
     and TensorBoard folders (`minibert.training.stage.fit_stage`). With
     `step_logs`, a dict, `step_logs["mlm"]` becomes the loss every few
-    batches.
+    batches. `replan` moves the budget's end as the stage goes (`TimeBudget`).
 
     Returns the model and its `History.history`.
     """
@@ -100,7 +100,7 @@ def pretrain(
         )
         if spent_seconds >= pretrain_config.max_minutes * 60:
             epochs = saved_epochs  # the budget ran out before the run was killed: done
-        budget = TimeBudget(pretrain_config.max_minutes, spent_seconds)
+        budget = TimeBudget(pretrain_config.max_minutes, spent_seconds, replan=replan)
         learning_rate, callbacks = within_budget(learning_rate, total_steps, budget)
     compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
     if pretrain_config.fill_mask_sentences:

@@ -38,7 +38,12 @@ from minibert.objectives import get_objective
 from minibert.runs import DataSummary, RunFolder, RunMetrics, StageSummary
 from minibert.runs.records import row_counts
 from minibert.tasks import get_task
-from minibert.training.budget import estimate_finetuning_seconds, pretraining_minutes
+from minibert.training.budget import (
+    PretrainingShare,
+    SpeedProbe,
+    estimate_finetuning_seconds,
+    pretraining_minutes,
+)
 from minibert.training.devices import describe_devices, find_accelerator, resolve_precision
 from minibert.training.distribution import (
     coordinating_process_id, distribution_scope, is_multi_host,
@@ -82,24 +87,32 @@ def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_
         folder.write_config(config, summary, task=task)
         backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
         train, validation = task_examples(task, vectorizer, data, config)
-        budget = None
+        budget, planned = None, None
         if config.minutes is not None and config.pretrain.epochs > 0:
-            # Fine-tuning's share is timed on this machine first; pretraining gets the rest.
+            # Fine-tuning's share is timed on this machine first; pretraining gets the rest,
+            # re-planned every minute at the machine's speed then (budget.PretrainingShare).
+            probe = SpeedProbe()
             finetuning_seconds = estimate_finetuning_seconds(
-                backbone, train, validation, data, config, task
+                backbone, train, validation, data, config, task, probe=probe
             )
-            share = pretraining_minutes(config.minutes, time.perf_counter() - start,
-                                        finetuning_seconds)
+            planned = PretrainingShare(config.minutes, time.perf_counter() - start,
+                                       finetuning_seconds, probe, config.pretrain.max_minutes)
+            share = planned.first_minutes()
             print_fn(f"budget {config.minutes:g} minutes: fine-tuning measured at "
                      f"~{finetuning_seconds / 60:.1f} minutes here, {share:.1f} minutes left for "
-                     "pretraining")
+                     "pretraining (re-planned every minute at the machine's speed)")
             config, share = within_minutes(config, share)
             budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
                       "pretraining_minutes": share}
         histories, step_logs = {}, {}
         if config.pretrain.epochs > 0:
             histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
-                                                 verbose, print_fn, step_logs)
+                                                 verbose, print_fn, step_logs,
+                                                 replan=planned and planned.minutes)
+            if planned is not None:
+                # What the last re-plan gave pretraining, and the slowdown it saw.
+                budget.update(replanned_pretraining_minutes=round(planned.last_minutes, 2),
+                              slowdown=round(planned.last_slowdown, 3))
         finetuned, report, self_training = finetuning_stage(
             task, backbone, vectorizer, data, train, validation, config, folder, verbose,
             print_fn, step_logs,
@@ -396,8 +409,11 @@ def within_minutes(config: RunConfig, share):
 
 
 def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, folder: RunFolder,
-                      verbose, print_fn, step_logs) -> dict:
-    """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history."""
+                      verbose, print_fn, step_logs, replan=None) -> dict:
+    """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history.
+
+    `replan`, with a budget: a function that gives the stage's minutes anew (`TimeBudget`).
+    """
     folder.check_free_space(backbone.count_params())
     minutes = config.pretrain.max_minutes
     print_fn(
@@ -413,6 +429,7 @@ def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, fold
         backbone, vectorizer, texts, config, verbose, validation_texts,
         checkpoint_dir=folder.checkpoint_dir("mlm"),
         log_dir=folder.logs_dir("mlm") if config.tensorboard else None, step_logs=step_logs,
+        replan=replan,
     )
     folder.save_model(masked_lm, runs.MLM_FILE)
     return history
