@@ -109,12 +109,13 @@ def test_a_calibration_five_times_slow_for_its_first_minute_still_leaves_pretrai
     def slowness():  # the machine runs 5x slow for its first minute, then quiet
         return 5.0 if clock() < 60 else 1.0
 
-    probe = SpeedProbe(work=lambda: clock.advance(0.005 * slowness()), clock=clock)
+    probe = SpeedProbe(work=lambda: clock.advance(0.03 * slowness()), clock=clock, settle_seconds=0)
     # The calibration: two fine-tuning stages timed, the probe beside each, all in the slow minute.
     for _ in range(2):
         probe.calibrate()
-        clock.advance(20 * slowness())
+        clock.advance(5 * slowness())
         probe.calibrate()
+    assert clock() < 60
     quiet_finetuning_seconds = 15 * 60
     share = PretrainingShare(60, clock(), 5 * quiet_finetuning_seconds, probe)
     # A quiet machine calibrates in a fifth of the time and measures fine-tuning as it is.
@@ -145,16 +146,35 @@ def test_a_machine_that_slows_down_during_pretraining_gives_fine_tuning_more_tim
     from minibert.training.budget import PretrainingShare, SpeedProbe
 
     clock = FakeClock()
-    slowness = {"now": 1.0}
-    probe = SpeedProbe(work=lambda: clock.advance(0.005 * slowness["now"]), clock=clock)
+    timings = iter([1, 1, 1,  # the calibration
+                    1, 1, 1,  # pretraining, quiet
+                    1, 9, 1,  # one slow moment: the median of three readings moves nothing
+                    2, 2, 9])  # a slow stretch does
+    probe = SpeedProbe(work=lambda: clock.advance(0.03 * next(timings)), clock=clock,
+                       settle_seconds=0)
     probe.calibrate()
     share = PretrainingShare(60, 0.0, 10 * 60, probe)
     quiet = share.minutes()
-    slowness["now"] = 2.0
-    # The median of the three latest timings: one slow moment moves nothing, a slow stretch does.
     assert share.minutes() == pytest.approx(quiet)
     assert share.minutes() == pytest.approx(quiet - 1.1 * 10)
     assert share.last_slowdown == pytest.approx(2.0)
+
+
+def test_a_re_plan_that_leaves_nothing_stops_the_stage_at_once():
+    from minibert.training.callbacks import TimeBudget
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    clock = FakeClock()
+
+    class Steps(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            clock.advance(30.0)
+
+    budget = TimeBudget(10, clock=clock, replan=lambda: 0.0)
+    history = model.fit(np.zeros((10, 2)), np.zeros((10, 1)), batch_size=1, epochs=5, verbose=0,
+                        callbacks=[Steps(), budget])
+    assert len(history.history["loss"]) == 1 and clock() == pytest.approx(60.0)
 
 
 @pytest.mark.slow

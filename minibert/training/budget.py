@@ -19,7 +19,6 @@ now: pretraining's end moves with the machine, not with its first minute.
 import dataclasses
 import statistics
 import time
-from collections import deque
 
 import numpy as np
 
@@ -47,26 +46,35 @@ FIRST_STRETCH_SHARE = 0.05
 SLOWDOWN_RANGE = (0.1, 10.0)
 
 
-def matrix_products(size=192, repeats=8):
-    """The probe's work: a few float32 matrix products on the host, about 5 ms on a quiet core."""
-    values = np.full((size, size), 0.5, np.float32)
+def elementwise_work(size=262_144, repeats=240):
+    """The probe's work: ~30 ms of one thread's arithmetic on a quiet core.
+
+    One thread and long enough to span many scheduler slices, so that its
+    time says what share of a core a process gets: a short multi-threaded
+    matrix product instead read 2 to 200 times its quiet time right after a
+    training step, while TensorFlow's own threads spun down, and nothing
+    under two competing processes.
+    """
+    values = np.linspace(0, 1, size, dtype=np.float32)
     for _ in range(repeats):
-        values = np.tanh(values @ values / size)
+        values = np.tanh(values * 1.01 + 0.1)
 
 
 class SpeedProbe:
     """How slowly the machine runs now against its speed while fine-tuning was timed.
 
-    `calibrate()` is called beside each timed fine-tuning stage; each call of
-    `slowdown()` times the work again and returns the median of the latest
-    `recent` timings over the calibration's median: 5.0 where the machine is
-    five times slower than it was then, 0.2 where the calibration ran on a
-    machine five times busier than now.
+    `calibrate()` is called beside each timed fine-tuning stage; `slowdown()`
+    times the work again and returns it over the calibration's median: 2.0
+    where another process now takes half the machine, 0.2 where the
+    calibration ran on a machine five times busier than now. Each timing
+    is the median of `repeats`, each after `settle_seconds` of sleep that
+    lets the training step's threads go idle.
 
     Args:
-        work: the function timed; `matrix_products` unless a test gives its own.
+        work: the function timed; `elementwise_work` unless a test gives its own.
         clock: seconds from any fixed start (a fake one in tests).
-        recent: how many of the latest timings `slowdown` takes the median of.
+        repeats: timings of the work per reading.
+        settle_seconds: the sleep before each timing.
 
     Example:
     >>> probe = SpeedProbe()
@@ -75,25 +83,31 @@ class SpeedProbe:
     True
     """
 
-    def __init__(self, work=matrix_products, clock=time.perf_counter, recent=3):
+    def __init__(self, work=elementwise_work, clock=time.perf_counter, repeats=3,
+                 settle_seconds=0.02):
         self.work = work
         self.clock = clock
+        self.repeats = repeats
+        self.settle_seconds = settle_seconds
         self.reference = []
-        self.latest = deque(maxlen=recent)
 
     def time_work(self) -> float:
-        start = self.clock()
-        self.work()
-        return self.clock() - start
+        timings = []
+        for _ in range(self.repeats):
+            time.sleep(self.settle_seconds)
+            start = self.clock()
+            self.work()
+            timings.append(self.clock() - start)
+        return statistics.median(timings)
 
     def calibrate(self):
         self.reference.append(self.time_work())
 
     def slowdown(self) -> float:
-        self.latest.append(self.time_work())
+        now = self.time_work()
         if not self.reference:
             return 1.0
-        ratio = statistics.median(self.latest) / max(statistics.median(self.reference), 1e-9)
+        ratio = now / max(statistics.median(self.reference), 1e-9)
         return float(np.clip(ratio, *SLOWDOWN_RANGE))
 
 

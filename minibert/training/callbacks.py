@@ -134,6 +134,8 @@ class TimeBudget(keras.callbacks.Callback):
 
     def spent_share(self) -> float:
         """The share of the budget spent so far, the stopped epoch's end counted in."""
+        if self.seconds <= 0:  # a re-plan that leaves nothing: stop at this batch
+            return float("inf")
         return (self.clock() - self._start + self.epoch_end_seconds) / self.seconds
 
 
