@@ -157,13 +157,13 @@ def kernel_lines(name, usage) -> list[str]:
     ...          "faults_per_second": 200_000, "allocator": "glibc malloc"}
     >>> for line in kernel_lines("fast path", usage): print(line)
     fast path: user 9.0 s, system 6.0 s (40% in the kernel), 200,000 page faults/s, glibc malloc
-    warning: the kernel took 40% of fast path's CPU time: memory handed back and faulted in again; python -m minibert runs under mimalloc unless MINIBERT_ALLOCATOR=system (minibert.allocator)
+    warning: the kernel took 40% of the CPU time of fast path: memory handed back and faulted in again; python -m minibert runs under mimalloc unless MINIBERT_ALLOCATOR=system (minibert.allocator)
     """
     lines = [f"{name}: user {usage['user_seconds']:.1f} s, system {usage['system_seconds']:.1f} s "
              f"({usage['kernel_share']:.0%} in the kernel), {usage['faults_per_second']:,.0f} page "
              f"faults/s, {usage['allocator']}"]
     if usage["kernel_share"] > KERNEL_SHARE_WARNING:
-        lines.append(f"warning: the kernel took {usage['kernel_share']:.0%} of {name}'s CPU time: "
+        lines.append(f"warning: the kernel took {usage['kernel_share']:.0%} of the CPU time of {name}: "
                      "memory handed back and faulted in again; python -m minibert runs under "
                      "mimalloc unless MINIBERT_ALLOCATOR=system (minibert.allocator)")
     return lines

@@ -91,5 +91,5 @@ def test_the_bench_warns_only_where_the_kernel_takes_over_a_tenth_of_the_cpu_tim
     assert kernel_lines("steps", usage) == [
         "steps: user 19.0 s, system 1.0 s (5% in the kernel), 2,000 page faults/s, mimalloc"]
     lines = kernel_lines("steps", {**usage, "kernel_share": 0.11})
-    assert len(lines) == 2 and lines[1].startswith("warning: the kernel took 11% of steps' CPU time")
+    assert len(lines) == 2 and lines[1].startswith("warning: the kernel took 11% of the CPU time of steps:")
 
