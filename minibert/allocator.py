@@ -8,8 +8,8 @@ threshold (32 MiB at most) are new mappings every time, handed back at
 free, and the kernel faults every page in again: there, 44% of a training
 run's CPU time was system time, 200,000 faults a second. A pooling
 allocator keeps the pages it was given. Measured side by side on one
-machine (benchmarks/README.md, "The allocator"): glibc 316 ms a step and
-57% system time, mimalloc 130 ms and 12%; with oneDNN on, both 108 ms.
+machine (benchmarks/README.md, "The allocator"): glibc 344 ms a step and
+56% system time, mimalloc 137 ms and 8%; with oneDNN on, no step slower.
 TensorFlow's own pooling of its tensors (`TF_CPU_ALLOCATOR_USE_BFC`) left
 a quarter of the faults, Eigen's and oneDNN's scratch buffers, and glibc's
 `mallopt` thresholds none, so the allocator is swapped whole.
@@ -122,9 +122,8 @@ def reexecute_with_allocator(print_fn=lambda line: print(line, file=sys.stderr))
     """Replaces this process by itself under the chosen allocator, once; returns if there is none.
 
     Only on Linux, only where no allocator is preloaded already (the user's
-    own `LD_PRELOAD` wins). Where
-    mimalloc is missing (minibert installed without its dependencies), one
-    line says how to get it.
+    own `LD_PRELOAD` wins). Where mimalloc is missing (minibert installed
+    without its dependencies), one line says how to get it.
     """
     if (not sys.platform.startswith("linux") or os.environ.get(REEXECUTED_VARIABLE)
             or preloaded_allocator() is not None):

@@ -21,12 +21,16 @@ REEXECUTES = (
 )
 
 
-def _run(script, **variables):
+def _environment(**variables):
+    # As a user's shell starts it, whatever allocator this test process runs on.
     environment = {name: value for name, value in os.environ.items()
                    if name not in ("LD_PRELOAD", allocator.VARIABLE, allocator.REEXECUTED_VARIABLE)}
-    environment.update(variables)
+    return {**environment, **variables}
+
+
+def _run(script, **variables):
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env=environment)
+                          env=_environment(**variables))
 
 
 def test_pip_installs_mimalloc_with_minibert():
@@ -59,7 +63,7 @@ def test_a_user_preloaded_allocator_is_kept():
 def test_an_allocator_path_that_is_not_a_file_is_refused_in_one_line(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "minibert", "plot", str(tmp_path)], capture_output=True, text=True,
-        env={**os.environ, allocator.VARIABLE: str(tmp_path / "libnothing.so")},
+        env=_environment(**{allocator.VARIABLE: str(tmp_path / "libnothing.so")}),
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
