@@ -142,16 +142,17 @@ class PretrainingShare:
 
         A budget of a minute or two rounds that stretch away (`within_minutes`).
         """
-        share = max(self.minutes(slowdown=1.0), FIRST_STRETCH_SHARE * self.budget_minutes)
-        self.last_minutes = share if self.cap_minutes is None else min(share, self.cap_minutes)
-        return self.last_minutes
+        return self._capped(max(self.minutes(slowdown=1.0),
+                                FIRST_STRETCH_SHARE * self.budget_minutes))
 
     def minutes(self, slowdown=None) -> float:
         if slowdown is None:
             slowdown = self.probe.slowdown() if self.probe is not None else 1.0
         self.last_slowdown = slowdown
-        share = pretraining_minutes(self.budget_minutes, self.elapsed_seconds,
-                                    self.finetuning_seconds * slowdown)
+        return self._capped(pretraining_minutes(self.budget_minutes, self.elapsed_seconds,
+                                                self.finetuning_seconds * slowdown))
+
+    def _capped(self, share) -> float:
         self.last_minutes = share if self.cap_minutes is None else min(share, self.cap_minutes)
         return self.last_minutes
 
