@@ -21,7 +21,7 @@ import pandas as pd
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
 from minibert.export import export_saved_model
-from minibert.models.end_to_end import class_probabilities
+from minibert.tasks.classification.end_to_end_classifier import class_probabilities
 
 SERVE = """
 import json, sys

@@ -20,9 +20,10 @@ import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
 from minibert.config import FinetuneConfig
 from minibert.data.sources import load_dataset
-from minibert.data.tokenizer import vectorize
 from minibert.models import Backbone
-from minibert.training import finetune
+from minibert.tasks.classification.task import CLASSIFICATION
+from minibert.training.finetuning import TaskExamples, finetune
+from minibert.training.stage import StageOutputs
 
 
 def parse_override(text: str) -> tuple[str, object]:
@@ -75,10 +76,9 @@ def main():
         backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
     else:
         backbone = folder.load_model(runs.MLM_FILE).backbone
-    train = (vectorize(vectorizer, data.train["text"]), data.train["label"].to_numpy())
-    validation = (vectorize(vectorizer, data.validation["text"]), data.validation["label"].to_numpy())
+    examples = TaskExamples.of(CLASSIFICATION, vectorizer, data, config)
     start = time.perf_counter()
-    _, histories = finetune(backbone, train, validation, data, config, verbose=2)
+    _, histories = finetune(examples, backbone, config, StageOutputs(verbose=2))
     results = {
         stage: {
             "val_accuracy": [round(value, 4) for value in history["val_accuracy"]],

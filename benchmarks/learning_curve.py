@@ -43,7 +43,10 @@ from minibert.config import FinetuneConfig
 from minibert.data.sources import grouped_positions, load_dataset, with_labels
 from minibert.data.vectorizers import run_vectorizer
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end import class_probabilities, classifier_token_ids
+from minibert.tasks.classification.end_to_end_classifier import (
+    class_probabilities,
+    classifier_token_ids,
+)
 from minibert.training import finetune_run
 
 METHODS = ("tfidf", "random", "pretrained", "self-training")

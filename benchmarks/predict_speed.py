@@ -26,8 +26,8 @@ import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
-from minibert.models.end_to_end import class_probabilities
 from minibert.scoring import score_file
+from minibert.tasks.classification.end_to_end_classifier import class_probabilities
 
 
 def main():

@@ -28,22 +28,14 @@ import time
 import keras
 
 from minibert.config import get_preset
-from minibert.data.pipeline import mlm_dataset
 from minibert.data.sources import load_dataset
-from minibert.data.tokenizer import vectorize
 from minibert.data.vectorizers import build_run_vectorizer
 from minibert.models import Backbone
-from minibert.objectives import get_objective
+from minibert.tasks.classification.task import CLASSIFICATION
 from minibert.training.callbacks import TimeBudget
-from minibert.tasks.classification import classifier_inputs
-from minibert.training.finetuning import finetune
-from minibert.training.optimization import learning_rate_schedule
-from minibert.training.pretraining import (
-    _start_at_unigram_frequencies,
-    _windows,
-    compile_masked_lm,
-    within_budget,
-)
+from minibert.training.finetuning import TaskExamples, finetune
+from minibert.training.pretraining import pretraining_setup, within_budget
+from minibert.training.stage import StageOutputs
 
 # Each lever: the RunConfig sections it changes.
 LEVERS = {
@@ -105,28 +97,20 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
     keras.utils.set_random_seed(config.seed)
     model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
     backbone = Backbone(**model_config.backbone_kwargs())
-    objective = get_objective(config.pretrain.objective)
-    masked_lm = objective.build_model(backbone, config)
-    token_ids = _windows(vectorize(vectorizer, texts), config.pretrain.window_length)
-    if config.pretrain.unigram_bias:
-        _start_at_unigram_frequencies(masked_lm.head, token_ids)
-    batches = dict(batch_size=config.pretrain.batch_size, vocabulary_size=backbone.vocabulary_size,
-                   mask_rate=config.pretrain.mask_rate, seed=config.seed)
-    dataset = mlm_dataset(token_ids, dynamic_padding=True, **batches).repeat()
-    held_out = _windows(vectorize(vectorizer, data.validation["text"][:1000]),
-                        config.pretrain.window_length)
+    # The recipe's own set-up: the objective's model, windows, unigram bias, masked batches.
+    setup = pretraining_setup(backbone, vectorizer, texts, config)
+    dataset = setup.batches.repeat()
     # Scored at BERT's 15% whatever the lever's rate, so rows compare.
-    validation = mlm_dataset(held_out, static_masking=True, **dict(batches, mask_rate=0.15))
-    learning_rate = learning_rate_schedule(
-        config.pretrain.learning_rate, config.pretrain.schedule, steps
-    )
+    validation = setup.held_out_batches(data.validation["text"][:1000].tolist(), vectorizer,
+                                        mask_rate=0.15)
+    learning_rate = setup.learning_rate(steps)
     score = HeldOutScore(validation, eval_every)
     callbacks = [score]
     if minutes is not None:
         # As the recipe's budget does: a decaying rate ends with the minutes.
         learning_rate, budget_callbacks = within_budget(learning_rate, steps, TimeBudget(minutes))
         callbacks += budget_callbacks
-    compile_masked_lm(masked_lm, learning_rate, config.jit_compile)
+    masked_lm = setup.compile(learning_rate)
     if config.pretrain.dropout is not None:
         backbone.set_dropout(config.pretrain.dropout)
     start = time.perf_counter()
@@ -139,9 +123,8 @@ def run_lever(name, config, data, vectorizer, texts, steps, eval_every, minutes=
     stages = dataclasses.replace(config, finetune=dataclasses.replace(
         config.finetune, frozen_epochs=1,
         unfrozen_epochs=config.finetune.unfrozen_epochs if unfrozen else 0))
-    train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
-    held = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
-    _, histories = finetune(backbone, train, held, data, stages, verbose=0)
+    examples = TaskExamples.of(CLASSIFICATION, vectorizer, data, stages)
+    _, histories = finetune(examples, backbone, stages, StageOutputs(verbose=0))
     row = {"lever": name, "steps": steps, "held_out": score.points,
            "pretraining_seconds": pretraining_seconds,
            "seconds_per_step": pretraining_seconds / steps,

@@ -41,12 +41,10 @@ def measure():
     from minibert.allocator import allocator_in_use
     from minibert.bench import CpuTimer
     from minibert.config import get_preset
-    from minibert.data.pipeline import mlm_dataset
     from minibert.data.sources import load_dataset
-    from minibert.data.tokenizer import build_vectorizer, vectorize
+    from minibert.data.tokenizer import build_vectorizer
     from minibert.models import Backbone
-    from minibert.objectives import get_objective
-    from minibert.training.pretraining import compile_masked_lm
+    from minibert.training.pretraining import pretraining_setup
 
     config = get_preset("imdb")
     # What the preset pretrains on: train (less the film-disjoint validation) and unlabelled text.
@@ -54,10 +52,9 @@ def measure():
     vectorizer = build_vectorizer(texts, config.model.vocabulary_size, config.model.sequence_length)
     model_config = dataclasses.replace(config.model, vocabulary_size=vectorizer.vocabulary_size())
     backbone = Backbone(**model_config.backbone_kwargs())
-    masked_lm = get_objective("mlm").build_model(backbone, config)
-    compile_masked_lm(masked_lm, 1e-3)
-    dataset = mlm_dataset(vectorize(vectorizer, texts), batch_size=32, dynamic_padding=True,
-                          vocabulary_size=backbone.vocabulary_size, seed=1)
+    # The recipe's own set-up: the preset's objective, masking and batches.
+    setup = pretraining_setup(backbone, vectorizer, texts, config)
+    masked_lm, dataset = setup.compile(1e-3), setup.batches
     timer = CpuTimer(WARMUP_STEPS)
     masked_lm.fit(dataset.repeat(), steps_per_epoch=args.steps, epochs=1, verbose=0,
                   callbacks=[timer])
@@ -69,7 +66,12 @@ def measure():
 
 def environments():
     """The allocators compared, as the environments their processes start with."""
-    from minibert.allocator import REEXECUTED_VARIABLE, VARIABLE, chosen_library, preload_environment
+    from minibert.allocator import (
+        REEXECUTED_VARIABLE,
+        VARIABLE,
+        chosen_library,
+        preload_environment,
+    )
 
     base = {name: value for name, value in os.environ.items()
             if name not in ("LD_PRELOAD", VARIABLE, REEXECUTED_VARIABLE)}

@@ -25,11 +25,11 @@ import keras
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
-from minibert.data.question_answering import load_questions
-from minibert.inspection.answer_metrics import answer_report
-from minibert.inspection.baseline import sliding_window_answers
-from minibert.models.end_to_end_answerer import best_texts
-from minibert.tasks.question_answering import predict_lines
+from minibert.tasks.question_answering.baseline import sliding_window_answers
+from minibert.tasks.question_answering.end_to_end_answerer import best_texts
+from minibert.tasks.question_answering.metrics import answer_report
+from minibert.tasks.question_answering.questions import load_questions
+from minibert.tasks.question_answering.task import predict_lines
 
 
 def main():

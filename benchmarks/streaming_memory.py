@@ -36,7 +36,12 @@ def write_corpus(texts, size, folder, seed=0):
 
 def measure(folder, mode, vocabulary_sample, queue):
     """Runs in a fresh process: seconds for one pass and the process's peak RSS."""
-    from minibert.data.corpus import corpus_files, corpus_mlm_dataset, iter_corpus_texts, sample_texts
+    from minibert.data.corpus import (
+        corpus_files,
+        corpus_mlm_dataset,
+        iter_corpus_texts,
+        sample_texts,
+    )
     from minibert.data.pipeline import mlm_dataset
     from minibert.data.tokenizer import build_vectorizer, vectorize
 

@@ -14,8 +14,11 @@ import argparse
 import json
 import os
 
-from minibert.inspection.baseline import most_frequent_tag_baseline
-from minibert.inspection.tagging_metrics import format_tagging_report, tagging_report
+from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
+from minibert.tasks.token_classification.metrics import (
+    format_tagging_report,
+    tagging_report,
+)
 
 
 def read_conll(path) -> tuple:

@@ -5,7 +5,7 @@ token-classification` (`LABEL=RUN:random`: from random weights of RUN's shape an
 `--random-init`), on the data's train file, validated on its dev file: the test file is
 read only for this table, never to choose a setting. Then each saved tagger
 (`end_to_end.keras`) tags the test file's words and is scored by entity as conlleval scores,
-beside each word's most frequent training tag (`minibert.inspection.baseline`).
+beside each word's most frequent training tag (`minibert.tasks.token_classification.baseline`).
 
     python benchmarks/tagging_table.py --data ../shared/data/ner --output saved_models/wnut \
         --backbone random=saved_models/wnut-self:random \
@@ -29,9 +29,9 @@ import keras
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
-from minibert.data.tagged_words import load_tagged_words
-from minibert.inspection.baseline import most_frequent_tag_baseline
-from minibert.inspection.tagging_metrics import tagging_report
+from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
+from minibert.tasks.token_classification.metrics import tagging_report
+from minibert.tasks.token_classification.tagged_words import load_tagged_words
 
 
 def train_and_dev_folder(data, output) -> str:

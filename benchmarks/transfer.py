@@ -27,9 +27,9 @@ import sys
 import pandas as pd
 
 from minibert import runs
-from minibert.runs import files
 from minibert.data.sources import load_dataset
-from minibert.inspection.baseline import tfidf_baseline
+from minibert.runs import files
+from minibert.tasks.classification.baseline import tfidf_baseline
 
 STAR_BUCKETS = {1: "1-2", 2: "1-2", 3: "3-4", 4: "3-4", 7: "7-8", 8: "7-8", 9: "9-10", 10: "9-10"}
 

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from minibert.allocator import allocator_in_use
+from minibert.reporting import report
 from minibert.training.callbacks import StepTimer, steady_step_seconds
 
 
@@ -180,27 +181,36 @@ def _timed_fit(model, dataset, steps, warmup_steps):
     return (*steady_step_seconds(timer.times, warmup_steps), timer.usage())
 
 
+def setup_config(setup: Setup, batch_size: int, seed: int = 0):
+    """The `RunConfig` whose pretraining `setup` times: its masking, padding, head and precision."""
+    from minibert.config import ModelConfig, PretrainConfig, RunConfig
+
+    return RunConfig(
+        model=ModelConfig(tie_weights=setup.tie_weights),
+        pretrain=PretrainConfig(batch_size=batch_size, static_masking=setup.static_masking,
+                                dynamic_padding=setup.dynamic_padding,
+                                num_sampled=setup.num_sampled),
+        jit_compile=setup.jit_compile, precision=setup.precision, seed=seed,
+    )
+
+
 def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, warmup_steps):
     """Runs in a child process: ms per pretraining step of one setup."""
-    from minibert.data.pipeline import mlm_dataset
-    from minibert.models import Backbone, MaskedLanguageModel
-    from minibert.training.pretraining import compile_masked_lm
+    from minibert.models import Backbone
+    from minibert.training.pretraining import pretraining_setup
 
     keras.mixed_precision.set_global_policy(setup.precision)
     keras.utils.set_random_seed(0)
     backbone = Backbone(**model_kwargs)
-    dataset = mlm_dataset(
-        token_ids, batch_size=batch_size, vocabulary_size=backbone.vocabulary_size,
-        static_masking=setup.static_masking, dynamic_padding=setup.dynamic_padding,
-    )
+    # The recipe's own set-up, with this setup's masking, padding and head.
+    pretraining = pretraining_setup(backbone, None, None, setup_config(setup, batch_size),
+                                    examples=(token_ids, None))
     if setup.dense_softmax:
         model = _notebook_masked_lm(backbone, setup.jit_compile)
-        dataset = _notebook_dense_batches(dataset)
+        dataset = _notebook_dense_batches(pretraining.batches)
     else:
-        model = MaskedLanguageModel(
-            backbone, tie_weights=setup.tie_weights, num_sampled=setup.num_sampled, seed=0
-        )
-        compile_masked_lm(model, 1e-3, setup.jit_compile)
+        model = pretraining.compile(1e-3)
+        dataset = pretraining.batches
     seconds, compiling_steps, usage = _timed_fit(model, dataset, steps, warmup_steps)
     return {"seconds_per_step": seconds, "compiling_steps_left_out": compiling_steps,
             "peak_memory_mib": _peak_memory_mib(), "cpu": usage}
@@ -209,8 +219,9 @@ def time_pretraining(setup: Setup, token_ids, model_kwargs, batch_size, steps, w
 def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, steps, warmup_steps):
     """Runs in a child process: ms per classifier step, backbone unfrozen."""
     from minibert.data.pipeline import classification_dataset
-    from minibert.models import Backbone, Classifier
-    from minibert.tasks.classification import compile_classifier
+    from minibert.models import Backbone
+    from minibert.tasks.classification.classifier import Classifier
+    from minibert.tasks.classification.task import compile_classifier
     from minibert.training.optimization import make_optimizer
 
     keras.mixed_precision.set_global_policy(setup.precision)
@@ -227,7 +238,9 @@ def time_finetuning(setup: Setup, token_ids, labels, model_kwargs, batch_size, s
 def time_inference(setup: Setup, texts, vocabulary, model_kwargs, batch_size=256):
     """Runs in a child process: raw reviews per second through the end-to-end model."""
     from minibert.data.tokenizer import new_vectorizer
-    from minibert.models import Backbone, Classifier, EndToEndClassifier
+    from minibert.models import Backbone
+    from minibert.tasks.classification.classifier import Classifier
+    from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
 
     keras.mixed_precision.set_global_policy(setup.precision)
     vectorizer = new_vectorizer(model_kwargs["sequence_length"], vocabulary)
@@ -249,33 +262,31 @@ def time_preset_pretraining(config, token_ids, model_kwargs, steps, warmup_steps
     pipeline is timed as the recipe builds it (dynamic padding, the preset's
     pad_to_multiple), iterated on the host without a model.
     """
-    from minibert.data.pipeline import mlm_dataset
     from minibert.models import Backbone
-    from minibert.objectives import get_objective
     from minibert.training.devices import find_accelerator, resolve_precision
-    from minibert.training.pretraining import compile_masked_lm
+    from minibert.training.pretraining import masked_batches, pretraining_setup
 
     accelerator = find_accelerator()
     precision = resolve_precision(config.precision, accelerator)
     keras.mixed_precision.set_global_policy(precision)
     keras.utils.set_random_seed(0)
     pretrain = config.pretrain
-    batches = dict(batch_size=pretrain.batch_size, vocabulary_size=model_kwargs["vocabulary_size"],
-                   mask_rate=pretrain.mask_rate)
-    pipeline = mlm_dataset(token_ids, dynamic_padding=pretrain.dynamic_padding,
-                           pad_to_multiple=config.pad_to_multiple, **batches).repeat()
+    pipeline = masked_batches(token_ids, config, model_kwargs["vocabulary_size"],
+                              dynamic_padding=pretrain.dynamic_padding).repeat()
     start = time.perf_counter()
     for _ in pipeline.take(pipeline_batches):
         pass
     pipeline_seconds = time.perf_counter() - start
 
     backbone = Backbone(**model_kwargs)
-    masked_lm = get_objective(pretrain.objective).build_model(backbone, config)
-    compile_masked_lm(masked_lm, pretrain.learning_rate, config.jit_compile)
+    whole_length = dataclasses.replace(config, pretrain=dataclasses.replace(
+        pretrain, dynamic_padding=False))
+    pretraining = pretraining_setup(backbone, None, None, whole_length,
+                                    examples=(token_ids, None))
+    masked_lm = pretraining.compile(pretrain.learning_rate)
     if pretrain.dropout is not None:
         backbone.set_dropout(pretrain.dropout)
-    seconds, _, usage = _timed_fit(masked_lm, mlm_dataset(token_ids, **batches), steps,
-                                   warmup_steps)
+    seconds, _, usage = _timed_fit(masked_lm, pretraining.batches, steps, warmup_steps)
     return {"seconds_per_step": seconds, "precision": precision, "cpu": usage,
             "device": accelerator.name if accelerator else "CPU",
             "host_batches_per_second": pipeline_batches / pipeline_seconds,
@@ -283,13 +294,18 @@ def time_preset_pretraining(config, token_ids, model_kwargs, steps, warmup_steps
 
 
 def bench_preset(data, config, preset_name, steps=20, warmup_steps=3, peak=None,
-                 num_texts=4096, print_fn=print) -> dict:
+                 num_texts=4096) -> dict:
     """Times the preset's pretraining step: tokens/s, model FLOPs utilization, the input pipeline.
 
     `peak` (TFLOPS) overrides the data-sheet figure for the device
     (`minibert.utilization.PEAK_TFLOPS`); without either, MFU is not given.
     """
-    from minibert.utilization import PEAK_SOURCE, peak_tflops, pretraining_step_flops, utilization
+    from minibert.utilization import (
+        PEAK_SOURCE,
+        peak_tflops,
+        pretraining_step_flops,
+        utilization,
+    )
 
     token_ids, _, vocabulary = _token_ids(data, config.model, num_texts)
     model = dataclasses.replace(config.model, vocabulary_size=len(vocabulary))
@@ -315,16 +331,16 @@ def bench_preset(data, config, preset_name, steps=20, warmup_steps=3, peak=None,
     )
     mfu = "MFU not known (no peak for this device: pass --peak-tflops)" if row["mfu"] is None else (
         f"MFU {row['mfu']:.1%} of {peak:g} TFLOPS ({source})")
-    print_fn(f"preset {preset_name} pretraining step on {row['device']}, {row['precision']}, "
-             f"batch {pretrain.batch_size} x {width} tokens: {1000 * row['seconds_per_step']:.1f} "
-             f"ms/step, {row['tokens_per_second']:,.0f} tokens/s, "
-             f"{row['achieved_tflops']:.2f} TFLOPS; {mfu}")
+    report(f"preset {preset_name} pretraining step on {row['device']}, {row['precision']}, "
+           f"batch {pretrain.batch_size} x {width} tokens: {1000 * row['seconds_per_step']:.1f} "
+           f"ms/step, {row['tokens_per_second']:,.0f} tokens/s, "
+           f"{row['achieved_tflops']:.2f} TFLOPS; {mfu}")
     verdict = ("the pipeline keeps up" if row["host_batches_per_second"] >= 1.2 * steps_per_second
                else "the pipeline is too slow: the device waits on the host")
-    print_fn(f"input pipeline alone: {row['host_batches_per_second']:,.1f} batches/s on the host "
-             f"against {steps_per_second:,.1f} steps/s; {verdict}")
+    report(f"input pipeline alone: {row['host_batches_per_second']:,.1f} batches/s on the host "
+           f"against {steps_per_second:,.1f} steps/s; {verdict}")
     for line in kernel_lines(f"preset {preset_name}'s timed steps", row["cpu"]):
-        print_fn(line)
+        report(line)
     return row
 
 
@@ -351,10 +367,10 @@ def _in_child(function, *arguments):
 
 
 def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setups=PRETRAINING_SETUPS,
-              fast_path=FAST_PATH, num_texts=4096, print_fn=print) -> dict:
-    """Times every setup; returns the results (and prints a table as it goes)."""
+              fast_path=FAST_PATH, num_texts=4096) -> dict:
+    """Times every setup; returns the results (and reports a table as it goes)."""
     from minibert.data.tokenizer import vectorize
-    from minibert.inspection.baseline import tfidf_baseline
+    from minibert.tasks.classification.baseline import tfidf_baseline
 
     texts = data.pretraining_text()[:num_texts]
     token_ids, vectorizer, vocabulary = _token_ids(data, model_config, num_texts)
@@ -365,8 +381,8 @@ def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setup
     results = {"model": model_kwargs, "batch_size": batch_size, "steps": steps, "pretraining": [],
                "finetuning": [], "inference": []}
 
-    print_fn(f"{'pretraining step':<48} {'ms/step':>8} {'tokens/s':>9} {'speed-up':>8} "
-             f"{'peak MiB':>9} {'kernel':>7}")
+    report(f"{'pretraining step':<48} {'ms/step':>8} {'tokens/s':>9} {'speed-up':>8} "
+           f"{'peak MiB':>9} {'kernel':>7}")
     for setup in setups:
         row = _in_child(time_pretraining, setup, token_ids, model_kwargs, batch_size, steps,
                         _warmup(setup, warmup_steps))
@@ -375,13 +391,13 @@ def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setup
         row["speed_up"] = results["pretraining"][0]["seconds_per_step"] / row["seconds_per_step"] \
             if results["pretraining"] else 1.0
         results["pretraining"].append(row)
-        print_fn(f"{setup.name:<48} {1000 * row['seconds_per_step']:>8.0f} "
-                 f"{row['tokens_per_second']:>9.0f} {row['speed_up']:>7.1f}x {row['peak_memory_mib']:>9.0f} "
-                 f"{row['cpu']['kernel_share']:>7.0%}")
+        report(f"{setup.name:<48} {1000 * row['seconds_per_step']:>8.0f} "
+               f"{row['tokens_per_second']:>9.0f} {row['speed_up']:>7.1f}x {row['peak_memory_mib']:>9.0f} "
+               f"{row['cpu']['kernel_share']:>7.0%}")
     fast = next((row for row in results["pretraining"] if row["name"] == fast_path.name),
                 results["pretraining"][-1])
     for line in kernel_lines(f"{fast['name']}, timed steps", fast["cpu"]):
-        print_fn(line)
+        report(line)
 
     labels = np.asarray(data.train["label"])[: len(token_ids)]
     classifier_ids = vectorize(vectorizer, data.train["text"][: len(labels)])
@@ -390,17 +406,17 @@ def run_bench(data, model_config, batch_size=32, steps=20, warmup_steps=3, setup
                         batch_size, steps, _warmup(setup, warmup_steps))
         row.update(name=name, tokens_per_second=tokens_per_step / row["seconds_per_step"])
         results["finetuning"].append(row)
-        print_fn(f"fine-tuning step, {name:<30} {1000 * row['seconds_per_step']:>8.0f} ms/step")
+        report(f"fine-tuning step, {name:<30} {1000 * row['seconds_per_step']:>8.0f} ms/step")
         row = _in_child(time_inference, setup, np.asarray(texts, dtype=object), vocabulary, model_kwargs)
         row.update(name=name)
         results["inference"].append(row)
-        print_fn(f"end-to-end inference, {name:<26} {row['reviews_per_second']:>8.0f} reviews/s")
+        report(f"end-to-end inference, {name:<26} {row['reviews_per_second']:>8.0f} reviews/s")
 
     try:
         results["tfidf_baseline"] = tfidf_baseline(data)
         baseline = results["tfidf_baseline"]
-        print_fn(f"TF-IDF + logistic regression: validation accuracy "
-                 f"{baseline['validation_accuracy']:.4f} in {baseline['seconds']:.0f} s")
+        report(f"TF-IDF + logistic regression: validation accuracy "
+               f"{baseline['validation_accuracy']:.4f} in {baseline['seconds']:.0f} s")
     except ImportError:
-        print_fn("TF-IDF baseline skipped: pip install 'minibert[bench]' (scikit-learn)")
+        report("TF-IDF baseline skipped: pip install 'minibert[bench]' (scikit-learn)")
     return results

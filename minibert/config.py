@@ -28,9 +28,6 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16", "auto")
 # minibert.layers.SequencePooling's modes (its POOLING_MODES), named here
 # without importing Keras.
 POOLINGS = ("max", "mean", "first")
-# The fine-tuning tasks (minibert.tasks.TASKS's keys), named here without
-# importing TensorFlow, for --task's choices.
-TASK_NAMES = ("classification", "token-classification", "question-answering")
 DEFAULT_FILL_MASK_SENTENCES = ("I have watched this [mask] and it was awesome",)
 
 

@@ -22,7 +22,6 @@ import time
 import numpy as np
 import pandas as pd
 
-from minibert.runs import files
 from minibert.data.tables import (
     SEPARATORS,
     TABLE_SUFFIXES,
@@ -31,6 +30,7 @@ from minibert.data.tables import (
     require_column,
     value_to_text,
 )
+from minibert.runs import files
 
 CHUNK_ROWS = 10_000
 STDIN = "-"

@@ -15,10 +15,9 @@ import sys
 import keras
 import numpy as np
 import pytest
+from conftest import make_reviews
 
 import minibert  # noqa: F401  (registers the classes the saved models need)
-
-from conftest import make_reviews
 
 OTHER_BACKENDS = [backend for backend in ("jax", "torch") if importlib.util.find_spec(backend)]
 TEXTS = ["a great and wonderful film", "the worst and most boring plot"]

@@ -17,16 +17,18 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_reviews
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_reviews
 from minibert.config import ModelConfig, RunConfig, get_preset
 from minibert.data.labels import align_labels
 from minibert.data.sources import load_dataset
 from minibert.data.tables import DataSourceError
 from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, build_vectorizer, vectorize
-from minibert.models import Backbone, Classifier, EndToEndClassifier
+from minibert.models import Backbone
+from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
 from minibert.training import run
 
 SEQUENCE_LENGTH = 16
@@ -176,7 +178,7 @@ def test_a_three_row_data_set_trains(tmp_path):
         pretrain=dataclasses.replace(config.pretrain, epochs=1, batch_size=2, fill_mask_sentences=()),
         finetune=dataclasses.replace(config.finetune, frozen_epochs=1, unfrozen_epochs=1, batch_size=2),
     )
-    metrics = run(data, config, str(tmp_path / "run"), verbose=0, print_fn=lambda *_: None)
+    metrics = run(data, config, str(tmp_path / "run"), verbose=0)
     assert math.isfinite(metrics["stages"]["unfrozen"]["loss"])
 
 

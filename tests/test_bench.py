@@ -5,17 +5,21 @@ import dataclasses
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import make_reviews
 
 from minibert.allocator import allocator_in_use
 from minibert.bench import (
-    FAST_PATH, NOTEBOOK, PRETRAINING_SETUPS, _notebook_dense_batches, run_bench,
+    FAST_PATH,
+    NOTEBOOK,
+    PRETRAINING_SETUPS,
+    _notebook_dense_batches,
+    run_bench,
 )
 from minibert.config import ModelConfig, PretrainConfig, RunConfig, get_preset
 from minibert.data.pipeline import mlm_dataset
 from minibert.data.sources import TextClassificationData
+from minibert.reporting import reporting_to
 from minibert.training.callbacks import steady_step_seconds
-
-from conftest import make_reviews
 
 
 def test_notebook_targets_sit_at_the_masked_positions():
@@ -65,10 +69,11 @@ def test_bench_times_pretraining_finetuning_inference_and_the_baseline():
     )
     model = dataclasses.replace(get_preset("tiny").model, num_layers=1)
     lines = []
-    results = run_bench(
-        data, model, batch_size=8, steps=3, warmup_steps=1,
-        setups=(NOTEBOOK, FAST_PATH), num_texts=256, print_fn=lines.append,
-    )
+    with reporting_to(lines.append):
+        results = run_bench(
+            data, model, batch_size=8, steps=3, warmup_steps=1,
+            setups=(NOTEBOOK, FAST_PATH), num_texts=256,
+        )
     assert [row["name"] for row in results["pretraining"]] == [NOTEBOOK.name, FAST_PATH.name]
     for row in results["pretraining"] + results["finetuning"]:
         assert row["seconds_per_step"] > 0 and row["peak_memory_mib"] > 100

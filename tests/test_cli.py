@@ -16,8 +16,8 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_headline_pairs, make_reviews, make_topic_documents, png_size
+
 from minibert.cli import main
 from minibert.inspection.plots import PIXEL_SIZE
 
@@ -307,9 +307,10 @@ def test_nsp_on_a_run_pretrained_without_it_says_how_to_get_one(tiny_run):
 
 def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_path, reviews_csv):
     from minibert import runs
-    from minibert.runs import files
-    from minibert.cli import build_parser, load_data
+    from minibert.cli import build_parser
+    from minibert.cli.commands import load_data
     from minibert.data.sources import load_dataset
+    from minibert.runs import files
 
     files.write_json(tmp_path / runs.CONFIG_FILE, {"seed": 7})
     for command in ("evaluate", "embed"):
@@ -321,9 +322,10 @@ def test_evaluate_and_embed_carve_the_validation_split_with_the_runs_seed(tmp_pa
 
 def test_evaluate_and_embed_hold_out_the_groups_the_run_held_out(tmp_path):
     from minibert import runs
-    from minibert.runs import files
-    from minibert.cli import build_parser, load_data
+    from minibert.cli import build_parser
+    from minibert.cli.commands import load_data
     from minibert.data.sources import load_dataset
+    from minibert.runs import files
 
     frame = make_reviews(240)
     frame["movie"] = [f"tt{index // 6}" for index in range(len(frame))]

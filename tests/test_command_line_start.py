@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import make_reviews
 
 # absl's and TensorFlow's C++ log lines start with their level and the date: I0000, W0000, E0000.

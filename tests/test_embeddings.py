@@ -8,8 +8,16 @@ import pandas as pd
 import pytest
 
 from minibert.data.tokenizer import build_vectorizer
-from minibert.inspection.embeddings import embedding_table, pca_2d, project_2d, sentence_vectors
-from minibert.models import Backbone, Classifier, EndToEndClassifier, PairClassifier
+from minibert.inspection.embeddings import (
+    embedding_table,
+    pca_2d,
+    project_2d,
+    sentence_vectors,
+)
+from minibert.models import Backbone
+from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
+from minibert.tasks.classification.pair_classifier import PairClassifier
 
 TEXTS = ["a good film", "a bad film", "great acting and a great story", "awful and boring", "good"]
 

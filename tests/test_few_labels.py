@@ -9,18 +9,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-
 from conftest import make_reviews, train_in_process
+from test_resume import kill_after_epoch
+
 from minibert import runs
 from minibert.cli import main
 from minibert.config import get_preset
 from minibert.data.masking import masked_noise
-from minibert.data.sources import DataSourceError, TextClassificationData, load_dataset, with_labels
+from minibert.data.sources import (
+    DataSourceError,
+    TextClassificationData,
+    load_dataset,
+    with_labels,
+)
 from minibert.data.tokenizer import MASK_ID, NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.training.callbacks import BestWeights
 from minibert.training.finetuning import plan_stages
 from minibert.training.self_training import confident_rows, pseudo_label_pool
-from test_resume import kill_after_epoch
 
 
 def labelled_data(labels, unlabeled=()):

@@ -11,14 +11,14 @@ import json
 import keras
 import numpy as np
 import pytest
+from test_training import tiny_data
 
 import minibert
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
 from minibert.config import RunConfig, get_preset
+from minibert.reporting import reporting_to
 from minibert.training.devices import Accelerator, resolve_precision
-
-from test_training import tiny_data
 
 
 def test_the_gpu_preset_is_sized_for_one_gpu_in_15_minutes():
@@ -76,8 +76,8 @@ def test_the_gpu_preset_trains_saves_and_reloads_on_a_cpu(tmp_path):
         jit_compile="auto", minutes=None,
     )
     lines = []
-    metrics = minibert.run(tiny_data(), config, str(tmp_path / "run"), verbose=0,
-                           print_fn=lines.append)
+    with reporting_to(lines.append):
+        metrics = minibert.run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
     assert any("precision float32" in line for line in lines)  # auto, on a CPU
     assert metrics["stages"]["mlm"]["epochs"] == 2 and np.isfinite(metrics["stages"]["mlm"]["loss"])
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())

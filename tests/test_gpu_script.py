@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import make_reviews
+
 from minibert.config import get_preset
 from minibert.utilization import pretraining_step_flops
 

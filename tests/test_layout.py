@@ -12,7 +12,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "minibert"
 # Lowest first: a module may import its own layer's modules and lower ones,
 # never a higher layer's (docs/architecture.md, "One direction").
 LAYERS = [
-    {"termination", "allocator"},
+    {"termination", "allocator", "reporting"},
     {"data"},
     {"layers"},
     {"models"},

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
-from minibert.inspection.metrics import classification_report, format_report, predicted_labels
+from minibert.tasks.classification.metrics import (
+    classification_report,
+    format_report,
+    predicted_labels,
+)
 
 
 def test_binary_report_scores_the_positive_class():

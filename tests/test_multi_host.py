@@ -16,7 +16,6 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_reviews
 
 pytestmark = pytest.mark.slow  # the whole module: one job of two processes, and its reference

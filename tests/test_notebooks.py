@@ -15,13 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
-import minibert
 from conftest import make_reviews
-from minibert.data.tagged_words import load_tagged_words
+from nbclient import NotebookClient
 from test_question_answering import make_contexts, write_squad
 from test_token_classification import make_tagged_sentences
+
+import minibert
+from minibert.tasks.token_classification.tagged_words import load_tagged_words
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -151,7 +151,7 @@ def tagged_words_and_pretrained_run(tmp_path_factory) -> dict:
         ))
     pretrained = folder / "pretrained"
     minibert.pretrain_run(load_tagged_words(str(data_folder)), minibert.get_preset("tiny"),
-                          pretrained, verbose=0, print_fn=lambda *_: None)
+                          pretrained, verbose=0)
     return {"folder": folder, "data": data_folder, "pretrained": pretrained}
 
 
@@ -191,8 +191,7 @@ def test_answer_questions_fine_tunes_an_answerer_and_answers_with_the_contexts_c
     source = write_squad(tmp_path / "train.json", make_contexts(48))
     pretrained = tmp_path / "pretrained"
     minibert.pretrain_run(minibert.load_questions(source, validation_size=0.25),
-                          minibert.get_preset("tiny"), pretrained, verbose=0,
-                          print_fn=lambda *_: None)
+                          minibert.get_preset("tiny"), pretrained, verbose=0)
     output = tmp_path / "answer_questions"
     text = asyncio.run(execute(
         "05_answer_questions.ipynb", tmp_path, dataset=source, validation_size=0.25,

@@ -4,7 +4,11 @@ import keras
 import numpy as np
 import pytest
 
-from minibert.training.optimization import WarmupLinearDecay, learning_rate_schedule, make_optimizer
+from minibert.training.optimization import (
+    WarmupLinearDecay,
+    learning_rate_schedule,
+    make_optimizer,
+)
 
 
 def rates(schedule, steps):

@@ -5,9 +5,14 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import png_size
-from minibert.inspection.plots import PIXEL_SIZE, curves_figure, plot_curves, plot_embeddings
+
+from minibert.inspection.plots import (
+    PIXEL_SIZE,
+    curves_figure,
+    plot_curves,
+    plot_embeddings,
+)
 
 
 def write_history(folder, stages) -> str:

@@ -10,11 +10,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_headline_pairs, make_news, make_reviews
-from minibert import runs
 from test_cli import minibert
 from test_resume import kill_after_epoch
+
+from minibert import runs
 
 TINY = ("--preset", "tiny")
 

@@ -8,6 +8,7 @@ import dataclasses
 import keras
 import numpy as np
 import pytest
+from conftest import make_reviews
 
 from minibert.cli import build_parser, config_from_args
 from minibert.config import get_preset
@@ -15,9 +16,8 @@ from minibert.data.tokenizer import NUM_SPECIAL_TOKENS, build_vectorizer
 from minibert.layers import MaskedLMHead
 from minibert.models import Backbone
 from minibert.training import pretrain
-from minibert.training.pretraining import _start_at_unigram_frequencies
-
-from conftest import make_reviews
+from minibert.training.pretraining import start_at_unigram_frequencies
+from minibert.training.stage import StageOutputs
 
 SIZES = dict(vocabulary_size=200, sequence_length=32, hidden_dim=16, num_layers=2, num_heads=2,
              intermediate_dim=32)
@@ -36,7 +36,8 @@ def _pretrain(config, texts, model_values=None):
         config.model, vocabulary_size=vectorizer.vocabulary_size(), **(model_values or {})
     )
     backbone = Backbone(**model_config.backbone_kwargs())
-    masked_lm, history = pretrain(backbone, vectorizer, texts, config, verbose=0)
+    masked_lm, history = pretrain(backbone, vectorizer, texts, config,
+                                  outputs=StageOutputs(verbose=0))
     return backbone, masked_lm, history
 
 
@@ -125,7 +126,7 @@ def test_unigram_bias_starts_the_head_at_the_log_word_frequencies():
     head = MaskedLMHead(vocabulary_size=12)
     head.build((None, None, 4), (None, None))
     token_ids = np.array([[3, 7, 7, 7, 9, 0], [7, 9, 5, 0, 0, 0]])
-    _start_at_unigram_frequencies(head, token_ids)
+    start_at_unigram_frequencies(head, token_ids)
     bias = keras.ops.convert_to_numpy(head.output_bias)
     assert bias.argmax() == 7  # the commonest word
     # Add-one smoothing: 4 sevens, 2 nines and a 5 ([cls], id 3, is not counted), + 12.

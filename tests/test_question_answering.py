@@ -12,26 +12,35 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+from test_cli import minibert
+from test_resume import killed_and_resumed
 
 from minibert import runs
 from minibert.config import get_preset
-from minibert.data.answer_windows import (
+from minibert.data.tables import DataSourceError
+from minibert.data.vectorizers import build_run_vectorizer
+from minibert.reporting import reporting_to
+from minibert.tasks.question_answering.answer_windows import (
     Span,
     answer_windows,
     best_spans,
     max_question_tokens,
 )
-from minibert.data.question_answering import QuestionAnswerData, is_squad_file, load_questions
-from minibert.data.tables import DataSourceError
-from minibert.data.vectorizers import build_run_vectorizer
-from minibert.inspection.answer_metrics import answer_report, normalize_answer
-from minibert.inspection.baseline import sliding_window_answers
-from minibert.models import EndToEndAnswerer
-from minibert.models.end_to_end_answerer import NO_ANSWER, abstained
-from minibert.tasks.question_answering import best_threshold, training_windows
+from minibert.tasks.question_answering.baseline import sliding_window_answers
+from minibert.tasks.question_answering.end_to_end_answerer import (
+    NO_ANSWER,
+    EndToEndAnswerer,
+    abstained,
+)
+from minibert.tasks.question_answering.metrics import answer_report, normalize_answer
+from minibert.tasks.question_answering.questions import (
+    QuestionAnswerData,
+    is_squad_file,
+    load_questions,
+)
+from minibert.tasks.question_answering.task import best_threshold, training_windows
+from minibert.tasks.table import TASKS
 from minibert.training import finetune_run, run
-from test_cli import minibert
-from test_resume import killed_and_resumed
 
 PEOPLE = "Ada Lovelace|Grace Hopper|Alan Turing|Linus Torvalds|Barbara Liskov|Edsger Dijkstra".split("|")
 WORKS = "the Engine Notes|the Compiler|the Machine|the Kernel|the Substitution|the Shortest Path".split("|")
@@ -289,7 +298,7 @@ def test_training_keeps_the_windows_that_hold_answers_and_a_share_of_the_others(
     start = context.index("Ada")
     frame = pd.DataFrame({"question": ["who", "who"], "context": [context, context],
                           "answers": [["Ada"], []], "answer_starts": [[start], []]})
-    from minibert.tasks.question_answering import make_examples
+    from minibert.tasks.question_answering.task import make_examples
 
     config = dataclasses.replace(tiny_config(), model=dataclasses.replace(
         tiny_config().model, sequence_length=16))
@@ -326,8 +335,8 @@ def test_an_answerer_learns_saves_and_answers_from_its_files(tmp_path):
     data = load_questions(source, validation_size=0.25)
     output = tmp_path / "run"
     lines = []
-    metrics = run(data, tiny_config(unfrozen_epochs=12), str(output), verbose=0,
-                  print_fn=lines.append, task="question-answering")
+    with reporting_to(lines.append):
+        metrics = run(data, tiny_config(unfrozen_epochs=12), str(output), verbose=0, task=TASKS["question-answering"])
     report = metrics["validation"]
     assert report["f1"] > 60 and report["questions"] == len(data.validation)
     assert report["no_answer_threshold"] is None
@@ -389,8 +398,7 @@ def test_squad_2_runs_choose_and_keep_a_no_answer_threshold(tmp_path):
     source = write_squad(tmp_path / "train.json", make_contexts(48, unanswerable=True), "v2.0")
     data = load_questions(source, validation_size=0.25)
     output = tmp_path / "run"
-    metrics = run(data, tiny_config(unfrozen_epochs=2), str(output), verbose=0,
-                  print_fn=lambda line: None, task="question-answering")
+    metrics = run(data, tiny_config(unfrozen_epochs=2), str(output), verbose=0, task=TASKS["question-answering"])
     report = metrics["validation"]
     assert report["no_answer_threshold"] is not None
     assert report["has_answer_questions"] + report["no_answer_questions"] == report["questions"]
@@ -408,8 +416,9 @@ def test_pretraining_reads_a_squad_files_contexts_and_fine_tuning_grows_segments
         "model"]["num_segments"] == 0
     data = load_questions(source, validation_size=0.25)
     lines = []
-    finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "answerer"),
-                 config=tiny_config(), verbose=0, print_fn=lines.append, task="question-answering")
+    with reporting_to(lines.append):
+        finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "answerer"),
+                     config=tiny_config(), verbose=0, task=TASKS["question-answering"])
     assert any("get one, started at zero" in line for line in lines)
     answerer = keras.models.load_model(tmp_path / "answerer" / runs.CLASSIFIER_FILE)
     assert answerer.backbone.num_segments == 2
@@ -422,10 +431,11 @@ def test_a_killed_answering_run_resumes_after_its_last_saved_epoch(tmp_path):
     script = (
         "import sys; sys.path.insert(0, %r)\n"
         "from test_question_answering import tiny_config\n"
-        "from minibert.data.question_answering import load_questions\n"
+        "from minibert.tasks.question_answering.questions import load_questions\n"
         "from minibert.training import run\n"
+        "from minibert.tasks.table import TASKS\n"
         "run(load_questions(%r, validation_size=0.25), tiny_config(unfrozen_epochs=3), %r,\n"
-        "    task='question-answering')\n"
+        "    task=TASKS['question-answering'])\n"
     ) % (str(pathlib.Path(__file__).parent), source, str(output))
     history = killed_and_resumed([sys.executable, "-c", script], output)
     assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]

@@ -6,13 +6,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from test_training import tiny_config, tiny_data
 
 from minibert import runs
 from minibert.cli import build_parser, config_from_args, main
 from minibert.models import Backbone, ReplacedTokenDetector
 from minibert.training import run
-
-from test_training import tiny_config, tiny_data
 
 
 def test_the_discriminator_reads_the_samples_in_the_chosen_slots_only():

@@ -8,8 +8,8 @@ import time
 
 import pandas as pd
 import pytest
-
 from conftest import make_reviews
+
 from minibert import runs
 from minibert.runs import files
 from minibert.runs.lock import LOCK_FILE

@@ -9,12 +9,13 @@ import time
 
 import pandas as pd
 import pytest
-
 from conftest import make_reviews
+from test_cli import minibert
+
 from minibert import runs
+from minibert.reporting import reporting_to
 from minibert.runs import files
 from minibert.runs.lock import LOCK_FILE, RunFolderLocked, lock_holder, run_folder_lock
-from test_cli import minibert
 
 HOLD = """
 import sys, time
@@ -83,7 +84,7 @@ def test_a_lock_left_by_a_killed_process_is_taken_over(tmp_path):
         holder.wait()
     assert (tmp_path / LOCK_FILE).exists() and lock_holder(tmp_path) is None
     lines = []
-    with run_folder_lock(tmp_path, print_fn=lines.append):
+    with reporting_to(lines.append), run_folder_lock(tmp_path):
         assert lock_holder(tmp_path)["pid"] == os.getpid()
     assert lines == [lines[0]] and f"lock of process {holder.pid}" in lines[0]
     assert "no longer running" in lines[0]

@@ -4,7 +4,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from minibert.layers.sampled_softmax import log_uniform_probability, sample_log_uniform, sampled_softmax_loss
+from minibert.layers.sampled_softmax import (
+    log_uniform_probability,
+    sample_log_uniform,
+    sampled_softmax_loss,
+)
 
 VOCABULARY, HIDDEN = 50, 8
 

@@ -15,13 +15,11 @@ import os
 
 import keras
 import numpy as np
+import pytest
+from conftest import make_reviews
 
 import minibert  # noqa: F401  (registers the classes the files name)
 from minibert import cli, runs
-
-import pytest
-
-from conftest import make_reviews
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 RUNS = ["run_before_layout", "run_before_runs"]

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from minibert import runs
-from minibert.runs import files
 from minibert.cli import main
-from minibert.models import Backbone, Classifier
+from minibert.models import Backbone
+from minibert.runs import files
+from minibert.tasks.classification.classifier import Classifier
 
 # Saves the same classifier over and over, each time with new weights, and
 # says which version it is writing; the test kills it in the middle of one.
@@ -20,7 +21,8 @@ SAVE_FOREVER = """
 import sys, numpy as np
 from minibert import runs
 from minibert.runs import files
-from minibert.models import Backbone, Classifier
+from minibert.models import Backbone
+from minibert.tasks.classification.classifier import Classifier
 path = sys.argv[1]
 # A 20,000-word embedding makes each save take long enough to be caught in.
 model = Classifier(Backbone(20000, 8, 64, num_layers=1, num_heads=2, intermediate_dim=32))

@@ -11,12 +11,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_headline_pairs, make_reviews
+from test_cli import minibert
+
 from minibert import runs, scoring
 from minibert.runs import files
-from minibert.models.end_to_end import class_probabilities
-from test_cli import minibert
+from minibert.tasks.classification.end_to_end_classifier import class_probabilities
 
 
 @pytest.fixture(scope="module")

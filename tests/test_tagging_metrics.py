@@ -8,8 +8,12 @@ import json
 
 import pytest
 
-from minibert.inspection.baseline import most_frequent_tag_baseline
-from minibert.inspection.tagging_metrics import entities, format_tagging_report, tagging_report
+from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
+from minibert.tasks.token_classification.metrics import (
+    entities,
+    format_tagging_report,
+    tagging_report,
+)
 
 
 def test_iob2_entities_start_at_b_and_end_before_o_b_or_another_type():

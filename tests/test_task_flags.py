@@ -4,14 +4,13 @@ refuses, the most-frequent-tag baseline and pretraining on a tagged corpus."""
 import json
 
 import pytest
-
 from conftest import make_reviews
+
 from minibert.cli import build_parser, main
-from minibert.cli.arguments import TAGGED_WORDS_FLAGS
-from minibert.cli.commands import CLASSIFICATION_FLAGS, data_task, load_data
+from minibert.cli.commands import data_task, load_data
 from minibert.cli.run_flags import destination
-from minibert.config import TASK_NAMES
-from minibert.data.tagged_words import SCHEMES, TaggedWordsData
+from minibert.tasks import TASK_NAMES, classification, token_classification
+from minibert.tasks.token_classification.tagged_words import SCHEMES, TaggedWordsData
 
 TASK_COMMANDS = ("train", "finetune", "baseline")
 # Sentences of tagged words, IOB2: people and places, enough for a tiny run.
@@ -51,12 +50,11 @@ def _refusal(args) -> str:
     return str(error.value)
 
 
-def test_task_names_cover_every_fine_tuning_task():
-    from minibert.tasks import TASKS
+def test_task_names_are_the_tables_in_its_order_classification_first():
+    from minibert.tasks.table import TASKS
 
-    # TASK_NAMES may run ahead of the table while a task is being built, never behind it.
-    assert set(TASKS) <= set(TASK_NAMES)
-    assert TASK_NAMES[0] == "classification"
+    assert tuple(TASKS) == TASK_NAMES and TASK_NAMES[0] == "classification"
+    assert all(TASKS[name].name == name for name in TASK_NAMES)
 
 
 @pytest.mark.parametrize("command", TASK_COMMANDS)
@@ -90,7 +88,7 @@ TAGGED_WORDS_VALUES = {"--word-column": "1", "--tag-column": "0", "--words-colum
                        "--tags-column": "ner_tags", "--tag-scheme": "IOB1"}
 
 
-@pytest.mark.parametrize("flag", TAGGED_WORDS_FLAGS)
+@pytest.mark.parametrize("flag", tuple(token_classification.DATA_FLAGS))
 @pytest.mark.parametrize("command", TASK_COMMANDS + ("pretrain",))
 def test_a_tagged_words_flag_with_the_classification_task_is_refused(command, flag):
     args = _arguments(command, "--dataset", "reviews.csv", flag, TAGGED_WORDS_VALUES[flag])
@@ -104,7 +102,7 @@ def test_a_tagged_words_flag_with_the_classification_task_is_refused(command, fl
 ])
 def test_a_classification_flag_with_token_classification_is_refused(flag, value):
     # The refusal knows each flag's default: left at it, a flag counts as not given.
-    assert getattr(_arguments("train"), destination(flag)) == CLASSIFICATION_FLAGS[flag]
+    assert getattr(_arguments("train"), destination(flag)) == classification.DATA_FLAGS[flag]
     args = _arguments("train", "--task", "token-classification", "--dataset", "ner", flag, value)
     message = _refusal(args)
     assert f"{flag} is for classification data, not --task token-classification" in message
@@ -129,11 +127,11 @@ def test_commands_without_the_task_flag_refuse_a_conll_source_as_not_theirs(tmp_
 
 def test_pretrain_reads_a_conll_source_as_tagged_words_without_the_task_flag(tmp_path):
     _write_conll(tmp_path / "train.conll", _sentences(4))
-    assert data_task(_arguments("pretrain", "--dataset", str(tmp_path))) == "token-classification"
-    assert data_task(_arguments("pretrain", "--dataset", "reviews.csv")) == "classification"
+    assert data_task(_arguments("pretrain", "--dataset", str(tmp_path))).name == "token-classification"
+    assert data_task(_arguments("pretrain", "--dataset", "reviews.csv")).name == "classification"
     # Tables of word lists carry no telling suffix: the flag says how to read them.
     tagged_table = _arguments("pretrain", "--task", "token-classification", "--dataset", "x.jsonl")
-    assert data_task(tagged_table) == "token-classification"
+    assert data_task(tagged_table).name == "token-classification"
 
 
 def test_load_data_reads_tagged_words_with_every_flag_passed_through(tmp_path):
@@ -154,9 +152,7 @@ def test_load_data_reads_tagged_words_with_every_flag_passed_through(tmp_path):
 
 
 def test_train_and_finetune_hand_the_task_and_its_data_to_the_recipe(tmp_path, monkeypatch):
-    import minibert.tasks
     import minibert.training
-    import minibert.training.recipe
     from minibert.cli import commands
     from minibert.config import get_preset
 
@@ -164,14 +160,12 @@ def test_train_and_finetune_hand_the_task_and_its_data_to_the_recipe(tmp_path, m
     received = []
 
     def recipe(data, *_, **keywords):
-        received.append((data, keywords["task"]))
+        received.append((data, keywords["task"].name))
 
-    # The task's own entry in the table is not what is tested here.
-    monkeypatch.setattr(minibert.tasks, "get_task", lambda name: name)
     monkeypatch.setattr(minibert.training, "run", recipe)
     monkeypatch.setattr(minibert.training, "finetune_run", recipe)
     pretrained = type("Pretrained", (), {"read_config": lambda self: get_preset("tiny")})()
-    monkeypatch.setattr(minibert.training.recipe, "pretrained_run", lambda path: pretrained)
+    monkeypatch.setattr(commands, "pretrained_run", lambda path: pretrained)
     tagged = ["--task", "token-classification", "--dataset", conll, "--output", str(tmp_path)]
     commands.command_train(_arguments("train", "--preset", "tiny", *tagged))
     commands.command_finetune(_arguments("finetune", *tagged))

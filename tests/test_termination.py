@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from minibert.termination import Terminated, deferred, sigterm_raises_terminated
-from minibert.training.stage import fit_stage
+from minibert.training.stage import StageOutputs, fit_stage
 
 
 def test_a_sigterm_outside_training_raises_at_once():
@@ -37,5 +37,6 @@ def test_a_sigterm_during_a_stage_stops_it_at_the_end_of_that_batch():
     model.compile(optimizer="sgd", loss="mse")
     batches = tf.data.Dataset.from_tensor_slices((np.zeros((8, 2)), np.zeros((8, 1)))).batch(2)
     with sigterm_raises_terminated(), pytest.raises(Terminated):
-        fit_stage(model, batches, epochs=3, callbacks=[SendSigtermAfterSecondBatch()], verbose=0)
+        fit_stage(model, batches, epochs=3, callbacks=[SendSigtermAfterSecondBatch()],
+                  outputs=StageOutputs(verbose=0))
     assert int(model.optimizer.iterations.numpy()) == 2

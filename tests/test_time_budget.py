@@ -11,10 +11,10 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
-from minibert.training import run
-
 from test_training import tiny_config, tiny_data
+
+from minibert.reporting import reporting_to
+from minibert.training import run
 
 
 @pytest.mark.slow
@@ -101,7 +101,11 @@ def test_a_budgeted_schedule_decays_to_zero_when_the_minutes_run_out_before_the_
 
 
 def test_a_calibration_five_times_slow_for_its_first_minute_still_leaves_pretraining_its_share():
-    from minibert.training.budget import PretrainingShare, SpeedProbe, pretraining_minutes
+    from minibert.training.budget import (
+        PretrainingShare,
+        SpeedProbe,
+        pretraining_minutes,
+    )
     from minibert.training.callbacks import TimeBudget
 
     clock = FakeClock()
@@ -197,7 +201,8 @@ def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_
     data = tiny_data()
     config = dataclasses.replace(tiny_config(mlm_epochs=200), minutes=1.0)
     lines = []
-    metrics = run(data, config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    with reporting_to(lines.append):
+        metrics = run(data, config, str(tmp_path / "run"), verbose=0)
     budget = metrics["budget"]
     assert budget["finetuning_estimate_seconds"] > 0
     assert 0 < budget["pretraining_minutes"] < 1.0
@@ -211,11 +216,12 @@ def test_a_whole_run_budget_measures_fine_tuning_first_and_pretrains_in_what_is_
 
 
 def test_estimating_fine_tuning_leaves_the_backbone_as_it_was(monkeypatch):
+    from minibert.data.tokenizer import build_vectorizer
     from minibert.models import Backbone
+    from minibert.tasks.classification.task import CLASSIFICATION
     from minibert.training import budget
     from minibert.training.budget import estimate_finetuning_seconds
-    from minibert.tasks.classification import classifier_inputs
-    from minibert.data.tokenizer import build_vectorizer
+    from minibert.training.finetuning import TaskExamples
 
     data = tiny_data()
     vectorizer = build_vectorizer(data.train["text"], 200, 32)
@@ -224,9 +230,8 @@ def test_estimating_fine_tuning_leaves_the_backbone_as_it_was(monkeypatch):
     # Fewer timed steps than a run takes: what is checked is what the timing leaves behind.
     monkeypatch.setattr(budget, "TIMED_STEPS", 3)
     monkeypatch.setattr(budget, "WARMUP_STEPS", 1)
-    train = (classifier_inputs(vectorizer, data.train), data.train["label"].to_numpy())
-    validation = (classifier_inputs(vectorizer, data.validation), data.validation["label"].to_numpy())
-    seconds = estimate_finetuning_seconds(backbone, train, validation, data, tiny_config())
+    examples = TaskExamples.of(CLASSIFICATION, vectorizer, data, tiny_config())
+    seconds = estimate_finetuning_seconds(examples, backbone, tiny_config())
     assert seconds > 0 and backbone.trainable
     for old, new in zip(before, backbone.get_weights()):
         np.testing.assert_array_equal(old, new)
@@ -236,7 +241,8 @@ def test_estimating_fine_tuning_leaves_the_backbone_as_it_was(monkeypatch):
 def test_a_budget_too_short_for_fine_tuning_skips_pretraining(tmp_path):
     lines = []
     config = dataclasses.replace(tiny_config(mlm_epochs=3), minutes=0.3)  # 18 s: under the reserve
-    metrics = run(tiny_data(), config, str(tmp_path / "run"), verbose=0, print_fn=lines.append)
+    with reporting_to(lines.append):
+        metrics = run(tiny_data(), config, str(tmp_path / "run"), verbose=0)
     assert metrics["budget"]["pretraining_minutes"] == 0
     assert "mlm" not in metrics["stages"] and set(metrics["stages"]) == {"frozen", "unfrozen"}
     assert any("0.0 minutes left for pretraining" in line for line in lines)

@@ -10,21 +10,24 @@ import keras
 import pandas as pd
 import pytest
 import tensorflow as tf
+from test_cli import minibert
+from test_resume import killed_and_resumed
 
 from minibert import runs
 from minibert.config import get_preset
-from minibert.data.tag_spans import entities
-from minibert.data.tagged_words import TaggedWordsData
 from minibert.data.tokenizer import build_vectorizer
 from minibert.data.word_shapes import WORD_SHAPES
 from minibert.export import export_saved_model
-from minibert.models import Backbone, EndToEndTagger, TokenClassifier
+from minibert.models import Backbone
+from minibert.reporting import reporting_to
 from minibert.runs import DataSummary
-from minibert.tasks import get_task
-from minibert.tasks.token_classification import unknown_words
+from minibert.tasks.table import TASKS, get_task
+from minibert.tasks.token_classification.end_to_end_tagger import EndToEndTagger
+from minibert.tasks.token_classification.tag_spans import entities
+from minibert.tasks.token_classification.tagged_words import TaggedWordsData
+from minibert.tasks.token_classification.task import unknown_words
+from minibert.tasks.token_classification.token_classifier import TokenClassifier
 from minibert.training import finetune_run, pretrain_run, run
-from test_cli import minibert
-from test_resume import killed_and_resumed
 
 FIRST_NAMES = "ada grace alan linus barbara edsger".split()
 LAST_NAMES = "lovelace hopper turing torvalds liskov dijkstra".split()
@@ -123,8 +126,9 @@ def test_a_tag_the_data_does_not_name_is_refused_in_one_line():
 def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokenizer):
     output = tmp_path / "run"
     lines = []
-    metrics = run(tagged_data(), tiny_config(tagger_epochs=4, tokenizer=tokenizer), str(output),
-                  verbose=0, print_fn=lines.append, task="token-classification")
+    with reporting_to(lines.append):
+        metrics = run(tagged_data(), tiny_config(tagger_epochs=4, tokenizer=tokenizer), str(output),
+                      verbose=0, task=TASKS["token-classification"])
     report = metrics["validation"]
     assert {"f1", "precision", "recall", "token_accuracy", "per_type"} <= set(report)
     assert report["scheme"] == "IOB2" and report["sentences"] == 32
@@ -154,7 +158,7 @@ def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_
     data = tagged_data()
     output = tmp_path / "run"
     metrics = run(data, tiny_config(mlm_epochs=0, tagger_epochs=12), str(output),
-                  verbose=0, print_fn=lambda line: None, task="token-classification")
+                  verbose=0, task=TASKS["token-classification"])
     assert metrics["validation"]["f1"] > 0.5
     # evaluate reads a CoNLL file's words as given and scores them as fine-tuning did.
     folder = tmp_path / "conll"
@@ -226,11 +230,11 @@ def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagg
 @pytest.mark.slow
 def test_finetune_run_tags_from_a_pretrained_backbone(tmp_path):
     data = tagged_data()
-    pretrain_run(data, tiny_config(), str(tmp_path / "pretrained"), verbose=0,
-                 print_fn=lambda line: None)
+    pretrain_run(data, tiny_config(), str(tmp_path / "pretrained"), verbose=0)
     lines = []
-    metrics = finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "tagger"),
-                           verbose=0, print_fn=lines.append, task="token-classification")
+    with reporting_to(lines.append):
+        metrics = finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "tagger"),
+                               verbose=0, task=TASKS["token-classification"])
     assert "f1" in metrics["validation"] and metrics["unknown_token_share"] is not None
     assert (tmp_path / "tagger" / runs.END_TO_END_FILE).exists()
 
@@ -243,8 +247,9 @@ def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
         "import sys; sys.path.insert(0, %r)\n"
         "from test_token_classification import tagged_data, tiny_config\n"
         "from minibert.training import run\n"
+        "from minibert.tasks.table import TASKS\n"
         "run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=3), %r,\n"
-        "    task='token-classification')\n"
+        "    task=TASKS['token-classification'])\n"
     ) % (str(pathlib.Path(__file__).parent), str(output))
     history = killed_and_resumed([sys.executable, "-c", script], output)
     assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]

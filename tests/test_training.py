@@ -7,13 +7,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_headline_pairs, make_news, make_reviews, make_topic_documents
 
 from minibert.config import get_preset
 from minibert.data.sources import TextClassificationData, load_dataset
 from minibert.data.tokenizer import load_vocabulary, new_vectorizer, vectorize
 from minibert.training import run
-
-from conftest import make_headline_pairs, make_news, make_reviews, make_topic_documents
 
 
 def tiny_data(num_rows=240) -> TextClassificationData:

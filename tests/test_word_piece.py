@@ -6,16 +6,21 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-
-from minibert import runs
-from minibert.runs import files
-from minibert.data.tokenizer import MASK_ID, SPECIAL_TOKENS, UNKNOWN_ID, build_vectorizer, vectorize
-from minibert.data.word_piece import WordPieceVectorizer, build_word_piece_vectorizer
-from minibert.training import run
-
 from conftest import make_reviews
 from test_cli import minibert
 from test_training import tiny_config, tiny_data
+
+from minibert import runs
+from minibert.data.tokenizer import (
+    MASK_ID,
+    SPECIAL_TOKENS,
+    UNKNOWN_ID,
+    build_vectorizer,
+    vectorize,
+)
+from minibert.data.word_piece import WordPieceVectorizer, build_word_piece_vectorizer
+from minibert.runs import files
+from minibert.training import run
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,6 @@ import argparse
 import hashlib
 import importlib.metadata
 import json
-import os
 import shutil
 import subprocess
 import sys

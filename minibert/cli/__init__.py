@@ -4,12 +4,15 @@ plot, embed, bench, baseline.
 `arguments.py` builds the parser and `run_flags.py` turns flags into a
 `RunConfig`; neither imports TensorFlow, so `--help` answers at once.
 `commands.py` holds one function per command and the `COMMANDS` table that
-`main` dispatches on; it is imported once the flags parse, without
-TensorFlow's start-up lines (`start_up_lines.py`).
+`main` dispatches on; it is imported once the flags parse, with every class
+a saved model needs registered (`minibert.register_every_class`) and
+without TensorFlow's start-up lines (`start_up_lines.py`).
 """
 
+import importlib
 import sys
 
+import minibert
 from minibert.allocator import reexecute_with_allocator
 from minibert.cli.arguments import build_parser
 from minibert.cli.run_flags import config_from_args
@@ -56,23 +59,10 @@ def main(argv=None) -> int:
 def _import_commands():
     """The commands, with every class a saved model is rebuilt from registered with Keras.
 
-    `python -m minibert` starts without the package's imports
-    (`minibert/__init__.py`); `keras.models.load_model` finds a saved model's
-    classes by the names their modules register when imported.
+    `python -m minibert` starts without them (`minibert/__init__.py`).
     """
-    from minibert import models  # noqa: F401  (the models and the layers they hold)
-    from minibert.cli import commands
-    from minibert.data import word_piece  # noqa: F401
-    from minibert.training import optimization  # noqa: F401  (a saved optimizer's schedule)
-
-    return commands
+    minibert.register_every_class()
+    return importlib.import_module("minibert.cli.commands")
 
 
-def __getattr__(name):
-    # COMMANDS and load_data live with the commands, which import TensorFlow.
-    if name in ("COMMANDS", "load_data"):
-        return getattr(_import_commands(), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["COMMANDS", "build_parser", "config_from_args", "load_data", "main"]
+__all__ = ["build_parser", "config_from_args", "main"]

@@ -7,9 +7,9 @@ import argparse
 import os
 
 from minibert.cli.run_flags import add_run_flags, positive_int
-from minibert.config import PRESETS, TASK_NAMES
-from minibert.data.tagged_words import SCHEMES
-
+from minibert.config import PRESETS
+from minibert.tasks import TASK_NAMES
+from minibert.tasks.token_classification.tagged_words import SCHEMES
 
 DESCRIPTION = (
     "minibert: train, pretrain, finetune, predict, export, evaluate, fill-mask, nsp, plot, embed, "
@@ -66,10 +66,6 @@ def _add_data_arguments(parser, dataset_default="imdb", tagged_words=False):
 
 # Each of these is None unless given, so that one given with the classification task is refused
 # (`commands.data_task`) rather than ignored.
-TAGGED_WORDS_FLAGS = ("--word-column", "--tag-column", "--words-column", "--tags-column",
-                      "--tag-scheme")
-
-
 def _add_tagged_words_arguments(data):
     """--task token-classification's data flags: where the words and tags are, and their scheme."""
     data.add_argument(

@@ -1,75 +1,58 @@
-"""What each `python -m minibert` command does, given its parsed flags."""
+"""What each `python -m minibert` command does, given its parsed flags.
+
+Imported by `minibert.cli.main` once the flags parse: everything a command
+needs is imported here, TensorFlow included.
+"""
 
 import datetime
 import os
+import sys
 
-from minibert.cli.run_flags import config_from_args, destination
+import pandas as pd
+
+from minibert import runs, training
+from minibert.bench import bench_preset, run_bench
+from minibert.cli.run_flags import config_from_args
 from minibert.config import get_preset
+from minibert.data.labels import align_labels
+from minibert.export import export_saved_model
+from minibert.inspection.embeddings import embedding_table
+from minibert.inspection.fill_mask import fill_mask, format_fill_mask
+from minibert.inspection.next_sentence_prediction import next_sentence_probability
+from minibert.inspection.plots import plot_curves, plot_embeddings
+from minibert.runs import files
+from minibert.scoring import score_file
+from minibert.tasks.classification.task import CLASSIFICATION
+from minibert.tasks.table import TASKS, get_task
+from minibert.tasks.task import FinetuningTask
+from minibert.training.recipe import pretrained_run
 
 
-# Classification's data flags, with the value each has when not given.
-CLASSIFICATION_FLAGS = {
-    "--text-column": "text", "--label-column": "label", "--text-pair-column": None,
-    "--group-column": None, "--label-names": None, "--max-validation-rows": None,
-    "--data-dir": None,
-}
-
-
-def data_task(args, task=None) -> str:
-    """The task whose data the flags name, with a data flag of the other task refused.
+def data_task(args, task: FinetuningTask | None = None) -> FinetuningTask:
+    """The task whose data the flags name, with a data flag of another task refused.
 
     `task` when given (the run's, for `evaluate`), else `--task` when the command has one, else
-    classification; `pretrain` without `--task` reads a CoNLL-style source (`.conll`, `.iob`,
-    `.bio`) as tagged words and anything else as classification data.
+    classification; `pretrain` without `--task` reads a source that a task recognises (a
+    CoNLL-style `.conll`, `.iob` or `.bio` file: tagged words; SQuAD's JSON: questions) as
+    that task's data and anything else as classification data.
     """
-    from minibert.cli.arguments import TAGGED_WORDS_FLAGS
-    from minibert.data.question_answering import is_squad_file
-    from minibert.data.tagged_words import is_conll_source
-
-    dataset = getattr(args, "dataset", None)
-    conll = dataset is not None and is_conll_source(dataset)
-    takes_task = hasattr(args, "task")
-    task = task or getattr(args, "task", "classification")
+    has_task_flag = "task" in vars(args)
     if task is None:
-        task = ("token-classification" if conll else
-                "question-answering" if dataset is not None and is_squad_file(dataset) else
-                "classification")
-    if task == "question-answering":
-        given = [flag for flag in (*TAGGED_WORDS_FLAGS, *CLASSIFICATION_FLAGS)
-                 if getattr(args, destination(flag), CLASSIFICATION_FLAGS.get(flag))
-                 != CLASSIFICATION_FLAGS.get(flag)]
-        if given:
-            raise ValueError(f"{given[0]} is not read by --task question-answering, whose data "
-                             "has question, context and answers (SQuAD's layout); drop it")
-        return task
-    if task == "classification":
-        given = [flag for flag in TAGGED_WORDS_FLAGS
-                 if getattr(args, destination(flag), None) is not None]
-        if given:
-            raise ValueError(f"{given[0]} reads sentences of tagged words; pass --task "
-                             "token-classification, or drop it for a table of texts and labels")
-        if conll:
-            way_out = ("pass --task token-classification to tag its words" if takes_task else
-                       f"{getattr(args, 'command', 'this command')} reads texts and labels")
-            raise ValueError(f"{dataset} holds tagged words (CoNLL-style); {way_out}")
-        return task
-    if conll and (args.words_column is not None or args.tags_column is not None):
-        # The reader refuses index flags on a table; names on a text file it could only ignore.
-        raise ValueError(f"--words-column/--tags-column name a table's columns, not those of "
-                         f"the CoNLL-style {dataset}; pass --word-column/--tag-column (indices)")
-    given = [flag for flag, default in CLASSIFICATION_FLAGS.items()
-             if getattr(args, destination(flag), default) != default]
-    if given:
-        raise ValueError(
-            f"{given[0]} is for classification data, not --task {task}; sentences of tagged "
-            "words name their columns with --word-column/--tag-column (CoNLL-style files) or "
-            "--words-column/--tags-column (tables, hf:NAME)"
-        )
+        name = getattr(args, "task", None)
+        dataset = getattr(args, "dataset", None)
+        if name is None and has_task_flag and dataset is not None:
+            name = next((task.name for task in TASKS.values() if task.reads_source(dataset)),
+                        None)
+        task = _task(name or CLASSIFICATION.name)
+    task.check_flags(args, has_task_flag)
+    for flag in ("labels", "unlabeled"):
+        if task is not CLASSIFICATION and getattr(args, flag, None) is not None:
+            raise ValueError(f"--{flag} is for --task classification; drop it")
     return task
 
 
-def load_data(args, seed=None, task=None):
-    """The data set the flags name, read for its task; for a command on a run, split as the
+def load_data(args, seed=None, task: FinetuningTask | None = None):
+    """The data set the flags name, read by its task; for a command on a run, split as the
     run split it.
 
     A run carves its validation split with its seed (`seed`: the config's, which
@@ -78,67 +61,25 @@ def load_data(args, seed=None, task=None):
     default seed's (training rows, mostly). A --group-column given here wins
     over the run's.
 
-    Returns a `TextClassificationData`, or for token classification (`data_task`; `task`
-    names the run's) a `TaggedWordsData`.
+    Returns the task's data set (`FinetuningTask.load_data`; `data_task` says which
+    task, `task` names the run's): a `TextClassificationData`, `TaggedWordsData` or
+    `QuestionAnswerData`.
     """
     task = data_task(args, task)
     seed = seed if seed is not None else getattr(args, "seed", None)
     group_column = args.group_column
     run = getattr(args, "run", None)
-    if run is not None:
-        from minibert import runs  # imports TensorFlow: only for a command on a run
-
-        if os.path.isfile(os.path.join(run, runs.CONFIG_FILE)):
-            values = runs.RunFolder(run).read_json(runs.CONFIG_FILE)
-            seed = values.get("seed", seed)
-            recorded = runs.DataSummary.from_dict(values.get("data"))
-            if group_column is None and recorded is not None:
-                group_column = recorded.group_column
-    seed = 42 if seed is None else seed
-    for flag in ("labels", "unlabeled"):
-        if task != "classification" and getattr(args, flag, None) is not None:
-            raise ValueError(f"--{flag} is for --task classification; drop it")
-    if task == "question-answering":
-        from minibert.data.question_answering import load_questions
-
-        return load_questions(args.dataset, validation_size=args.validation_size, seed=seed,
-                              max_train_rows=args.max_train_rows, cache_dir=args.cache_dir)
-    if task == "token-classification":
-        from minibert.data.tagged_words import load_tagged_words
-
-        # The flags given; load_tagged_words holds the defaults of those left out.
-        given = {"word_column": args.word_column, "tag_column": args.tag_column,
-                 "words_column": args.words_column, "tags_column": args.tags_column,
-                 "scheme": args.tag_scheme}
-        return load_tagged_words(
-            args.dataset, **{name: value for name, value in given.items() if value is not None},
-            validation_size=args.validation_size, seed=seed, max_train_rows=args.max_train_rows,
-            cache_dir=args.cache_dir,
-        )
-    from minibert.data.sources import load_dataset
-
-    return load_dataset(
-        args.dataset,
-        data_dir=args.data_dir,
-        text_column=args.text_column,
-        label_column=args.label_column,
-        text_pair_column=args.text_pair_column,
-        group_column=group_column,
-        label_names=args.label_names,
-        validation_size=args.validation_size,
-        max_train_rows=args.max_train_rows,
-        max_validation_rows=args.max_validation_rows,
-        labels=getattr(args, "labels", None),
-        unlabeled_file=getattr(args, "unlabeled", None),
-        seed=seed,
-        cache_dir=args.cache_dir,
-    )
+    if run is not None and os.path.isfile(os.path.join(run, runs.CONFIG_FILE)):
+        values = runs.RunFolder(run).read_json(runs.CONFIG_FILE)
+        seed = values.get("seed", seed)
+        recorded = runs.DataSummary.from_dict(values.get("data"))
+        if group_column is None and recorded is not None:
+            group_column = recorded.group_column
+    return task.load_data(args, 42 if seed is None else seed, group_column)
 
 
 def _split_rows(data, split):
     """The rows of `data` that `--split` names."""
-    import pandas as pd
-
     if split == "all":
         return pd.concat([data.train, data.validation], ignore_index=True)
     return {"validation": data.validation, "train": data.train}[split]
@@ -150,49 +91,53 @@ def _default_output(*name_parts) -> str:
 
 
 def command_train(args):
-    from minibert.tasks import get_task
-    from minibert.training import run
-
     config = config_from_args(args)
-    get_task(args.task)  # a task the package lacks fails before the data set is read
-    data = load_data(args, seed=config.seed)
-    run(data, config, args.output or _default_output(data.name, args.preset),
-        overwrite=args.overwrite, task=args.task)
+    task = data_task(args)  # a task the package lacks fails before the data set is read
+    data = load_data(args, seed=config.seed, task=task)
+    training.run(data, config, args.output or _default_output(data.name, args.preset),
+                 overwrite=args.overwrite, task=task)
 
 
 def command_pretrain(args):
-    from minibert.training import pretrain_run
-
     config = config_from_args(args)
     if args.dataset is None and config.pretrain.corpus is None:
         args.dataset = "imdb"  # train's default; a corpus alone needs no data set
     data = load_data(args, seed=config.seed) if args.dataset is not None else None
     # A tagged corpus pretrains on its own sentences (words joined), its validation split
-    # held out and scored as a table's is (`training.recipe.held_out_texts`).
+    # held out and scored as a table's is (`held_out_texts`).
     name = data.name if data is not None else os.path.splitext(
         os.path.basename(os.path.normpath(config.pretrain.corpus)))[0]
     output = args.output or _default_output(name, "pretrain", args.preset)
-    pretrain_run(data, config, output, overwrite=args.overwrite)
+    training.pretrain_run(data, config, output, overwrite=args.overwrite)
 
 
 def command_finetune(args):
-    from minibert.tasks import get_task
-    from minibert.training import finetune_run
-    from minibert.training.recipe import pretrained_run
-
     # RUN and the task first: either missing fails before the data set is read.
     config = config_from_args(args, base=pretrained_run(args.from_run).read_config())
-    get_task(args.task)
-    data = load_data(args, seed=config.seed)
+    task = data_task(args)
+    data = load_data(args, seed=config.seed, task=task)
     output = args.output or _default_output(data.name, "finetune")
-    finetune_run(data, args.from_run, output, config=config, random_init=args.random_init,
-                 overwrite=args.overwrite, task=args.task)
+    training.finetune_run(data, args.from_run, output, config=config,
+                          random_init=args.random_init, overwrite=args.overwrite, task=task)
+
+
+def _task(name: str) -> FinetuningTask:
+    """The task named `name` (the command line's one lookup in the table); a name the table
+    lacks fails in one line."""
+    return get_task(name)
+
+
+def _run_task(folder: runs.RunFolder) -> FinetuningTask:
+    """The task the run folder's config.json records (runs from before tasks: classification)."""
+    return _task(folder.read_task())
+
+
+def _end_to_end(folder: runs.RunFolder, task: FinetuningTask):
+    """The run's end_to_end.keras, refused in one line unless it holds the task's model."""
+    return folder.load_model(runs.END_TO_END_FILE, task.end_to_end_classes)
 
 
 def command_predict(args):
-    from minibert import runs
-    from minibert.tasks import get_task
-
     questions, contexts = args.questions or [], args.contexts or []
     if len(questions) != len(contexts):
         raise ValueError(f"{len(questions)} --question and {len(contexts)} --context; give a "
@@ -202,16 +147,18 @@ def command_predict(args):
         raise ValueError("predict takes texts on the command line (a question-answering run: "
                          "--question and --context) or --input FILE, one of the two")
     folder = runs.RunFolder(args.run)
-    task = get_task(folder.read_task())
-    if questions and task.name != "question-answering":
+    task = _run_task(folder)
+    pair_column = task.input_columns[1]
+    if questions and pair_column is None:
         raise ValueError(f"--question is for question-answering runs, and {args.run} is a "
                          f"{task.name} run; pass its texts as arguments")
-    model = folder.load_model(runs.END_TO_END_FILE, task.model_classes[1])
+    model = _end_to_end(folder, task)
     if args.input is not None:
-        if task.name == "question-answering" and args.text_pair_column is None:
-            # A question table's own column names, unless the flags name others.
-            args.text_column = "question" if args.text_column == "text" else args.text_column
-            args.text_pair_column = "context"
+        if pair_column is not None and args.text_pair_column is None:
+            # A table of the task's own column names, unless the flags name others.
+            text_column = task.input_columns[0]
+            args.text_column = text_column if args.text_column == "text" else args.text_column
+            args.text_pair_column = pair_column
         _predict_file(model, args)
         return
     for line in task.predict(model, texts, text_pairs):
@@ -219,10 +166,6 @@ def command_predict(args):
 
 
 def _predict_file(model, args):
-    import sys
-
-    from minibert.scoring import score_file
-
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
     summary = score_file(model, args.input, args.output, args.text_column, args.text_pair_column,
@@ -238,60 +181,45 @@ def _predict_file(model, args):
 
 
 def command_export(args):
-    from minibert import runs
-    from minibert.export import export_saved_model, served_inputs, served_outputs
-    from minibert.tasks import get_task
-
     folder = runs.RunFolder(args.run)
-    model = folder.load_model(runs.END_TO_END_FILE, get_task(folder.read_task()).model_classes[1])
+    model = _end_to_end(folder, _run_task(folder))
     directory = export_saved_model(model, args.output)
-    print(f"SavedModel written to {directory}: serve({served_inputs(model)}) -> "
-          f"{served_outputs(model)}")
+    print(f"SavedModel written to {directory}: serve({model.served_inputs}) -> "
+          f"{model.served_outputs}")
 
 
 def command_evaluate(args):
-    from minibert import runs
-    from minibert.tasks import get_task
-
     folder = runs.RunFolder(args.run)
-    task = get_task(folder.read_task())
-    model = folder.load_model(runs.END_TO_END_FILE, task.model_classes[1])
-    data = load_data(args, task=task.name)
+    task = _run_task(folder)
+    model = _end_to_end(folder, task)
+    data = load_data(args, task=task)
     for line in task.evaluate_saved(model, _split_rows(data, args.split), data, args.split):
         print(line)
 
 
 def _classification_run(run, command):
     """The run folder `run`, refused in one line unless it holds a classifier (config.json's task)."""
-    from minibert import runs
-
     folder = runs.RunFolder(run)
-    task = folder.read_task()
-    if task != "classification":
-        raise ValueError(f"{command} reads classification runs, and {run} is a {task} run; its "
-                         f"validation figures are in {folder.file(runs.METRICS_FILE)}")
+    task = _run_task(folder)
+    if task is not CLASSIFICATION:
+        raise ValueError(f"{command} reads classification runs, and {run} is a {task.name} run; "
+                         f"its validation figures are in {folder.file(runs.METRICS_FILE)}")
     return folder
 
 
 def _masked_lm_and_vectorizer(run):
     """A run's masked language model and a vectorizer of its vocabulary."""
-    from minibert import runs
-
     folder = runs.RunFolder(run)
     return folder.load_model(runs.MLM_FILE), folder.vectorizer()
 
 
 def command_fill_mask(args):
-    from minibert.inspection.fill_mask import fill_mask, format_fill_mask
-
     masked_lm, vectorizer = _masked_lm_and_vectorizer(args.run)
     for text, predictions in zip(args.texts, fill_mask(masked_lm, vectorizer, args.texts, args.top_k)):
         print(format_fill_mask(text, predictions))
 
 
 def command_nsp(args):
-    from minibert.inspection.next_sentence_prediction import next_sentence_probability
-
     if len(args.texts) % 2:
         raise ValueError(f"nsp takes FIRST SECOND pairs; got {len(args.texts)} texts, an odd count")
     pairs = list(zip(args.texts[0::2], args.texts[1::2]))
@@ -303,9 +231,6 @@ def command_nsp(args):
 
 
 def command_plot(args):
-    from minibert import runs
-    from minibert.inspection.plots import plot_curves
-
     output = args.output or os.path.join(args.run, runs.CURVES_FILE)
     history = os.path.join(args.run, runs.HISTORY_FILE)
     reason = None if os.path.isfile(history) else runs.RunFolder(args.run).unfinished_reason()
@@ -315,12 +240,6 @@ def command_plot(args):
 
 
 def command_embed(args):
-    from minibert import runs
-    from minibert.data.labels import align_labels
-    from minibert.inspection.embeddings import embedding_table
-    from minibert.inspection.plots import plot_embeddings
-    from minibert.runs import files
-
     model = _classification_run(args.run, "embed").load_model(runs.END_TO_END_FILE)
     data = load_data(args)
     rows = _split_rows(data, args.split)
@@ -340,9 +259,6 @@ def command_embed(args):
 
 
 def command_bench(args):
-    from minibert.bench import bench_preset, run_bench
-    from minibert.runs import files
-
     data, config = load_data(args), get_preset(args.preset)
     results = {}
     if args.ladder:
@@ -355,72 +271,9 @@ def command_bench(args):
 
 
 def command_baseline(args):
-    from minibert.inspection.baseline import tfidf_baseline
-
-    data = load_data(args)
-    if args.task == "token-classification":
-        _tagging_baseline(data)
-        return
-    if args.task == "question-answering":
-        _answering_baseline(data)
-        return
-    if data.has_pairs:
-        raise ValueError("the TF-IDF baseline reads one text per row; drop --text-pair-column")
-    try:
-        result = tfidf_baseline(data)
-    except ImportError as error:
-        raise ValueError(f"the baseline needs scikit-learn ({error}); pip install scikit-learn") from error
-    split = (f"{data.validation_groups} whole {data.group_column} groups" if data.group_column
-             else "the test split" if data.validation_is_test else "a stratified random split")
-    print(
-        f"TF-IDF (uni+bigrams) + logistic regression on {data.name}: validation accuracy "
-        f"{result['validation_accuracy']:.4f} on {len(data.validation)} rows ({split}), "
-        f"trained on {len(data.train)} in {result['seconds']:.0f} s"
-    )
-
-
-def _tagging_baseline(data):
-    """Each word's most frequent training tag, scored by entity on the validation split."""
-    import time
-
-    from minibert.inspection.baseline import most_frequent_tag_baseline
-    from minibert.inspection.tagging_metrics import (
-        format_per_type,
-        format_tagging_report,
-        tagging_report,
-    )
-
-    start = time.perf_counter()
-    predicted = most_frequent_tag_baseline(
-        data.train["words"].tolist(), data.train["tags"].tolist(), data.validation["words"].tolist()
-    )
-    report = tagging_report(data.validation["tags"].tolist(), predicted, scheme=data.scheme)
-    split = (f"the {data.validation_split} split" if data.validation_split
-             else "a seeded random split of whole sentences")
-    print(
-        f"most frequent tag per word on {data.name}: {format_tagging_report(report)} on "
-        f"{len(data.validation)} sentences ({split}), trained on {len(data.train)} in "
-        f"{time.perf_counter() - start:.0f} s"
-    )
-    for line in format_per_type(report):
+    task = data_task(args)
+    for line in task.baseline(load_data(args, task=task)):
         print(line)
-
-
-def _answering_baseline(data):
-    """The sliding-window word-overlap answer to each validation question, scored as SQuAD's."""
-    import time
-
-    from minibert.inspection.answer_metrics import answer_report, format_answer_report
-    from minibert.inspection.baseline import sliding_window_answers
-
-    start = time.perf_counter()
-    frame = data.validation
-    report = answer_report(sliding_window_answers(frame["question"], frame["context"]),
-                           frame["answers"].tolist())
-    split = (f"{data.validation_groups} whole {data.group_column} groups" if data.group_column
-             else "its own validation split")
-    print(f"sliding-window word overlap on {data.name}: {format_answer_report(report)} "
-          f"({split}), in {time.perf_counter() - start:.0f} s")
 
 
 COMMANDS = {

@@ -22,7 +22,11 @@ import pyarrow.parquet as pq
 import tensorflow as tf
 
 from minibert.data.pipeline import (
-    PAD_TO_MULTIPLE, mask_batch, pad_batches, process_share, to_batch_width,
+    PAD_TO_MULTIPLE,
+    mask_batch,
+    pad_batches,
+    process_share,
+    to_batch_width,
 )
 from minibert.data.tables import (
     SEPARATORS,

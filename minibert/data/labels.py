@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from minibert.data.tables import DataSourceError
-
+from minibert.reporting import report
 
 # At most this many class names in a warning line.
 _NAMES_SHOWN = 5
@@ -68,7 +68,7 @@ def override_label_names(names: tuple[str, ...], label_names) -> tuple[str, ...]
     return tuple(given)
 
 
-def warn_of_labels_differing_by_case(name: str, names: tuple[str, ...], print_fn=print) -> None:
+def warn_of_labels_differing_by_case(name: str, names: tuple[str, ...]) -> None:
     """A warning line when classes differ only by case ("pos", "POS"): most likely one class
     spelled two ways, which the model would learn as two."""
     spellings = {}
@@ -77,12 +77,12 @@ def warn_of_labels_differing_by_case(name: str, names: tuple[str, ...], print_fn
     variants = [group for group in spellings.values() if len(group) > 1]
     if variants:
         shown = ", ".join(" and ".join(repr(label) for label in group) for group in variants)
-        print_fn(f"warning: labels {shown} of {name!r} differ only by case and are separate "
-                 "classes; spell each class one way in the data if they are one")
+        report(f"warning: labels {shown} of {name!r} differ only by case and are separate "
+               "classes; spell each class one way in the data if they are one")
 
 
 def require_repeated_classes(
-    name: str, label_column: str, codes: np.ndarray, names: tuple[str, ...], print_fn=print
+    name: str, label_column: str, codes: np.ndarray, names: tuple[str, ...]
 ) -> None:
     """Refuse labels most of whose classes have a single row; warn of a few such classes.
 
@@ -103,8 +103,8 @@ def require_repeated_classes(
     if len(single):
         shown = [names[code] for code in single[:_NAMES_SHOWN]]
         more = f" and {len(single) - _NAMES_SHOWN} more" if len(single) > _NAMES_SHOWN else ""
-        print_fn(f"warning: classes {shown}{more} of label column {label_column!r} of {name!r} "
-                 "have a single row each, too few to learn; check their spelling or drop them")
+        report(f"warning: classes {shown}{more} of label column {label_column!r} of {name!r} "
+               "have a single row each, too few to learn; check their spelling or drop them")
 
 
 def require_two_classes(name: str, split: str, labels: pd.Series, codes: np.ndarray) -> None:

@@ -89,6 +89,20 @@ class TextClassificationData:
         columns = ("text", "text_pair")
         return [text for frame in frames for c in columns if c in frame for text in frame[c].tolist()]
 
+    def held_out_texts(self, limit: int) -> list[str]:
+        """The text of validation's first `limit` rows, which pretraining scores itself on."""
+        return self.validation["text"][:limit].tolist()
+
+    def summary_fields(self) -> dict:
+        """What `minibert.runs.DataSummary` records of this data set."""
+        return dict(
+            name=self.name, label_names=tuple(self.label_names), pairs=self.has_pairs,
+            train=len(self.train), validation=len(self.validation), unlabeled=len(self.unlabeled),
+            dropped=self.dropped_rows, validation_is_test=self.validation_is_test,
+            group_column=self.group_column, validation_groups=self.validation_groups,
+            labels=self.labels,
+        )
+
 
 def load_dataset(
     dataset: str,
@@ -106,7 +120,6 @@ def load_dataset(
     unlabeled_file: str | None = None,
     seed: int = 42,
     cache_dir: str | None = None,
-    print_fn=print,
 ) -> TextClassificationData:
     """Load `dataset` as a cleaned, split `TextClassificationData`.
 
@@ -130,7 +143,6 @@ def load_dataset(
         unlabeled_file: a table file whose `text_column` replaces the source's unlabeled text.
         seed: seeds the validation split and the sampling.
         cache_dir: where downloads are kept (tensorflow-datasets' `data_dir` for IMDb).
-        print_fn: where warnings about the labels go, one line each.
 
     Raises:
         DataSourceError: one line naming the wrong input and the fix.
@@ -144,7 +156,7 @@ def load_dataset(
         max_validation_rows = raw.default_max_validation_rows
     data = _assemble(
         raw, label_names, validation_size, max_train_rows, max_validation_rows, seed, group_column,
-        label_column, print_fn,
+        label_column,
     )
     if unlabeled_file is not None:
         data = with_unlabeled_file(data, unlabeled_file, text_column)
@@ -299,7 +311,6 @@ def _assemble(
     seed: int,
     group_column: str | None = None,
     label_column: str = "label",
-    print_fn=print,
 ) -> TextClassificationData:
     """Clean, encode, split and sample a source into the `TextClassificationData` callers get."""
     train, dropped = _clean(raw.train, labelled=True)
@@ -314,13 +325,13 @@ def _assemble(
     )
     labelled = [train] + ([test] if test is not None else [])
     codes, names = encode_labels([frame["label"] for frame in labelled], raw.label_names)
-    warn_of_labels_differing_by_case(raw.name, names, print_fn)
+    warn_of_labels_differing_by_case(raw.name, names)
     names = override_label_names(names, label_names)
     for split, frame, split_codes in zip(("train", "test"), labelled, codes):
         require_two_classes(raw.name, split, frame["label"], split_codes)
         frame["label"] = split_codes
     require_known_test_labels(raw.name, codes, names)
-    require_repeated_classes(raw.name, label_column, codes[0], names, print_fn)
+    require_repeated_classes(raw.name, label_column, codes[0], names)
 
     grouped = "group" in train.columns
     if grouped and test is not None:

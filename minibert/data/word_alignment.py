@@ -45,6 +45,34 @@ def split_words(text: str) -> list[tuple[str, int, int]]:
     return [(match.group(), match.start(), match.end()) for match in WORD_PATTERN.finditer(text)]
 
 
+# `WORD_PATTERN` in RE2 (TensorFlow's regular expressions, for an exported model):
+# RE2's \w is ASCII-only, Python's takes any letter or digit.
+SERVED_WORD_PATTERN = r"[\p{L}\p{N}_]+(?:[.'’][\p{L}\p{N}_]+)*|[^\p{L}\p{N}_\s]"
+
+
+def served_words(texts):
+    """In TensorFlow ops, `split_words` of a string tensor (batch,), for an exported model: the
+    words, ragged (batch, words), and their character starts and ends, (batch, words) padded to
+    the longest text. Words are split by `SERVED_WORD_PATTERN`."""
+    import tensorflow as tf
+    import tensorflow_text
+
+    pieces, byte_starts, byte_ends = tensorflow_text.regex_split_with_offsets(
+        texts, SERVED_WORD_PATTERN, SERVED_WORD_PATTERN)
+    # The split keeps the whitespace between words as pieces of its own.
+    is_word = pieces.with_flat_values(
+        tf.logical_not(tf.strings.regex_full_match(pieces.flat_values, r"\s+")))
+    words = tf.ragged.boolean_mask(pieces, is_word)
+    byte_starts = tf.ragged.boolean_mask(byte_starts, is_word)
+    byte_ends = tf.ragged.boolean_mask(byte_ends, is_word)
+    # Byte offsets to character offsets: how many characters start before each.
+    _, char_bytes = tf.strings.unicode_decode_with_offsets(texts, "UTF-8")
+    char_bytes = char_bytes.to_tensor(default_value=tf.int64.max)
+    starts = tf.searchsorted(char_bytes, byte_starts.to_tensor(), side="left")
+    ends = tf.searchsorted(char_bytes, byte_ends.to_tensor(), side="left")
+    return words, starts, ends
+
+
 @dataclasses.dataclass(frozen=True)
 class AlignedWords:
     """Sentences of words as token ids, and where each word's first token lies.

@@ -6,7 +6,7 @@ A tagger can read it back as each word's shape, an id beside its token ids
 (`minibert.models.TokenClassifier`'s `num_shapes`). The shape is decided by
 comparing the word with its upper- and lowercase forms, which TensorFlow's
 `tf.strings.upper`/`lower` compute the same way in an exported model
-(`minibert.export.serve_tagger`, by `word_shape_ids`).
+(`minibert.tasks.token_classification.serving.serve_tagger`, by `word_shape_ids`).
 """
 
 # Id 0 is the padding's; a word's shape is 1 + its index here.

@@ -24,7 +24,9 @@ def sentence_vectors(end_to_end, texts, batch_size=256) -> np.ndarray:
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
-    >>> from minibert.models import Backbone, Classifier, EndToEndClassifier
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.classification.classifier import Classifier
+    >>> from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
     >>> vectorizer = build_vectorizer(["a good film", "a bad film"], 10, 8)
     >>> backbone = Backbone(10, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> model = EndToEndClassifier(vectorizer, Classifier(backbone), ["negative", "positive"])

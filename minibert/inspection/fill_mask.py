@@ -5,6 +5,7 @@ import numpy as np
 
 from minibert.data.tokenizer import MASK_ID, MASK_TOKEN, NUM_SPECIAL_TOKENS
 from minibert.models.replicas import batch_multiple, on_this_process, pad_rows
+from minibert.reporting import report
 
 
 def fill_mask(masked_lm, vectorizer, sentences, top_k=5) -> list[list[list[tuple[str, float]]]]:
@@ -70,12 +71,11 @@ class FillMaskCallback(keras.callbacks.Callback):
     >>> masked_lm.fit(dataset, callbacks=[callback])  # doctest: +SKIP
     """
 
-    def __init__(self, vectorizer, sentences, top_k=5, print_fn=print):
+    def __init__(self, vectorizer, sentences, top_k=5):
         super().__init__()
         self.vectorizer = vectorizer
         self.sentences = list(sentences)
         self.top_k = top_k
-        self.print_fn = print_fn
         self._report = []
 
     def on_epoch_end(self, epoch, logs=None):
@@ -95,5 +95,5 @@ class FillMaskCallback(keras.callbacks.Callback):
 
     def _print_report(self):
         for line in self._report:
-            self.print_fn(line)
+            report(line)
         self._report = []

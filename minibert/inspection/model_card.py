@@ -25,10 +25,7 @@ FILE_USES = {
         "the classifier on token ids kept at the end: the best validation weights of the last "
         "stage (or of self-training's best round), with its optimizer, to train on"
     ),
-    runs.END_TO_END_FILE: (
-        "raw strings in, probabilities out: `python -m minibert predict RUN \"text\"`, "
-        "`predict RUN --input FILE`, `export RUN --output DIR`"
-    ),
+    runs.END_TO_END_FILE: "raw strings in: `python -m minibert predict RUN \"text\"`",
     runs.HISTORY_FILE: "every epoch of every stage",
     runs.STEPS_FILE: "the training loss every few batches of every stage",
     runs.CURVES_FILE: "loss and accuracy of every stage",
@@ -42,20 +39,11 @@ import minibert  # registers minibert's classes
 model = keras.models.load_model("{run}/{end_to_end}")
 {use}
 ```'''
-# How each task's end-to-end model is used: (its file's line, the loading example's last line).
-END_TO_END_USES = {
-    "question-answering": (
-        "questions and contexts in, answers out as spans of the context: `python -m minibert "
-        "predict RUN --question \"Who directed Jaws?\" --context \"...\"`, `predict RUN --input "
-        "FILE` (question and context columns), `export RUN --output DIR`",
-        'model.answer(["Who directed Jaws?"], ["Jaws is a 1975 film directed by Steven '
-        'Spielberg."])  # [[Span(text, start, end, score), ...]]',
-    ),
-}
-
-
-def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
+def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics, task=None) -> str:
     """The README.md text of a run folder, from its config.json and its `RunMetrics`.
+
+    `task` (a `minibert.tasks.task.FinetuningTask`) writes the data line, the
+    results and the end-to-end model's use; None for a pretraining run.
 
     Example:
     >>> import tempfile
@@ -74,14 +62,8 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
     lines = [f"# {os.path.basename(run)}", "",
              "A minibert run: a small BERT trained from scratch (`python -m minibert`)."]
     lines += ["", "## Data", ""]
-    task = config.get("task", "classification")
-    if data is not None and task == "question-answering":
-        lines.append(f"- data set: {data.name}; questions on contexts, each answered by a span "
-                     "of its context (rows are questions)")
-    elif data is not None:
-        lines.append(f"- data set: {data.name}; "
-                     + (f"tags ({data.scheme}): " if data.scheme else "labels: ")
-                     + ", ".join(data.label_names))
+    if data is not None:
+        lines.append(task.card_data(data) if task is not None else labelled_data_line(data))
     for key in ("train", "validation", "unlabeled", "pretraining_texts", "pretraining_corpus",
                 "dropped"):
         if rows.get(key) is not None:
@@ -113,48 +95,23 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
                      f"{pretrain.get('learning_rate')} ({pretrain.get('schedule')}), batch "
                      f"{pretrain.get('batch_size')}, mask rate {pretrain.get('mask_rate')}")
     finetune = config.get("finetune", {})
-    if {"frozen", "unfrozen"} & set(metrics.stages):
-        lines.append(f"- fine-tuning ({config.get('task') or 'classification'}): "
+    if task is not None and {"frozen", "unfrozen"} & set(metrics.stages):
+        lines.append(f"- fine-tuning ({task.name}): "
                      f"{finetune.get('frozen_epochs')} frozen epoch(s) at "
                      f"{finetune.get('learning_rate')}, {finetune.get('unfrozen_epochs')} unfrozen at "
                      f"{finetune.get('unfrozen_learning_rate')} ({finetune.get('schedule')})"
                      + (f", each stage at least {finetune['min_steps']} steps"
                         if finetune.get("min_steps") else "")
-                     # A tagger and an answerer read every token: they pool nothing.
-                     + ("" if config.get("task") in ("token-classification", "question-answering")
-                        else f", {finetune.get('pooling')} pooling"))
+                     + task.card_settings(finetune))
     lines.append("- everything else: `config.json`")
     lines += ["", "## Results", "", "| stage | epochs | figures | minutes |", "|---|---|---|---|"]
     for stage, summary in metrics.stages.items():
         figures = ", ".join(f"{key} {value:.4f}" for key, value in summary.figures.items()
                             if key.startswith("val_") or key in ("loss", "accuracy"))
         lines.append(f"| {stage} | {summary.epochs} | {figures} | {summary.seconds / 60:.1f} |")
-    report = metrics.validation
-    if report:
-        frozen = metrics.frozen_validation_accuracy
-        # A tagger's report is scored on entities (tagging_report), a classifier's on rows.
-        headline = (
-            f"Validation exact match **{report['exact_match']:.2f}**, F1 **{report['f1']:.2f}** "
-            f"(SQuAD's, over {report['questions']:,} questions)"
-            if "exact_match" in report else
-            f"Validation entity F1 **{report['f1']:.4f}** (precision {report['precision']:.4f}, "
-            f"recall {report['recall']:.4f}; token accuracy {report['token_accuracy']:.4f})"
-            if "token_accuracy" in report else f"Validation accuracy **{report['accuracy']:.4f}**"
-        )
-        lines += ["", f"{headline} on {rows.get('validation', '?'):,} rows"
-                  + (f"; the frozen stage alone {frozen:.4f}"
-                     + (" word accuracy" if "token_accuracy" in report else
-                        " span accuracy" if "exact_match" in report else "")
-                     if frozen is not None else "") + "."]
-        if report.get("outside_weight", 1.0) != 1.0:
-            lines += ["", f"`O` is weighed {report['outside_weight']:g} before each word's tag "
-                      "is taken, the weight of best entity F1 on this validation split (the "
-                      f"plain argmax: {report['argmax_f1']:.4f})."]
-        if "per_type" in report:
-            lines += ["", "| entity type | F1 | precision | recall | entities |", "|---|---|---|---|---|"]
-            lines += [f"| {name} | {figures['f1']:.4f} | {figures['precision']:.4f} | "
-                      f"{figures['recall']:.4f} | {figures['support']} |"
-                      for name, figures in report["per_type"].items()]
+    if metrics.validation and task is not None:
+        lines += ["", *task.card_results(metrics.validation, rows.get("validation", 0),
+                                         metrics.frozen_validation_accuracy)]
     if metrics.self_training:
         record = metrics.self_training
         rounds = "; ".join(f"round {r['round']}: {r['validation_accuracy']:.4f} from "
@@ -170,11 +127,23 @@ def model_card(folder: runs.RunFolder, metrics: runs.RunMetrics) -> str:
                if file == runs.METRICS_FILE or os.path.exists(folder.file(file))]
     lines += ["", "## Files", "", "| file | what, and how to use it |", "|---|---|"]
     uses = dict(FILE_USES)
-    use = 'model.predict_labels(["A wonderful, moving film."])  # [(label, probability)]'
-    if task in END_TO_END_USES:
-        uses[runs.END_TO_END_FILE], use = END_TO_END_USES[task]
+    use = None
+    if task is not None:
+        uses[runs.END_TO_END_FILE], use = task.card_use
     lines += [f"| `{file}` | {uses[file].replace('RUN', run)} |" for file in present]
     if runs.END_TO_END_FILE in present:
         lines += ["", "## Loading", "",
                   LOADING.format(run=run, end_to_end=runs.END_TO_END_FILE, use=use)]
     return "\n".join(lines) + "\n"
+
+
+def labelled_data_line(summary: runs.DataSummary) -> str:
+    """The data line of labelled texts or tagged words: its name and its labels or tags.
+
+    Example:
+    >>> labelled_data_line(runs.DataSummary(name="reviews", label_names=("neg", "pos")))
+    '- data set: reviews; labels: neg, pos'
+    """
+    return (f"- data set: {summary.name}; "
+            + (f"tags ({summary.scheme}): " if summary.scheme else "labels: ")
+            + ", ".join(summary.label_names))

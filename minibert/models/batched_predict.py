@@ -25,7 +25,8 @@ def length_batched_predict(classifier, token_ids, batch_size=128, per_token=Fals
     returned as wide as `token_ids`, 0 past each batch's width.
 
     Example:
-    >>> from minibert.models import Backbone, Classifier
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.classification.classifier import Classifier
     >>> classifier = Classifier(Backbone(20, 8, 16, num_layers=1, num_heads=2, intermediate_dim=16))
     >>> length_batched_predict(classifier, np.array([[5, 6, 0, 0], [7, 0, 0, 0]])).shape
     (2, 1)

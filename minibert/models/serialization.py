@@ -42,7 +42,8 @@ def inference_copy(model: keras.Model) -> keras.Model:
     two values per weight); a model kept for inference does not need them.
 
     Example:
-    >>> from minibert.models import Backbone, Classifier
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.classification.classifier import Classifier
     >>> classifier = Classifier(Backbone(20, 8, 16, num_layers=1, num_heads=2, intermediate_dim=16))
     >>> classifier.compile(optimizer="adam", loss="binary_crossentropy")
     >>> copy = inference_copy(classifier)

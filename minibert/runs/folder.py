@@ -46,7 +46,13 @@ from minibert.config import RunConfig
 from minibert.data.tables import short_reason
 from minibert.data.tokenizer import load_vocabulary, vocabulary_text
 from minibert.data.vectorizers import run_vectorizer
-from minibert.runs.files import WriteError, read_json, save_model, write_json, write_text
+from minibert.runs.files import (
+    WriteError,
+    read_json,
+    save_model,
+    write_json,
+    write_text,
+)
 from minibert.runs.lock import LOCK_FILE, describe_holder, lock_holder, run_folder_lock
 from minibert.runs.records import DataSummary, RunMetrics
 
@@ -109,7 +115,7 @@ class RunFolder:
     # Writing a run.
 
     @contextlib.contextmanager
-    def writing(self, request: dict, overwrite=False, print_fn=print):
+    def writing(self, request: dict, overwrite=False):
         """Holds the folder for one command's writes; yields whether it resumes an unfinished run.
 
         `request` is what the command was asked (its config and data): an
@@ -117,7 +123,7 @@ class RunFolder:
         finished run, an unfinished one of another request, or any other
         files need `overwrite`, which starts afresh.
         """
-        with run_folder_lock(self.path, print_fn):
+        with run_folder_lock(self.path):
             yield self._prepare(request, overwrite)
 
     def _prepare(self, request: dict, overwrite: bool) -> bool:

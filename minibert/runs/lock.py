@@ -29,6 +29,7 @@ import os
 import socket
 import sys
 
+from minibert.reporting import report
 from minibert.runs.files import WriteError, is_write_failure, write_failure_message
 
 LOCK_FILE = ".lock"
@@ -93,7 +94,7 @@ def _open_locked(path) -> tuple[int, dict | None]:
 
 
 @contextlib.contextmanager
-def run_folder_lock(path, print_fn=print):
+def run_folder_lock(path):
     """Holds the run folder `path` (created if need be) for the block's writes.
 
     Raises `RunFolderLocked` when a live process holds it, and
@@ -112,8 +113,8 @@ def run_folder_lock(path, print_fn=print):
         raise WriteError(write_failure_message(path, error)) from error
     try:
         if left_behind is not None:
-            print_fn(f"taking over the lock of {describe_holder(left_behind)}, "
-                     "which is no longer running")
+            report(f"taking over the lock of {describe_holder(left_behind)}, "
+                   "which is no longer running")
         record = json.dumps(_record()).encode()
         os.ftruncate(descriptor, 0)
         os.pwrite(descriptor, record, 0)

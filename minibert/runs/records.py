@@ -46,34 +46,13 @@ class DataSummary:
 
     @classmethod
     def of(cls, data) -> "DataSummary | None":
-        """The summary of a `TextClassificationData` or a `TaggedWordsData` (None for None).
+        """The summary of a data set (None for None): the fields its `summary_fields()` gives.
 
-        Tagged words record their tag names as `label_names`, and their scheme.
+        Every task's data set says what it records: labelled texts their label
+        names and pairs, tagged words their tags (as `label_names`) and scheme,
+        questions their rows and held-out articles.
         """
-        from minibert.data.question_answering import QuestionAnswerData
-
-        if data is None:
-            return None
-        if isinstance(data, QuestionAnswerData):
-            return cls(
-                name=data.name, train=len(data.train), validation=len(data.validation),
-                unlabeled=0, dropped=data.dropped_rows, validation_is_test=data.validation_is_test,
-                group_column=data.group_column, validation_groups=data.validation_groups,
-            )
-        if hasattr(data, "tag_names"):
-            return cls(
-                name=data.name, label_names=tuple(data.tag_names), pairs=False,
-                train=len(data.train), validation=len(data.validation),
-                unlabeled=len(data.unlabeled), dropped=data.dropped_rows,
-                validation_is_test=data.validation_is_test, scheme=data.scheme,
-            )
-        return cls(
-            name=data.name, label_names=tuple(data.label_names), pairs=data.has_pairs,
-            train=len(data.train), validation=len(data.validation), unlabeled=len(data.unlabeled),
-            dropped=data.dropped_rows, validation_is_test=data.validation_is_test,
-            group_column=data.group_column, validation_groups=data.validation_groups,
-            labels=data.labels,
-        )
+        return None if data is None else cls(**data.summary_fields())
 
     @classmethod
     def from_dict(cls, values: dict | None) -> "DataSummary | None":

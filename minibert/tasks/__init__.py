@@ -1,25 +1,22 @@
-"""Fine-tuning tasks, one file each, chosen by name from one table.
+"""The fine-tuning tasks, one folder each, and their names.
 
-`TASKS` is the table the recipe (`minibert.training.finetuning`), the run
-folder's readers and the CLI's `predict` read. A new task is a file here
-defining a `FinetuningTask` (its head, batches, metrics and raw-text model)
-and one entry below (docs/architecture.md, "How to add a fine-tuning task").
+Each folder holds everything its task adds to the core: the data reader,
+its examples and batches, the head and the end-to-end model, the metrics,
+the baseline and the serving signature; `task.py` there gathers them into
+one `FinetuningTask`. `minibert.tasks.table.TASKS` maps each name to its
+task: the recipe, the command line, the run records, the model card and
+export ask that object, and never test a name or a type.
+
+This package and each folder's `__init__` import nothing heavy, so the
+command line's parser reads the names (and a reader's flags) without
+TensorFlow; the table imports the tasks themselves.
+(docs/architecture.md, "How to add a fine-tuning task").
 """
 
-from minibert.tasks.classification import CLASSIFICATION
-from minibert.tasks.question_answering import QUESTION_ANSWERING
-from minibert.tasks.task import FinetuningTask
-from minibert.tasks.token_classification import TOKEN_CLASSIFICATION
+from minibert.tasks import classification, question_answering, token_classification
 
-TASKS = {task.name: task
-         for task in (CLASSIFICATION, TOKEN_CLASSIFICATION, QUESTION_ANSWERING)}
+# In the order `--task` lists them; classification, the default, first.
+TASK_NAMES = tuple(folder.NAME for folder in (classification, token_classification,
+                                               question_answering))
 
-
-def get_task(name: str) -> FinetuningTask:
-    """The task named `name`; a clear error lists the known names."""
-    if name not in TASKS:
-        raise ValueError(f"task {name!r} is not one of {tuple(TASKS)}; pass --task with one of them")
-    return TASKS[name]
-
-
-__all__ = ["FinetuningTask", "TASKS", "get_task"]
+__all__ = ["TASK_NAMES"]

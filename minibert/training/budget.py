@@ -22,7 +22,6 @@ import time
 
 import numpy as np
 
-from minibert.tasks import get_task
 from minibert.training.callbacks import StepTimer, steady_step_seconds
 from minibert.training.finetuning import plan_stages, prepare_stage
 
@@ -157,25 +156,21 @@ class PretrainingShare:
         return self.last_minutes
 
 
-def estimate_finetuning_seconds(backbone, train, validation, data, config,
-                                task="classification", probe=None) -> float:
+def estimate_finetuning_seconds(examples, backbone, config, probe=None) -> float:
     """Seconds the frozen and unfrozen stages will take on this machine, from timed steps.
 
-    `train` and `validation` are the task's examples (`finetune`'s). The
-    backbone's weights and trainable state are restored afterwards, so
-    nothing the calibration trained reaches the run. A `SpeedProbe` is
-    calibrated before and after each stage's timed steps.
+    `examples` are the task's (`minibert.training.finetuning.TaskExamples`,
+    `finetune`'s). The backbone's weights and trainable state are restored
+    afterwards, so nothing the calibration trained reaches the run. A
+    `SpeedProbe` is calibrated before and after each stage's timed steps.
     """
-    task = get_task(task)
     weights = backbone.get_weights()
-    model = task.build_model(backbone, train, data, config)
-    train_batches = task.make_batches(train, config, shuffle=True)
-    validation_steps = int(task.make_batches(validation, config, shuffle=False).cardinality())
+    model, train_batches, validation_batches = examples.new_model(backbone, config)
+    validation_steps = int(validation_batches.cardinality())
     total = 0.0
     try:
         for plan in plan_stages(config, int(train_batches.cardinality())):
-            prepare_stage(task, model, plan.backbone_trainable, plan.learning_rate, plan.steps,
-                          config)
+            prepare_stage(examples.task, model, plan, config)
             if probe is not None:
                 probe.calibrate()
             step = _step_seconds(model, train_batches)

@@ -19,6 +19,7 @@ import os
 import keras
 
 from minibert.config import DISTRIBUTIONS
+
 # keras.distribution.initialize() reads these to join a multi-host JAX job.
 _MULTI_HOST_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES")
 

@@ -9,20 +9,55 @@ both stages are kept, and a stage that stops improving ends early.
 
 import dataclasses
 import math
-import os
 
 import numpy as np
 
 from minibert.config import RunConfig
-from minibert.tasks import get_task
+from minibert.tasks.task import FinetuningTask
 from minibert.training.callbacks import BestWeights
 from minibert.training.optimization import learning_rate_schedule, make_optimizer
-from minibert.training.stage import fit_stage
+from minibert.training.stage import StageOutputs, fit_stage
 
 # A stage that passes over its rows more often than this is validated this
 # many times, not once per pass: 200 rows trained 300 steps would otherwise
 # validate 43 times.
 VALIDATIONS_PER_STAGE = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskExamples:
+    """What a task fine-tunes on: the task, its data set, and both splits as the head reads them.
+
+    `train` and `validation` are `task.make_examples`' `(inputs, targets)`;
+    `data` sizes the head (its label or tag names) and scores it.
+    """
+
+    task: FinetuningTask
+    data: object
+    train: tuple
+    validation: tuple
+
+    @classmethod
+    def of(cls, task: FinetuningTask, vectorizer, data, config: RunConfig) -> "TaskExamples":
+        """The task's examples of `data`'s train and validation splits."""
+        train, validation = (task.make_examples(vectorizer, frame, data, config)
+                             for frame in (data.train, data.validation))
+        return cls(task, data, train, validation)
+
+    def with_train(self, train) -> "TaskExamples":
+        """These examples with other training examples (self-training's pseudo-labels joined)."""
+        return dataclasses.replace(self, train=train)
+
+    def new_model(self, backbone, config: RunConfig):
+        """The task's head on `backbone`, and its training and validation batches."""
+        task = self.task
+        model = task.build_model(backbone, self.train, self.data, config)
+        return (model, task.make_batches(self.train, config, shuffle=True),
+                task.make_batches(self.validation, config, shuffle=False))
+
+    def evaluate(self, model, config: RunConfig) -> dict:
+        """The task's validation report of `model`."""
+        return self.task.evaluate(model, self.validation, self.data, config)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,64 +110,56 @@ def plan_stages(config: RunConfig, batches_per_epoch: int) -> list[StagePlan]:
     return plans
 
 
-def finetune(
-    backbone, train, validation, data, config: RunConfig, verbose="auto", on_stage_end=None,
-    checkpoint_dir=None, log_dir=None, step_logs=None, task="classification",
-):
+def finetune(examples: TaskExamples, backbone, config: RunConfig, outputs=StageOutputs()):
     """Stage 1 trains the task's head with the backbone frozen; stage 2 unfreezes it.
 
     Args:
-        train, validation: the task's examples of each split
-            (`task.make_examples`): for classification `(token_ids, labels)`,
-            arrays, or for text pairs read by a `PairClassifier` a dict of
-            `token_ids_a` and `token_ids_b` arrays in place of `token_ids`.
-        data: what the task's head is sized from: the data set, or anything
-            with its `label_names` (and `has_pairs`).
-        on_stage_end: optional `function(stage_name, model)` called after
-            each stage, e.g. to save it.
-        checkpoint_dir, log_dir: optional folders: each stage checkpoints
-            (and resumes) and writes TensorBoard scalars in a subfolder named
-            after it (`minibert.training.stage.fit_stage`).
-        step_logs: optional dict: each stage adds its loss and accuracy
-            every few batches under its name.
-        task: the name of a `minibert.tasks` entry.
+        examples: the task and what it trains on (`TaskExamples`): for
+            classification `(token_ids, labels)` arrays, or for text pairs
+            read by a `PairClassifier` a dict of `token_ids_a` and
+            `token_ids_b` arrays in place of `token_ids`.
+        backbone: the (pretrained) backbone the head goes on.
+        outputs: where each stage checkpoints (and resumes) and writes
+            TensorBoard scalars, in a subfolder named after it, keeps its loss
+            every few batches, and what is called at its end (`StageOutputs`).
 
     Returns:
         The trained model and `{"frozen": history, "unfrozen": history}`.
+
+    Example:
+    >>> model, histories = finetune(TaskExamples.of(CLASSIFICATION, vectorizer, data, config),
+    ...                             backbone, config)  # doctest: +SKIP
     """
-    task = get_task(task)
-    model = task.build_model(backbone, train, data, config)
-    train_batches = task.make_batches(train, config, shuffle=True)
-    validation_batches = task.make_batches(validation, config, shuffle=False)
+    task = examples.task
+    model, train_batches, validation_batches = examples.new_model(backbone, config)
     histories = {}
     best = None
     for plan in plan_stages(config, int(train_batches.cardinality())):
-        stage_dir = None if checkpoint_dir is None else os.path.join(checkpoint_dir, plan.name)
-        prepare_stage(task, model, plan.backbone_trainable, plan.learning_rate, plan.steps, config)
-        best_weights = None
+        stage_outputs = outputs.stage(plan.name)
+        prepare_stage(task, model, plan, config)
+        callbacks = []
         if task.monitor is not None:
-            best_weights = BestWeights(
-                *task.monitor, patience=config.finetune.patience, start=best, folder=stage_dir,
-                restore=config.finetune.restore_best_weights,
-            )
+            callbacks.append(BestWeights(
+                *task.monitor, patience=config.finetune.patience, start=best,
+                folder=stage_outputs.checkpoint_dir, restore=config.finetune.restore_best_weights,
+            ))
         # A stage that ended early stays ended when the run resumes.
-        validations = BestWeights.stopped_after(stage_dir) or plan.validations
+        validations = (BestWeights.stopped_after(stage_outputs.checkpoint_dir)
+                       or plan.validations)
         result = fit_stage(
             model, train_batches.repeat(), epochs=validations, steps_per_epoch=plan.validate_every,
-            validation=validation_batches, checkpoint_dir=stage_dir, best_weights=best_weights,
-            log_dir=None if log_dir is None else os.path.join(log_dir, plan.name), verbose=verbose,
+            validation=validation_batches, outputs=stage_outputs, callbacks=callbacks,
         )
-        if best_weights is not None and config.finetune.restore_best_weights:
-            best = best_weights.best
+        if callbacks and config.finetune.restore_best_weights:
+            best = callbacks[0].best
         history = result.history
         histories[plan.name] = history
-        if step_logs is not None:
-            step_logs[plan.name] = result.steps
+        outputs.record_steps(plan.name, result.steps)
         # What the stage trained, to compare freezing strategies by.
         trainable_parameters = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
         history["trainable_parameters"] = [trainable_parameters] * len(history["loss"])
-        if on_stage_end is not None:
-            on_stage_end(plan.name, model)
+        if outputs.on_stage_end is not None:
+            outputs.on_stage_end(plan.name, model)
     # The backbone keeps the last stage's trainable state, so a saved
     # model's optimizer state matches the variables it trains.
     return model, histories
@@ -147,11 +174,11 @@ def stages(config: RunConfig):
     ]
 
 
-def prepare_stage(task, model, backbone_trainable, learning_rate, total_steps, config: RunConfig):
+def prepare_stage(task, model, plan: StagePlan, config: RunConfig):
     """Freezes or unfreezes the model's backbone for a stage, and compiles it as the task says."""
     finetune_config = config.finetune
     backbone = model.backbone
-    if backbone_trainable:
+    if plan.backbone_trainable:
         backbone.set_trainable_layers(
             finetune_config.trainable_layers, embeddings=finetune_config.train_embeddings
         )
@@ -159,7 +186,7 @@ def prepare_stage(task, model, backbone_trainable, learning_rate, total_steps, c
         backbone.trainable = False  # recursive: sets every sublayer
     # A change of trainable needs a recompile.
     schedule = learning_rate_schedule(
-        learning_rate, finetune_config.schedule, total_steps, finetune_config.warmup_fraction
+        plan.learning_rate, finetune_config.schedule, plan.steps, finetune_config.warmup_fraction
     )
     optimizer = make_optimizer(schedule, finetune_config.weight_decay, finetune_config.clip_norm)
     task.compile_model(model, optimizer, config.jit_compile)

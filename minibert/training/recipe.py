@@ -1,6 +1,6 @@
 """The recipe: pretrain a backbone, fine-tune a task on it, or both, each into a run folder.
 
-Three entry points, one per command:
+Three entry points, one per command, on one skeleton:
 - `run` (`python -m minibert train`): pretraining and fine-tuning in one
   folder; its time budget (`--minutes`) gives pretraining what fine-tuning,
   measured first, leaves.
@@ -8,11 +8,12 @@ Three entry points, one per command:
 - `finetune_run` (`python -m minibert finetune --from RUN`): the frozen and
   unfrozen stages of a task, from RUN's pretrained backbone and vocabulary.
 
-Each reads top to bottom in the order it runs: `opened_run` (the folder
-locked, started or resumed; the devices and precision), the pretraining
-text and its vocabulary, `pretraining_stage`, `finetuning_stage`, and
-`finish` (history.csv, curves.png, the model card, metrics.json). The
-functions below follow in that order.
+Each reads top to bottom in the order it runs: `started_run` (the folder
+locked, started or resumed; the devices and precision; the `RunContext`
+every later step reads), the pretraining text and its vocabulary,
+`pretraining_stage`, `finetuning_stage`, and `finish` (history.csv,
+curves.png, the model card, metrics.json). The functions below follow in
+that order. Every line goes through `minibert.reporting.report`.
 """
 
 import contextlib
@@ -35,109 +36,123 @@ from minibert.inspection.plots import plot_curves
 from minibert.models import Backbone
 from minibert.models.backbone import with_segment_embedding
 from minibert.objectives import get_objective
+from minibert.reporting import report
 from minibert.runs import DataSummary, RunFolder, RunMetrics, StageSummary
 from minibert.runs.records import row_counts
-from minibert.tasks import get_task
+from minibert.tasks.classification.task import CLASSIFICATION
+from minibert.tasks.task import FinetuningTask
 from minibert.training.budget import (
     PretrainingShare,
     SpeedProbe,
     estimate_finetuning_seconds,
     pretraining_minutes,
 )
-from minibert.training.devices import describe_devices, find_accelerator, resolve_precision
-from minibert.training.distribution import (
-    coordinating_process_id, distribution_scope, is_multi_host,
+from minibert.training.devices import (
+    describe_devices,
+    find_accelerator,
+    resolve_precision,
 )
-from minibert.training.finetuning import finetune
+from minibert.training.distribution import (
+    coordinating_process_id,
+    distribution_scope,
+    is_multi_host,
+)
+from minibert.training.finetuning import TaskExamples, finetune
 from minibert.training.pretraining import MLM_VALIDATION_TEXTS, pretrain
-from minibert.training.self_training import require_unlabeled_text, self_train
+from minibert.training.self_training import SelfTraining, require_unlabeled_text
+from minibert.training.stage import StageOutputs
 
 # Above this share of [UNK] in the new data's tokens, `finetune` warns: a
 # vocabulary built on the same kind of text leaves a few percent unknown.
 UNKNOWN_WARNING_SHARE = 0.2
 
 
-def run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print,
-        task="classification") -> dict:
+@dataclasses.dataclass
+class RunContext:
+    """One command's run, as every step after `started_run` reads it.
+
+    Attributes:
+        folder: the run folder it writes.
+        config: its configuration as the run goes: sized to the vocabulary,
+            then held to the time budget.
+        task: the task it fine-tunes (None: pretraining alone).
+        verbose: Keras' `fit` verbosity.
+        start: when the command started (`time.perf_counter()`).
+        histories: each stage's history, by stage name (history.csv).
+        step_logs: each stage's loss every few batches (steps.csv).
+    """
+
+    folder: RunFolder
+    config: RunConfig
+    task: FinetuningTask | None
+    verbose: str | int = "auto"
+    start: float = dataclasses.field(default_factory=time.perf_counter)
+    histories: dict = dataclasses.field(default_factory=dict)
+    step_logs: dict = dataclasses.field(default_factory=dict)
+
+    def outputs(self, **folders) -> StageOutputs:
+        """What a stage of this run writes besides `folders` (its checkpoints and logs)."""
+        return StageOutputs(step_logs=self.step_logs, verbose=self.verbose, **folders)
+
+
+def run(data, config: RunConfig, output, overwrite=False, verbose="auto",
+        task: FinetuningTask = CLASSIFICATION) -> dict:
     """The whole recipe into the run folder `output`; returns its metrics.json values.
 
     Args:
-        data: a `minibert.data.sources.TextClassificationData`, or for
-            `task="token-classification"` a `minibert.data.tagged_words.TaggedWordsData`.
+        data: the task's data set (`task.load_data`'s): a
+            `minibert.data.sources.TextClassificationData`, a
+            `TaggedWordsData` for token classification or a
+            `QuestionAnswerData` for question answering.
         config: the run configuration.
         output: the run folder (created). An unfinished run of the same
             config and data there is resumed from its checkpoints; any other
             non-empty folder needs `overwrite=True`, which starts afresh.
-        task: the fine-tuning task's name (`minibert.tasks.TASKS`).
+        task: the fine-tuning task (`minibert.tasks.table.TASKS`).
 
     Example:
     >>> from minibert.config import get_preset
     >>> run(data, get_preset("tiny"), "saved_models/tiny")  # doctest: +SKIP
     """
     summary = DataSummary.of(data)
-    require_unlabeled_text(data, config, task)
-    require_one_device(config, task)
-    request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task}
-    with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
-        start = time.perf_counter()
-        texts = pretraining_texts(data, summary, config, print_fn)
-        vectorizer, config = run_vocabulary(texts, config, folder, resuming,
-                                            reads_segments(summary, config, task), print_fn)
-        vectorizer_seconds = time.perf_counter() - start
-        folder.write_config(config, summary, task=task)
-        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-        train, validation = task_examples(task, vectorizer, data, config)
+    check_task(task, data, config)
+    request = {"config": dataclasses.asdict(config), "data": summary.to_dict(), "task": task.name}
+    with started_run(output, request, overwrite, config, task, verbose) as (context, resuming):
+        texts = pretraining_texts(data, summary, config)
+        vectorizer = run_vocabulary(context, texts, resuming, task.reads_segments(data, config))
+        vectorizer_seconds = time.perf_counter() - context.start
+        context.folder.write_config(context.config, summary, task=task.name)
+        backbone = Backbone(**context.config.model.backbone_kwargs(), name="backbone")
+        examples = TaskExamples.of(task, vectorizer, data, context.config)
         budget, planned = None, None
         if config.minutes is not None and config.pretrain.epochs > 0:
-            # Fine-tuning's share is timed on this machine first; pretraining gets the rest,
-            # re-planned every minute at the machine's speed then (budget.PretrainingShare).
-            probe = SpeedProbe()
-            finetuning_seconds = estimate_finetuning_seconds(
-                backbone, train, validation, data, config, task, probe=probe
-            )
-            planned = PretrainingShare(config.minutes, time.perf_counter() - start,
-                                       finetuning_seconds, probe, config.pretrain.max_minutes)
-            share = planned.first_minutes()
-            print_fn(f"budget {config.minutes:g} minutes: fine-tuning measured at "
-                     f"~{finetuning_seconds / 60:.1f} minutes here, {share:.1f} minutes left for "
-                     "pretraining (re-planned every minute at the machine's speed)")
-            config, share = within_minutes(config, share)
-            budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
-                      "pretraining_minutes": share}
-        histories, step_logs = {}, {}
-        if config.pretrain.epochs > 0:
-            histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
-                                                 verbose, print_fn, step_logs,
-                                                 replan=planned and planned.minutes)
+            budget, planned = plan_budget(context, backbone, examples)
+        if context.config.pretrain.epochs > 0:
+            pretraining_stage(context, backbone, vectorizer, texts, data,
+                              replan=planned and planned.minutes)
             if planned is not None:
                 # What the last re-plan gave pretraining, and the slowdown it saw.
                 budget.update(replanned_pretraining_minutes=round(planned.last_minutes, 2),
                               slowdown=round(planned.last_slowdown, 3))
-        finetuned, report, self_training = finetuning_stage(
-            task, backbone, vectorizer, data, train, validation, config, folder, verbose,
-            print_fn, step_logs,
-        )
-        histories.update(finetuned)
+        validation, self_training = finetuning_stage(context, backbone, vectorizer, examples)
         return finish(
-            folder, start, histories, step_logs, print_fn, task=task,
-            validation=report, self_training=self_training,
+            context, validation=validation, self_training=self_training,
             vectorizer_seconds=vectorizer_seconds, budget=budget,
             rows=row_counts(summary, len(texts), config.pretrain.corpus),
             validation_is_test=summary.validation_is_test, validation_groups=summary.held_out(),
         )
 
 
-def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto", print_fn=print):
+def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto") -> dict:
     """The vocabulary and pretraining alone into the run folder `output`; returns its metrics.
 
     `finetune_run` (`python -m minibert finetune --from`) then fine-tunes
     tasks from it, on this data set or others.
 
     Args:
-        data: a `TextClassificationData` whose train and unlabelled text is
-            pretrained on (its labels are not used; its validation text is
-            held out and scored), or None when `config.pretrain.corpus`
-            streams the text.
+        data: a data set whose train and unlabelled text is pretrained on
+            (its labels are not used; its validation text is held out and
+            scored), or None when `config.pretrain.corpus` streams the text.
         config: the run configuration; its `minutes`, when set, caps the
             whole command, and its fine-tuning settings are what
             `finetune_run` uses by default.
@@ -152,40 +167,33 @@ def pretrain_run(data, config: RunConfig, output, overwrite=False, verbose="auto
     summary = DataSummary.of(data)
     request = {"command": "pretrain", "config": dataclasses.asdict(config),
                "data": None if summary is None else summary.to_dict()}
-    with opened_run(output, request, overwrite, config, print_fn) as (folder, resuming):
-        start = time.perf_counter()
-        texts = pretraining_texts(data, summary, config, print_fn)
-        vectorizer, config = run_vocabulary(texts, config, folder, resuming, False, print_fn)
-        vectorizer_seconds = time.perf_counter() - start
-        folder.write_config(config, summary)
+    with started_run(output, request, overwrite, config, None, verbose) as (context, resuming):
+        texts = pretraining_texts(data, summary, config)
+        vectorizer = run_vocabulary(context, texts, resuming, False)
+        vectorizer_seconds = time.perf_counter() - context.start
+        context.folder.write_config(context.config, summary)
         budget = None
         if config.minutes is not None:
             # No fine-tuning to leave time for: the budget less what has passed and the saving.
-            config, share = within_minutes(
-                config, pretraining_minutes(config.minutes, time.perf_counter() - start, 0.0)
-            )
+            share = within_minutes(context, pretraining_minutes(
+                config.minutes, time.perf_counter() - context.start, 0.0))
             budget = {"minutes": config.minutes, "pretraining_minutes": share}
-        backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-        histories, step_logs = {}, {}
-        if config.pretrain.epochs > 0:
-            histories["mlm"] = pretraining_stage(backbone, vectorizer, texts, data, config, folder,
-                                                 verbose, print_fn, step_logs)
+        backbone = Backbone(**context.config.model.backbone_kwargs(), name="backbone")
+        if context.config.pretrain.epochs > 0:
+            pretraining_stage(context, backbone, vectorizer, texts, data)
         return finish(
-            folder, start, histories, step_logs, print_fn, vectorizer_seconds=vectorizer_seconds,
-            rows=row_counts(summary, len(texts), config.pretrain.corpus), budget=budget,
+            context, vectorizer_seconds=vectorizer_seconds, budget=budget,
+            rows=row_counts(summary, len(texts), config.pretrain.corpus),
         )
 
 
-def finetune_run(
-    data, from_run, output, config: RunConfig | None = None, random_init=False, overwrite=False,
-    verbose="auto", print_fn=print, task="classification",
-) -> dict:
+def finetune_run(data, from_run, output, config: RunConfig | None = None, random_init=False,
+                 overwrite=False, verbose="auto", task: FinetuningTask = CLASSIFICATION) -> dict:
     """The frozen and unfrozen stages of `task` on `data`, from run `from_run`'s backbone.
 
     Args:
-        data: the labelled `TextClassificationData`: any number of classes,
-            single texts or pairs; or the `TaggedWordsData` of a
-            `token-classification` task.
+        data: the task's data set, as `run`'s: labelled texts (any number
+            of classes, single texts or pairs), tagged words or questions.
         from_run: a run folder with `mlm.keras`, `vocabulary.txt` and
             `config.json` (`pretrain_run`'s or `run`'s).
         output: the new run folder, as `run`'s.
@@ -195,7 +203,7 @@ def finetune_run(
             Default: `from_run`'s own config.
         random_init: fine-tune a fresh backbone of `from_run`'s shape and
             vocabulary instead of its pretrained one: what pretraining buys.
-        task: the fine-tuning task's name (`minibert.tasks.TASKS`).
+        task: the fine-tuning task (`minibert.tasks.table.TASKS`).
 
     Example:
     >>> finetune_run(data, "saved_models/pretrained", "saved_models/stars")  # doctest: +SKIP
@@ -207,73 +215,63 @@ def finetune_run(
         tokenizer=pretrained.tokenizer, minutes=None,
     )
     summary = DataSummary.of(data)
-    require_unlabeled_text(data, config, task)
-    require_one_device(config, task)
+    check_task(task, data, config)
     # Refused before the run folder is made, so the same folder takes the fixed command.
-    grows_segments = False
-    if reads_segments(summary, config, task) and config.model.num_segments < 2:
-        if task != "question-answering":
+    grows_segments = task.reads_segments(data, config) and config.model.num_segments < 2
+    if grows_segments:
+        if not task.grows_segments:
             raise ValueError(
                 f"{from_run}'s backbone has no segment embeddings, which packed pairs need; "
                 "pass --pair-encoding siamese"
             )
-        # A question and its context: the backbone gets a segment table, started at zero.
-        grows_segments = True
         config = dataclasses.replace(config, model=dataclasses.replace(config.model,
                                                                        num_segments=2))
     request = {"command": "finetune", "from": os.path.normpath(from_run),
                "random_init": random_init, "config": dataclasses.asdict(config),
-               "data": summary.to_dict(), "task": task}
-    with opened_run(output, request, overwrite, config, print_fn) as (folder, _):
-        start = time.perf_counter()
-        print_fn(summary.describe())
+               "data": summary.to_dict(), "task": task.name}
+    with started_run(output, request, overwrite, config, task, verbose) as (context, _):
+        report(summary.describe())
         vectorizer = run_vectorizer(config.tokenizer, config.model.sequence_length,
                                     pretrained_folder.read_vocabulary())
-        folder.write_vocabulary(vectorizer)
+        context.folder.write_vocabulary(vectorizer)
         pretrained_data = pretrained_folder.read_data()
         origin = {"path": os.path.normpath(from_run), "random_init": random_init,
                   "seed": pretrained.seed,
                   "data": None if pretrained_data is None else pretrained_data.to_dict()}
-        folder.write_config(config, summary, task=task, pretrained_run=origin)
-        _warn_of_leaks(summary, config, origin, pretrained_data, print_fn)
+        context.folder.write_config(config, summary, task=task.name, pretrained_run=origin)
+        _warn_of_leaks(summary, config, origin, pretrained_data)
         if random_init:
-            print_fn(f"backbone: random weights of {from_run}'s shape (not its pretrained ones)")
+            report(f"backbone: random weights of {from_run}'s shape (not its pretrained ones)")
             backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
         else:
-            print_fn(f"backbone: pretrained, from {pretrained_folder.file(runs.MLM_FILE)}")
+            report(f"backbone: pretrained, from {pretrained_folder.file(runs.MLM_FILE)}")
             backbone = pretrained_folder.load_model(runs.MLM_FILE).backbone
             if grows_segments:
-                print_fn(f"backbone: {from_run}'s has no segment embedding; question and context "
-                         "get one, started at zero (the pretrained vectors unchanged)")
+                report(f"backbone: {from_run}'s has no segment embedding; question and context "
+                       "get one, started at zero (the pretrained vectors unchanged)")
                 backbone = with_segment_embedding(backbone, config.model.num_segments)
-        train, validation = task_examples(task, vectorizer, data, config)
-        unknown = unknown_share(train[0])
-        print_fn(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
+        examples = TaskExamples.of(task, vectorizer, data, config)
+        unknown = unknown_share(task.token_ids(examples.train[0]))
+        report(f"{from_run}'s vocabulary: {unknown:.1%} of the training text's tokens are [UNK]")
         if unknown > UNKNOWN_WARNING_SHARE:
-            print_fn(
+            report(
                 f"warning: {unknown:.0%} of the training text's tokens are unknown to {from_run}'s "
                 "vocabulary; its backbone was pretrained on other text: pretrain on this data "
                 "(python -m minibert pretrain, or --pretraining-corpus)"
             )
-        step_logs = {}
-        histories, report, self_training = finetuning_stage(
-            task, backbone, vectorizer, data, train, validation, config, folder, verbose,
-            print_fn, step_logs,
-        )
+        validation, self_training = finetuning_stage(context, backbone, vectorizer, examples)
         return finish(
-            folder, start, histories, step_logs, print_fn, task=task, validation=report,
-            self_training=self_training,
+            context, validation=validation, self_training=self_training,
             pretrained_run=origin, unknown_token_share=unknown,
             rows=row_counts(summary, None, None), validation_is_test=summary.validation_is_test,
             validation_groups=summary.held_out(),
         )
 
 
-def require_one_device(config: RunConfig, task) -> None:
-    """Refuses, before any run folder is made, a question-answering run across devices: its
-    batches are not padded to a multiple of the devices, which a weighted loss would need."""
-    if task == "question-answering" and config.distribute != "none":
-        raise ValueError("question answering fine-tunes on one device; drop --distribute")
+def check_task(task: FinetuningTask, data, config: RunConfig) -> None:
+    """Refuses, before any run folder is made, settings the task cannot train with."""
+    task.check_config(data, config)
+    require_unlabeled_text(data, config)
 
 
 def pretrained_run(path) -> RunFolder:
@@ -285,8 +283,9 @@ def pretrained_run(path) -> RunFolder:
 
 
 @contextlib.contextmanager
-def opened_run(output, request, overwrite, config: RunConfig, print_fn):
-    """The run folder held for this command, on the config's devices: yields `(folder, resuming)`.
+def started_run(output, request, overwrite, config: RunConfig, task, verbose):
+    """The run folder held for this command, on the config's devices: yields
+    `(RunContext, resuming)`.
 
     `output` is locked for the whole block (`RunFolder.writing`). In a
     multi-host job only the coordinator (process 0) writes it; every other
@@ -296,28 +295,28 @@ def opened_run(output, request, overwrite, config: RunConfig, print_fn):
     process_id = coordinating_process_id(config.distribute)
     if process_id == 0:
         folder = RunFolder(output)
-        with folder.writing(request, overwrite, print_fn) as resuming:
+        with folder.writing(request, overwrite) as resuming:
             if resuming and is_multi_host(config.distribute):
                 # The other processes keep no checkpoints to resume from.
                 raise ValueError(f"{output} holds an unfinished multi-host run, which cannot "
                                  "resume; pass --overwrite on every host to start afresh")
-            with on_devices(config, print_fn):
+            with on_devices(config):
                 if resuming:
-                    print_fn(f"resuming the unfinished run in {output} from its last saved epoch")
-                yield folder, resuming
+                    report(f"resuming the unfinished run in {output} from its last saved epoch")
+                yield RunContext(folder, config, task, verbose), resuming
         return
     temporary = tempfile.mkdtemp(prefix=f"minibert-process-{process_id}-")
-    print_fn(f"process {process_id} of a multi-host job: process 0 writes {output}, "
-             "this one keeps nothing")
+    report(f"process {process_id} of a multi-host job: process 0 writes {output}, "
+           "this one keeps nothing")
     try:
-        with on_devices(config, print_fn):
-            yield RunFolder(temporary), False
+        with on_devices(config):
+            yield RunContext(RunFolder(temporary), config, task, verbose), False
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def on_devices(config: RunConfig, print_fn):
+def on_devices(config: RunConfig):
     """The block under the config's distribution and precision, seeded; the precision restored after."""
     previous_policy = keras.mixed_precision.global_policy()
     try:
@@ -328,43 +327,41 @@ def on_devices(config: RunConfig, print_fn):
                 resolve_precision(config.precision, find_accelerator())
             )
             if num_devices > 1:
-                print_fn(f"distribute {config.distribute}: each batch split across {num_devices} devices")
+                report(f"distribute {config.distribute}: each batch split across {num_devices} devices")
             keras.utils.set_random_seed(config.seed)
-            print_fn(describe_devices())
+            report(describe_devices())
             yield
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def pretraining_texts(data, summary: DataSummary | None, config: RunConfig, print_fn) -> list[str]:
+def pretraining_texts(data, summary: DataSummary | None, config: RunConfig) -> list[str]:
     """The texts pretraining reads, or with a streamed corpus the sample its vocabulary comes from."""
     corpus = config.pretrain.corpus
     texts = None
     if data is not None:
         texts = data.pretraining_text(include_validation=config.pretrain.include_validation_text)
-        print_fn(summary.describe(None if corpus is not None else len(texts)))
+        report(summary.describe(None if corpus is not None else len(texts)))
     if corpus is not None:
         shards = corpus_files(corpus)
         # The stream replaces the data set's text; the vocabulary needs a sample of it.
         texts = sample_texts(shards, config.pretrain.vocabulary_sample,
                              config.pretrain.corpus_text_column)
-        print_fn(
+        report(
             f"pretraining corpus {corpus}: {len(shards)} shards streamed each epoch; "
             f"vocabulary from its first {len(texts)} texts"
         )
     return texts
 
 
-def reads_segments(summary: DataSummary, config: RunConfig, task) -> bool:
-    """Whether the task reads two texts as one `[cls] a [sep] b [sep]` row, which segment
-    embeddings tell apart: packed pairs, and a question with its context."""
-    return task == "question-answering" or (
-        summary.pairs and config.finetune.pair_encoding == "packed")
+def run_vocabulary(context: RunContext, texts, resuming, reads_segments):
+    """The run's vectorizer (its saved vocabulary when resuming); the context's config sized to it.
 
-
-def run_vocabulary(texts, config: RunConfig, folder: RunFolder, resuming, packed_pairs, print_fn):
-    """The run's vectorizer (its saved vocabulary when resuming), and the config sized to it."""
+    `reads_segments`: whether the task reads `[cls] a [sep] b [sep]` rows,
+    whose segments need an embedding of their own.
+    """
     start = time.perf_counter()
+    config, folder = context.config, context.folder
     if resuming and os.path.exists(folder.file(runs.VOCABULARY_FILE)):
         # What the checkpoints were trained on.
         vectorizer = run_vectorizer(
@@ -378,25 +375,42 @@ def run_vocabulary(texts, config: RunConfig, folder: RunFolder, resuming, packed
     # the vocabulary it really has, and record that in config.json.
     # [cls] a [sep] b [sep] tells its segments apart by embedding: packed
     # pairs need two, and so may the objective.
-    num_segments = max(config.model.num_segments, 2 if packed_pairs else 0,
+    num_segments = max(config.model.num_segments, 2 if reads_segments else 0,
                        get_objective(config.pretrain.objective).num_segments)
     model_config = dataclasses.replace(
         config.model, vocabulary_size=vectorizer.vocabulary_size(), num_segments=num_segments
     )
     folder.write_vocabulary(vectorizer)
-    print_fn(f"vocabulary: {model_config.vocabulary_size} tokens ({time.perf_counter() - start:.0f} s)")
-    return vectorizer, dataclasses.replace(config, model=model_config)
+    report(f"vocabulary: {model_config.vocabulary_size} tokens ({time.perf_counter() - start:.0f} s)")
+    context.config = dataclasses.replace(config, model=model_config)
+    return vectorizer
 
 
-def task_examples(task, vectorizer, data, config: RunConfig):
-    """The task's examples of the train and validation splits."""
-    make_examples = get_task(task).make_examples
-    return tuple(make_examples(vectorizer, frame, data, config)
-                 for frame in (data.train, data.validation))
+def plan_budget(context: RunContext, backbone, examples: TaskExamples):
+    """`--minutes`: fine-tuning's share timed on this machine first; pretraining gets the rest,
+    re-planned every minute at the machine's speed then (`budget.PretrainingShare`).
+
+    Returns metrics.json's `budget` and the plan the pretraining stage re-plans with.
+    """
+    config = context.config
+    probe = SpeedProbe()
+    finetuning_seconds = estimate_finetuning_seconds(examples, backbone, config, probe=probe)
+    planned = PretrainingShare(config.minutes, time.perf_counter() - context.start,
+                               finetuning_seconds, probe, config.pretrain.max_minutes)
+    share = planned.first_minutes()
+    report(f"budget {config.minutes:g} minutes: fine-tuning measured at "
+           f"~{finetuning_seconds / 60:.1f} minutes here, {share:.1f} minutes left for "
+           "pretraining (re-planned every minute at the machine's speed)")
+    share = within_minutes(context, share)
+    budget = {"minutes": config.minutes, "finetuning_estimate_seconds": finetuning_seconds,
+              "pretraining_minutes": share}
+    return budget, planned
 
 
-def within_minutes(config: RunConfig, share):
-    """`config` with pretraining held to `share` minutes (and its own max_minutes), and that share."""
+def within_minutes(context: RunContext, share) -> float:
+    """Holds the context's pretraining to `share` minutes (and its own max_minutes); returns
+    that share."""
+    config = context.config
     if config.pretrain.max_minutes is not None:
         share = min(share, config.pretrain.max_minutes)
     share = round(share, 1)
@@ -405,100 +419,90 @@ def within_minutes(config: RunConfig, share):
         config.pretrain, max_minutes=share if share > 0 else None,
         epochs=config.pretrain.epochs if share > 0 else 0,
     )
-    return dataclasses.replace(config, pretrain=pretrain_config), share
+    context.config = dataclasses.replace(config, pretrain=pretrain_config)
+    return share
 
 
-def pretraining_stage(backbone, vectorizer, texts, data, config: RunConfig, folder: RunFolder,
-                      verbose, print_fn, step_logs, replan=None) -> dict:
-    """Pretrains `backbone`, saves `mlm.keras`; returns the stage's history.
+def pretraining_stage(context: RunContext, backbone, vectorizer, texts, data, replan=None):
+    """Pretrains `backbone`, saves `mlm.keras`; the stage's history joins the context's.
 
     `replan`, with a budget: a function that gives the stage's minutes anew (`TimeBudget`).
     """
+    config, folder = context.config, context.folder
     folder.check_free_space(backbone.count_params())
     minutes = config.pretrain.max_minutes
-    print_fn(
+    report(
         f"stage mlm: {config.pretrain.epochs} epochs of "
         f"{get_objective(config.pretrain.objective).description} pretraining"
         + (f", at most {minutes:g} minutes" if minutes is not None else "")
     )
-    # Pretraining never reads the validation reviews, unless asked to: it scores on them.
+    # Pretraining never reads the validation text, unless asked to: it scores on it.
     validation_texts = None
     if data is not None and not config.pretrain.include_validation_text:
-        validation_texts = held_out_texts(data.validation[:MLM_VALIDATION_TEXTS])
-    masked_lm, history = pretrain(
-        backbone, vectorizer, texts, config, verbose, validation_texts,
+        validation_texts = data.held_out_texts(MLM_VALIDATION_TEXTS)
+    outputs = context.outputs(
         checkpoint_dir=folder.checkpoint_dir("mlm"),
-        log_dir=folder.logs_dir("mlm") if config.tensorboard else None, step_logs=step_logs,
-        replan=replan,
+        log_dir=folder.logs_dir("mlm") if config.tensorboard else None,
+    )
+    masked_lm, context.histories["mlm"] = pretrain(
+        backbone, vectorizer, texts, config, validation_texts, outputs, replan=replan,
     )
     folder.save_model(masked_lm, runs.MLM_FILE)
-    return history
 
 
-def held_out_texts(frame) -> list[str]:
-    """The texts of a validation frame: its `text` column, its questions' distinct contexts, or
-    its tagged sentences' words joined by spaces (as `TaggedWordsData.pretraining_text` joins
-    train's)."""
-    if "text" in frame:
-        return frame["text"].tolist()
-    if "context" in frame:
-        return list(dict.fromkeys(frame["context"]))
-    return [" ".join(words) for words in frame["words"]]
-
-
-def finetuning_stage(task, backbone, vectorizer, data, train, validation, config: RunConfig,
-                     folder: RunFolder, verbose, print_fn, step_logs):
+def finetuning_stage(context: RunContext, backbone, vectorizer, examples: TaskExamples):
     """The task's frozen and unfrozen stages; saves its models and `end_to_end.keras`.
 
     With `--self-training`, students follow (`minibert.training.self_training`)
     and the model kept is the one that scores best on validation.
 
-    Returns the stages' histories, the task's validation report, and the
-    self-training record (None without it).
+    Returns the task's validation report and the self-training record (None
+    without it); the stages' histories join the context's.
     """
-    task = get_task(task)
-    print_fn(task.describe(data, config))
+    config, folder, task = context.config, context.folder, examples.task
+    report(task.describe(examples.data, config))
 
     def save_frozen_stage(stage, model):
         if stage == "frozen":
             folder.save_model(model, runs.CLASSIFIER_FROZEN_FILE)
 
     pretrained_weights = backbone.get_weights()  # what self-training's students start from
-    model, histories = finetune(
-        backbone, train, validation, data, config, verbose, save_frozen_stage,
+    outputs = context.outputs(
         checkpoint_dir=folder.file(runs.CHECKPOINTS_DIR),
-        log_dir=folder.file(runs.LOGS_DIR) if config.tensorboard else None, step_logs=step_logs,
-        task=task.name,
+        log_dir=folder.file(runs.LOGS_DIR) if config.tensorboard else None,
+        on_stage_end=save_frozen_stage,
     )
-    report = task.evaluate(model, validation, data, config)
+    model, histories = finetune(examples, backbone, config, outputs)
+    context.histories.update(histories)
+    validation = examples.evaluate(model, config)
     self_training = None
     if config.finetune.self_training:
-        print_fn(f"fine-tuned: validation {task.format_report(report)}")
+        report(f"fine-tuned: validation {task.format_report(validation)}")
         folder.save_model(model, runs.CLASSIFIER_FINETUNED_FILE)
-        model, student_histories, self_training = self_train(
-            model, pretrained_weights, vectorizer, data, train, validation, report["accuracy"],
-            config, folder.file(runs.CHECKPOINTS_DIR), verbose, print_fn, step_logs, task.name,
-        )
-        histories.update(student_histories)
+        rounds = SelfTraining(examples, vectorizer, pretrained_weights, config,
+                              context.outputs(checkpoint_dir=folder.file(runs.CHECKPOINTS_DIR)))
+        model, student_histories, self_training = rounds.rounds(model, validation["accuracy"])
+        context.histories.update(student_histories)
         kept = self_training["kept_round"]
-        print_fn(f"self-training keeps round {kept}'s model" + (
+        report(f"self-training keeps round {kept}'s model" + (
             " (fine-tuning's own: no student beat it on validation)" if kept == 0 else ""))
         if kept:
-            report = task.evaluate(model, validation, data, config)
+            validation = examples.evaluate(model, config)
     folder.save_model(model, runs.CLASSIFIER_FILE)
-    folder.save_model(task.build_end_to_end(vectorizer, model, data, config, report),
+    folder.save_model(task.build_end_to_end(vectorizer, model, examples.data, config, validation),
                       runs.END_TO_END_FILE)
-    return histories, report, self_training
+    return validation, self_training
 
 
-def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, **fields) -> dict:
+def finish(context: RunContext, **fields) -> dict:
     """Writes history.csv, steps.csv, curves.png, the model card and metrics.json, removes the
-    checkpoints, prints the figures; returns metrics.json's values.
+    checkpoints, reports the figures; returns metrics.json's values.
 
     `fields` are the `RunMetrics` the command measured besides its stages.
     """
-    if step_logs:
-        folder.write_steps(step_logs)
+    folder, histories = context.folder, context.histories
+    if context.step_logs:
+        folder.write_steps(context.step_logs)
     if histories:
         folder.write_history(histories)
         plot_curves(folder.file(runs.HISTORY_FILE), folder.file(runs.CURVES_FILE))
@@ -507,9 +511,9 @@ def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, 
         fields["frozen_validation_accuracy"] = float(frozen[-1]) if frozen else None
     metrics = RunMetrics(
         stages={stage: StageSummary.of_history(history) for stage, history in histories.items()},
-        total_seconds=time.perf_counter() - start, **fields,
+        total_seconds=time.perf_counter() - context.start, **fields,
     )
-    folder.write_text(runs.MODEL_CARD_FILE, model_card(folder, metrics))
+    folder.write_text(runs.MODEL_CARD_FILE, model_card(folder, metrics, context.task))
     folder.write_metrics(metrics)  # last: it marks the run finished
     folder.remove_checkpoints()
     for stage, summary in metrics.stages.items():
@@ -517,33 +521,31 @@ def finish(folder: RunFolder, start, histories, step_logs, print_fn, task=None, 
             f"{key} {value:,.0f}" if key == "trainable_parameters" else f"{key} {value:.4f}"
             for key, value in summary.figures.items()
         )
-        print_fn(f"{stage}: {figures}; {summary.seconds:.0f} s")
+        report(f"{stage}: {figures}; {summary.seconds:.0f} s")
     if frozen:
-        print_fn(f"frozen backbone: validation accuracy {frozen[-1]:.4f} from the head alone")
+        report(f"frozen backbone: validation accuracy {frozen[-1]:.4f} from the head alone")
     if metrics.validation is not None:
-        print_fn(f"validation ({metrics.rows['validation']} rows): "
-                 f"{get_task(task).format_report(metrics.validation)}")
-    print_fn(f"saved to {folder.path}")
+        report(f"validation ({metrics.rows['validation']} rows): "
+               f"{context.task.format_report(metrics.validation)}")
+    report(f"saved to {folder.path}")
     return metrics.to_dict()
 
 
-def unknown_share(token_ids) -> float:
-    """The share of `[UNK]` among the non-padding tokens of `token_ids` (an array, or a dict of them).
+def unknown_share(token_ids: list) -> float:
+    """The share of `[UNK]` among the non-padding tokens of `token_ids`, a list of arrays
+    (`FinetuningTask.token_ids`).
 
     Example:
-    >>> unknown_share(np.array([[5, 1, 6, 0]]))
+    >>> unknown_share([np.array([[5, 1, 6, 0]])])
     0.3333333333333333
     """
-    if isinstance(token_ids, dict) and "token_ids" in token_ids:
-        token_ids = token_ids["token_ids"]  # a tagger's inputs: the shape ids are not tokens
-    arrays = token_ids.values() if isinstance(token_ids, dict) else [token_ids]
-    tokens = np.concatenate([np.asarray(ids).ravel() for ids in arrays])
+    tokens = np.concatenate([np.asarray(ids).ravel() for ids in token_ids])
     tokens = tokens[tokens != PADDING_ID]
     return float(np.mean(tokens == UNKNOWN_ID)) if len(tokens) else 0.0
 
 
 def _warn_of_leaks(data: DataSummary, config: RunConfig, origin: dict,
-                   pretrained_data: DataSummary | None, print_fn) -> None:
+                   pretrained_data: DataSummary | None) -> None:
     """A warning when `data` is the data set the pretrained run read, split another way.
 
     Pretraining held out that run's validation rows only: another split's
@@ -553,7 +555,7 @@ def _warn_of_leaks(data: DataSummary, config: RunConfig, origin: dict,
         return
     group_column = pretrained_data.group_column
     if origin["seed"] != config.seed or group_column != data.group_column:
-        print_fn(
+        report(
             f"warning: {origin['path']} pretrained on {data.name} split with --seed "
             f"{origin['seed']} and --group-column {group_column}; this split's "
             "validation rows may be among its pretraining text: pass the same for a held-out figure"

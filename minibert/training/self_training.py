@@ -27,22 +27,25 @@ from minibert.config import RunConfig
 from minibert.data.sources import DataSourceError
 from minibert.models import Backbone
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end import class_probabilities, classifier_token_ids
+from minibert.reporting import report
 from minibert.runs import files
 from minibert.runs.folder import load_model_file
-from minibert.tasks import get_task
-from minibert.training.finetuning import finetune
+from minibert.tasks.classification.end_to_end_classifier import (
+    class_probabilities,
+    classifier_token_ids,
+)
+from minibert.training.finetuning import TaskExamples, finetune
+from minibert.training.stage import StageOutputs
 
 STUDENT_FILE = "student.keras"
 ROUND_FILE = "round.json"
 
 
-def require_unlabeled_text(data, config: RunConfig, task="classification") -> None:
-    """Refuses, in one line, self-training that has nothing to read or cannot read it."""
+def require_unlabeled_text(data, config: RunConfig) -> None:
+    """Refuses, in one line, self-training that has nothing to read or cannot read it (the task
+    refused it first where it is not classification: `FinetuningTask.check_config`)."""
     if not config.finetune.self_training:
         return
-    if task != "classification":
-        raise ValueError("--self-training is for --task classification; drop it")
     if data.has_pairs:
         raise ValueError("--self-training labels single texts, and this data set has pairs; "
                          "drop --self-training")
@@ -102,105 +105,113 @@ def confident_rows(probabilities: np.ndarray, confidence: float, limit: int):
     return rows, labels
 
 
-def self_train(teacher, pretrained_weights, vectorizer, data, train, validation, teacher_score,
-               config: RunConfig, checkpoint_dir=None, verbose="auto", print_fn=print,
-               step_logs=None, task="classification"):
+@dataclasses.dataclass(frozen=True)
+class SelfTraining:
     """`config.finetune.self_training` rounds of noisy-student training after fine-tuning.
 
-    Args:
-        teacher: the fine-tuned classifier.
+    Attributes:
+        examples: the classification examples fine-tuning used (`TaskExamples`).
+        vectorizer: the run's, which the unlabeled texts are vectorized with.
         pretrained_weights: the backbone's weights before fine-tuning
             (`Backbone.get_weights()`): every student starts from them.
-        train, validation: the classification examples fine-tuning used.
-        teacher_score: the teacher's validation accuracy.
-        checkpoint_dir: where each round checkpoints (`round-1/frozen`, ...)
-            and keeps its finished student.
-
-    Returns:
-        `(model, histories, record)`: the round's model that scored best on
-        validation, every student's stage histories (`student-1-frozen`,
-        ...), and metrics.json's `self_training`: a record per round and the
-        round kept (0: the fine-tuned teacher).
+        config: the run's; each student trains with `student_mask_rate`'s noise.
+        outputs: `checkpoint_dir` is where each round checkpoints
+            (`round-1/frozen`, ...) and keeps its finished student.
     """
-    task_entry = get_task(task)
-    finetune_config = config.finetune
-    student_config = dataclasses.replace(config, finetune=dataclasses.replace(
-        finetune_config, self_training=0,
-        mask_rate=max(finetune_config.mask_rate, finetune_config.student_mask_rate),
-    ))
-    best_model, best_score, best_round = teacher, teacher_score, 0
-    histories, rounds = {}, []
-    for round_number in range(1, finetune_config.self_training + 1):
-        round_dir = None if checkpoint_dir is None else os.path.join(
-            checkpoint_dir, f"round-{round_number}"
+
+    examples: TaskExamples
+    vectorizer: object
+    pretrained_weights: list
+    config: RunConfig
+    outputs: StageOutputs = StageOutputs()
+
+    def rounds(self, teacher, teacher_score: float):
+        """The rounds from the fine-tuned `teacher`, whose validation accuracy is `teacher_score`.
+
+        Returns:
+            `(model, histories, record)`: the round's model that scored best on
+            validation, every student's stage histories (`student-1-frozen`,
+            ...), and metrics.json's `self_training`: a record per round and the
+            round kept (0: the fine-tuned teacher).
+        """
+        best_model, best_score, best_round = teacher, teacher_score, 0
+        histories, rounds = {}, []
+        for round_number in range(1, self.config.finetune.self_training + 1):
+            round_outputs = self.outputs.stage(f"round-{round_number}")
+            round_dir = round_outputs.checkpoint_dir
+            if round_dir is not None and os.path.exists(os.path.join(round_dir, ROUND_FILE)):
+                student = load_model_file(os.path.join(round_dir, STUDENT_FILE))
+                saved = files.read_json(os.path.join(round_dir, ROUND_FILE))
+                record, round_histories = saved["record"], saved["histories"]
+                round_steps = saved["steps"]
+                report(f"self-training round {round_number}: restored from its saved student")
+            else:
+                trained = self.student_round(teacher, round_number, round_outputs)
+                if trained is None:
+                    break
+                student, record, round_histories, round_steps = trained
+                if round_dir is not None:
+                    # The student first: the record marks the round finished.
+                    files.save_model(student, os.path.join(round_dir, STUDENT_FILE))
+                    files.write_json(os.path.join(round_dir, ROUND_FILE), {
+                        "record": record, "histories": round_histories, "steps": round_steps,
+                    })
+            name = f"student-{round_number}"
+            histories.update({f"{name}-{stage}": history
+                              for stage, history in round_histories.items()})
+            for stage, points in round_steps.items():
+                self.outputs.record_steps(f"{name}-{stage}", points)
+            report(f"self-training round {round_number}: validation accuracy "
+                   f"{record['validation_accuracy']:.4f} (best before it: {best_score:.4f})")
+            rounds.append(record)
+            if record["validation_accuracy"] > best_score:
+                best_model, best_round = student, round_number
+                best_score = record["validation_accuracy"]
+            teacher = student
+        return best_model, histories, {"rounds": rounds, "kept_round": best_round,
+                                       "finetuned_validation_accuracy": teacher_score}
+
+    def student_round(self, teacher, round_number: int, round_outputs: StageOutputs):
+        """One round: `teacher` labels the pool, a new student learns; `(student, record,
+        histories, step points)`, or None when no class has a confident prediction."""
+        start = time.perf_counter()
+        finetune_config = self.config.finetune
+        # Each student trains with more noise than fine-tuning had, and starts no rounds itself.
+        student_config = dataclasses.replace(self.config, finetune=dataclasses.replace(
+            finetune_config, self_training=0,
+            mask_rate=max(finetune_config.mask_rate, finetune_config.student_mask_rate),
+        ))
+        examples = self.examples
+        texts = pseudo_label_pool(examples.data, finetune_config.pseudo_label_pool,
+                                  seed=self.config.seed + round_number)
+        token_ids = classifier_token_ids(self.vectorizer, texts)
+        probabilities = class_probabilities(length_batched_predict(teacher, token_ids))
+        rows, labels = confident_rows(probabilities, finetune_config.pseudo_label_confidence,
+                                      finetune_config.pseudo_labels)
+        if not len(rows):
+            report(f"self-training round {round_number}: no class has a prediction at "
+                   f"confidence {finetune_config.pseudo_label_confidence:g} among {len(texts)} "
+                   "unlabeled texts; self-training ends here")
+            return None
+        train_ids, train_labels = examples.train
+        report(f"self-training round {round_number}: {len(rows)} pseudo-labels "
+               f"({len(rows) // probabilities.shape[1]} per class) from {len(texts)} unlabeled "
+               f"texts; a student from the pretrained backbone learns them and the "
+               f"{len(train_labels)} labelled rows")
+        backbone = Backbone(**student_config.model.backbone_kwargs(), name="backbone")
+        backbone.set_weights(self.pretrained_weights)
+        steps = {}
+        student_examples = examples.with_train((np.concatenate([train_ids, token_ids[rows]]),
+                                                np.concatenate([train_labels, labels])))
+        student, histories = finetune(
+            student_examples, backbone, student_config,
+            StageOutputs(checkpoint_dir=round_outputs.checkpoint_dir, step_logs=steps,
+                         verbose=self.outputs.verbose),
         )
-        if round_dir is not None and os.path.exists(os.path.join(round_dir, ROUND_FILE)):
-            student = load_model_file(os.path.join(round_dir, STUDENT_FILE))
-            saved = files.read_json(os.path.join(round_dir, ROUND_FILE))
-            record, round_histories = saved["record"], saved["histories"]
-            round_steps = saved["steps"]
-            print_fn(f"self-training round {round_number}: restored from its saved student")
-        else:
-            trained = student_round(teacher, pretrained_weights, vectorizer, data, train,
-                                    validation, student_config, round_number, round_dir,
-                                    verbose, print_fn, task_entry)
-            if trained is None:
-                break
-            student, record, round_histories, round_steps = trained
-            if round_dir is not None:
-                # The student first: the record marks the round finished.
-                files.save_model(student, os.path.join(round_dir, STUDENT_FILE))
-                files.write_json(os.path.join(round_dir, ROUND_FILE), {
-                    "record": record, "histories": round_histories, "steps": round_steps,
-                })
-        name = f"student-{round_number}"
-        histories.update({f"{name}-{stage}": history for stage, history in round_histories.items()})
-        if step_logs is not None:
-            step_logs.update({f"{name}-{stage}": points for stage, points in round_steps.items()})
-        print_fn(f"self-training round {round_number}: validation accuracy "
-                 f"{record['validation_accuracy']:.4f} (best before it: {best_score:.4f})")
-        rounds.append(record)
-        if record["validation_accuracy"] > best_score:
-            best_model, best_round = student, round_number
-            best_score = record["validation_accuracy"]
-        teacher = student
-    return best_model, histories, {"rounds": rounds, "kept_round": best_round,
-                                   "finetuned_validation_accuracy": teacher_score}
-
-
-def student_round(teacher, pretrained_weights, vectorizer, data, train, validation,
-                  config: RunConfig, round_number, round_dir, verbose, print_fn, task):
-    """One round: `teacher` labels the pool, a new student learns; `(student, record,
-    histories, step points)`, or None when no class has a confident prediction."""
-    start = time.perf_counter()
-    finetune_config = config.finetune
-    texts = pseudo_label_pool(data, finetune_config.pseudo_label_pool,
-                              seed=config.seed + round_number)
-    token_ids = classifier_token_ids(vectorizer, texts)
-    probabilities = class_probabilities(length_batched_predict(teacher, token_ids))
-    rows, labels = confident_rows(probabilities, finetune_config.pseudo_label_confidence,
-                                  finetune_config.pseudo_labels)
-    if not len(rows):
-        print_fn(f"self-training round {round_number}: no class has a prediction at confidence "
-                 f"{finetune_config.pseudo_label_confidence:g} among {len(texts)} unlabeled "
-                 "texts; self-training ends here")
-        return None
-    print_fn(f"self-training round {round_number}: {len(rows)} pseudo-labels "
-             f"({len(rows) // probabilities.shape[1]} per class) from {len(texts)} unlabeled "
-             f"texts; a student from the pretrained backbone learns them and the "
-             f"{len(train[1])} labelled rows")
-    backbone = Backbone(**config.model.backbone_kwargs(), name="backbone")
-    backbone.set_weights(pretrained_weights)
-    steps = {}
-    student, histories = finetune(
-        backbone, (np.concatenate([train[0], token_ids[rows]]), np.concatenate([train[1], labels])),
-        validation, data, config, verbose, checkpoint_dir=round_dir, step_logs=steps,
-        task=task.name,
-    )
-    record = {
-        "round": round_number, "pool": len(texts), "pseudo_labels": int(len(rows)),
-        "least_confidence": float(probabilities[rows].max(axis=1).min()),
-        "validation_accuracy": float(task.evaluate(student, validation, data, config)["accuracy"]),
-        "seconds": time.perf_counter() - start,
-    }
-    return student, record, histories, steps
+        record = {
+            "round": round_number, "pool": len(texts), "pseudo_labels": int(len(rows)),
+            "least_confidence": float(probabilities[rows].max(axis=1).min()),
+            "validation_accuracy": float(examples.evaluate(student, student_config)["accuracy"]),
+            "seconds": time.perf_counter() - start,
+        }
+        return student, record, histories, steps

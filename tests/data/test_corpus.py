@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import make_reviews
+
 from minibert.config import get_preset
 from minibert.data.corpus import (
     corpus_files,
@@ -18,6 +18,7 @@ from minibert.data.corpus import (
 )
 from minibert.data.pipeline import batch_width
 from minibert.data.tokenizer import build_vectorizer, vectorize
+from minibert.reporting import reporting_to
 
 
 @pytest.fixture
@@ -74,9 +75,8 @@ def test_one_pass_masks_every_text_once(shards, pad_to_multiple):
 
 @pytest.mark.slow
 def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
-    from tests.test_training import tiny_data
-
     from minibert.training import run
+    from tests.test_training import tiny_data
 
     folder, _ = shards
     config = get_preset("tiny")
@@ -84,7 +84,8 @@ def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
         config.pretrain, corpus=str(folder), vocabulary_sample=50, fill_mask_sentences=(),
     ))
     lines = []
-    metrics = run(tiny_data(), config, tmp_path / "run", verbose=0, print_fn=lines.append)
+    with reporting_to(lines.append):
+        metrics = run(tiny_data(), config, tmp_path / "run", verbose=0)
     assert any("3 shards streamed each epoch; vocabulary from its first 50 texts" in line for line in lines)
     assert np.isfinite(metrics["stages"]["mlm"]["loss"])
     with open(tmp_path / "run" / "config.json") as file:

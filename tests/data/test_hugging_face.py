@@ -11,10 +11,9 @@ import sys  # noqa: E402
 import datasets  # noqa: E402  (the test extra installs it)
 import pytest  # noqa: E402
 
-from minibert.data.question_answering import load_questions  # noqa: E402
 from minibert.data.sources import load_dataset  # noqa: E402
 from minibert.data.tables import DataSourceError  # noqa: E402
-
+from minibert.tasks.question_answering.questions import load_questions  # noqa: E402
 
 
 def write_hub_folder(folder, splits: dict, label_names=("neg", "pos")):

@@ -1,4 +1,4 @@
-"""Behaviours of `minibert.data.tagged_words`: sentences with a tag per word, from small files
+"""Behaviours of `minibert.tasks.token_classification.tagged_words`: sentences with a tag per word, from small files
 written in tmp_path."""
 
 import ast
@@ -9,8 +9,11 @@ import pandas as pd
 import pytest
 
 from minibert.data.tables import DataSourceError
-from minibert.data.tagged_words import (
-    TaggedWordsData, detect_scheme, is_conll_source, load_tagged_words,
+from minibert.tasks.token_classification.tagged_words import (
+    TaggedWordsData,
+    detect_scheme,
+    is_conll_source,
+    load_tagged_words,
 )
 
 # Three sentences, IOB2, as (word, tag) pairs.
@@ -283,13 +286,12 @@ def test_pretraining_text_is_train_s_sentences_and_validation_s_only_when_asked(
 
 def test_pretraining_holds_out_the_test_split_and_scores_on_its_joined_sentences(tmp_path):
     from minibert.runs import DataSummary
-    from minibert.training.recipe import held_out_texts
 
     _write(tmp_path / "train.conll", _conll(SENTENCES[:2]))
     _write(tmp_path / "test.conll", _conll(SENTENCES[2:]))
     data = load_tagged_words(str(tmp_path))
     assert data.pretraining_text() == ["Ada Lovelace wrote notes", "She lived in London"]
-    assert held_out_texts(data.validation) == ["Babbage met her in London"]
+    assert data.held_out_texts(1000) == ["Babbage met her in London"]
     summary = DataSummary.of(data)
     assert summary.validation_is_test and not summary.pairs and summary.scheme == "IOB2"
 
@@ -422,9 +424,11 @@ def test_hugging_face_reads_fail_in_one_line(tmp_path, offline):
 
 def test_the_module_reads_without_tensorflow_or_keras():
     # Token classification's data loads where the config and --help do: without TensorFlow.
-    data_folder = pathlib.Path(__file__).resolve().parents[2] / "minibert" / "data"
-    for module in ("tagged_words", "tables", "hugging_face"):
-        tree = ast.parse((data_folder / f"{module}.py").read_text(encoding="utf-8"))
+    package = pathlib.Path(__file__).resolve().parents[2] / "minibert"
+    # The reader, what it reads with, and the packages the parser imports it through.
+    for module in ("tasks/token_classification/tagged_words", "data/tables", "data/hugging_face",
+                   "tasks/__init__", "tasks/token_classification/__init__", "tasks/task"):
+        tree = ast.parse((package / f"{module}.py").read_text(encoding="utf-8"))
         imported = {alias.name.split(".")[0] for node in ast.walk(tree)
                     if isinstance(node, ast.Import) for alias in node.names}
         imported |= {node.module.split(".")[0] for node in ast.walk(tree)

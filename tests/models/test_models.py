@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from minibert.data.tokenizer import build_vectorizer
-from minibert.models import Backbone, Classifier, EndToEndClassifier, MaskedLanguageModel
+from minibert.models import Backbone, MaskedLanguageModel
+from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
 
 VOCABULARY, SEQUENCE_LENGTH, HIDDEN = 50, 8, 16
 # Rows of real tokens (ids >= 5) followed by padding (id 0).

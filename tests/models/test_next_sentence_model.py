@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from minibert.data.tokenizer import build_vectorizer
+from minibert.inspection.next_sentence_prediction import next_sentence_probability
 from minibert.layers import NextSentenceHead
 from minibert.models import Backbone, MaskedLanguageModel
-from minibert.inspection.next_sentence_prediction import next_sentence_probability
 from minibert.training.pretraining import compile_masked_lm
 from tests.layer_testing import run_layer_test
 

@@ -9,8 +9,13 @@ import pytest
 
 from minibert.data.tokenizer import build_vectorizer
 from minibert.layers import PairPacker
-from minibert.models import Backbone, Classifier, EndToEndClassifier, PairClassifier
-from minibert.models.pair_classifier import cosine_similarity
+from minibert.models import Backbone
+from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.classification.end_to_end_classifier import EndToEndClassifier
+from minibert.tasks.classification.pair_classifier import (
+    PairClassifier,
+    cosine_similarity,
+)
 
 VOCABULARY, SEQUENCE_LENGTH, HIDDEN = 50, 12, 16
 FIRST = np.array([[11, 12, 13, 0], [20, 21, 0, 0]], "int32")

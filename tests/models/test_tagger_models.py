@@ -9,7 +9,9 @@ import pytest
 
 from minibert.data.tokenizer import build_vectorizer
 from minibert.data.word_piece import build_word_piece_vectorizer
-from minibert.models import Backbone, EndToEndTagger, TokenClassifier
+from minibert.models import Backbone
+from minibert.tasks.token_classification.end_to_end_tagger import EndToEndTagger
+from minibert.tasks.token_classification.token_classifier import TokenClassifier
 
 TAGS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 SENTENCES = ["Steven Spielberg filmed Jaws in Martha's Vineyard.",
@@ -103,7 +105,7 @@ def test_a_fresh_process_reloads_the_tagger_with_import_minibert_alone(end_to_en
 
 
 def test_predict_prints_a_line_per_entity_and_one_for_a_text_without_any(end_to_end):
-    from minibert.tasks import get_task
+    from minibert.tasks.table import get_task
 
     task = get_task("token-classification")
     lines = task.predict(end_to_end, [SENTENCES[0], " "], None)

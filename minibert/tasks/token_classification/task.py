@@ -5,12 +5,13 @@ lists of words, a tag per word. Each word is vectorized alone and its tag
 learned and read at its first token (`minibert.data.word_alignment`); the
 other tokens and the padding weigh 0 in the loss and the token accuracy.
 The head is `TokenClassifier`; the report is conlleval's entity precision,
-recall and F1 (`minibert.inspection.tagging_metrics`) in the data's tag
+recall and F1 (`minibert.tasks.token_classification.metrics`) in the data's tag
 scheme; the raw-text model is `EndToEndTagger`, which returns entities
 with their character spans.
 """
 
 import dataclasses
+import time
 
 import keras
 import numpy as np
@@ -21,15 +22,24 @@ from minibert.data.pipeline import batch_width, pad_batches, process_share
 from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID
 from minibert.data.word_alignment import AlignedWords, align_words
 from minibert.data.word_shapes import WORD_SHAPES
-from minibert.inspection.tagging_metrics import (
+from minibert.inspection.model_card import labelled_data_line
+from minibert.models.replicas import batch_multiple, on_this_process, process_rows
+from minibert.models.serialization import inference_copy
+from minibert.tasks import classification
+from minibert.tasks.task import FinetuningTask, given_flags, refuse_self_training
+from minibert.tasks.token_classification import NAME
+from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
+from minibert.tasks.token_classification.end_to_end_tagger import EndToEndTagger
+from minibert.tasks.token_classification.metrics import (
     format_per_type,
     format_tagging_report,
     tagging_report,
 )
-from minibert.models import EndToEndTagger, TokenClassifier
-from minibert.models.replicas import batch_multiple, on_this_process, process_rows
-from minibert.models.serialization import inference_copy
-from minibert.tasks.task import FinetuningTask
+from minibert.tasks.token_classification.tagged_words import (
+    is_conll_source,
+    load_tagged_words,
+)
+from minibert.tasks.token_classification.token_classifier import TokenClassifier
 
 OUTSIDE_TAG = "O"
 # The weights of `O`'s probability a tagger's validation tries (`validation_report`).
@@ -49,6 +59,55 @@ class WordTargets:
     weights: np.ndarray
     aligned: AlignedWords
     tags: list
+
+
+def check_flags(args, has_task_flag: bool) -> None:
+    """Refuses classification's data flags, and a table's column names on a CoNLL-style file."""
+    dataset = getattr(args, "dataset", None)
+    if (dataset is not None and is_conll_source(dataset)
+            and (args.words_column is not None or args.tags_column is not None)):
+        # The reader refuses index flags on a table; names on a text file it could only ignore.
+        raise ValueError(f"--words-column/--tags-column name a table's columns, not those of "
+                         f"the CoNLL-style {dataset}; pass --word-column/--tag-column (indices)")
+    given = given_flags(args, classification.DATA_FLAGS)
+    if given:
+        raise ValueError(
+            f"{given[0]} is for classification data, not --task {NAME}; sentences of tagged "
+            "words name their columns with --word-column/--tag-column (CoNLL-style files) or "
+            "--words-column/--tags-column (tables, hf:NAME)"
+        )
+
+
+def load_data(args, seed: int, group_column):
+    """The `TaggedWordsData` the data flags name (`load_tagged_words`); `--group-column` is
+    classification's, refused by `check_flags`."""
+    # The flags given; load_tagged_words holds the defaults of those left out.
+    given = {"word_column": args.word_column, "tag_column": args.tag_column,
+             "words_column": args.words_column, "tags_column": args.tags_column,
+             "scheme": args.tag_scheme}
+    return load_tagged_words(
+        args.dataset, **{name: value for name, value in given.items() if value is not None},
+        validation_size=args.validation_size, seed=seed, max_train_rows=args.max_train_rows,
+        cache_dir=args.cache_dir,
+    )
+
+
+def baseline_lines(data) -> list[str]:
+    """Each word's most frequent training tag, scored by entity on the validation split."""
+    start = time.perf_counter()
+    predicted = most_frequent_tag_baseline(
+        data.train["words"].tolist(), data.train["tags"].tolist(), data.validation["words"].tolist()
+    )
+    report = tagging_report(data.validation["tags"].tolist(), predicted, scheme=data.scheme)
+    split = (f"the {data.validation_split} split" if data.validation_split
+             else "a seeded random split of whole sentences")
+    return [f"most frequent tag per word on {data.name}: {format_tagging_report(report)} on "
+            f"{len(data.validation)} sentences ({split}), trained on {len(data.train)} in "
+            f"{time.perf_counter() - start:.0f} s", *format_per_type(report)]
+
+
+def check_config(data, config: RunConfig) -> None:
+    refuse_self_training(config)
 
 
 def describe(data, config: RunConfig) -> str:
@@ -74,6 +133,11 @@ def make_examples(vectorizer, frame, data, config: RunConfig):
         [[tag_ids[tag] for tag in sentence] for sentence in tags]
     )
     return aligned.inputs(config.finetune.word_shapes), WordTargets(labels, weights, aligned, tags)
+
+
+def token_ids(inputs) -> list:
+    """The token ids among a tagger's inputs (with `--word-shapes`, not the shape ids)."""
+    return [inputs["token_ids"] if isinstance(inputs, dict) else inputs]
 
 
 def tagger_batches(examples, config: RunConfig, shuffle: bool):
@@ -213,11 +277,40 @@ def evaluate_saved(model, frame, data, split) -> list[str]:
             f"{weighed}", *format_per_type(report)]
 
 
+def card_results(report, validation_rows, frozen) -> list[str]:
+    """The model card's entity F1, the `O` weight chosen, and F1 per entity type."""
+    lines = [f"Validation entity F1 **{report['f1']:.4f}** (precision {report['precision']:.4f}, "
+             f"recall {report['recall']:.4f}; token accuracy {report['token_accuracy']:.4f}) on "
+             f"{validation_rows:,} rows"
+             + (f"; the frozen stage alone {frozen:.4f} word accuracy" if frozen is not None
+                else "") + "."]
+    if report.get("outside_weight", 1.0) != 1.0:
+        lines += ["", f"`O` is weighed {report['outside_weight']:g} before each word's tag "
+                  "is taken, the weight of best entity F1 on this validation split (the "
+                  f"plain argmax: {report['argmax_f1']:.4f})."]
+    lines += ["", "| entity type | F1 | precision | recall | entities |", "|---|---|---|---|---|"]
+    lines += [f"| {name} | {figures['f1']:.4f} | {figures['precision']:.4f} | "
+              f"{figures['recall']:.4f} | {figures['support']} |"
+              for name, figures in report["per_type"].items()]
+    return lines
+
+
 TOKEN_CLASSIFICATION = FinetuningTask(
-    name="token-classification",
+    name=NAME,
     help="token-classification: a tag per word (named entities, chunks), scored on entities",
+    stage_name="tagger",
+    head_classes=("TokenClassifier",),
+    end_to_end_classes=("EndToEndTagger",),
+    reads_source=is_conll_source,
+    check_flags=check_flags,
+    load_data=load_data,
+    baseline=baseline_lines,
     describe=describe,
+    check_config=check_config,
+    reads_segments=lambda data, config: False,
+    grows_segments=False,
     make_examples=make_examples,
+    token_ids=token_ids,
     make_batches=tagger_batches,
     build_model=new_tagger,
     compile_model=compile_tagger,
@@ -225,12 +318,20 @@ TOKEN_CLASSIFICATION = FinetuningTask(
     format_report=format_tagging_report,
     build_end_to_end=end_to_end_tagger,
     predict=predict_lines,
+    input_columns=("text", None),
     evaluate_saved=evaluate_saved,
     # None: every epoch trained, the last kept. Neither in-graph score
     # follows entity F1: word accuracy is mostly `O`, and validation loss
     # rose from the first unfrozen epochs while F1 still climbed
     # (benchmarks/README.md, WNUT-17).
     monitor=None,
-    model_classes=(("TokenClassifier",), ("EndToEndTagger",)),
-    stage_name="tagger",
+    card_data=labelled_data_line,
+    card_settings=lambda finetune: "",  # a tagger reads every token: it pools nothing
+    card_results=card_results,
+    card_use=(
+        "raw sentences in, entities out with their character spans: `python -m minibert "
+        "predict RUN \"text\"`, `predict RUN --input FILE`, `export RUN --output DIR`",
+        'model.predict_entities(["Ada Lovelace was born in London."])  '
+        "# [[Entity(type, start, end, text, confidence), ...]]",
+    ),
 )

@@ -95,6 +95,21 @@ class TaggedWordsData:
             texts += [" ".join(words) for words in self.validation["words"]]
         return texts
 
+    def held_out_texts(self, limit: int) -> list[str]:
+        """Validation's first `limit` sentences, words joined by spaces as `pretraining_text`
+        joins train's."""
+        return [" ".join(words) for words in self.validation["words"][:limit]]
+
+    def summary_fields(self) -> dict:
+        """What `minibert.runs.DataSummary` records: the tags as its `label_names`, and their
+        scheme."""
+        return dict(
+            name=self.name, label_names=tuple(self.tag_names), pairs=False,
+            train=len(self.train), validation=len(self.validation),
+            unlabeled=len(self.unlabeled), dropped=self.dropped_rows,
+            validation_is_test=self.validation_is_test, scheme=self.scheme,
+        )
+
 
 def load_tagged_words(
     source: str,

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from minibert.models.classifier import Classifier
+from minibert.tasks.classification.classifier import Classifier
 
 
 @keras.saving.register_keras_serializable(package="minibert")

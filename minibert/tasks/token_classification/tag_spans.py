@@ -1,6 +1,6 @@
 """Entities from per-word tags: the chunking rules of CoNLL's `conlleval`, one place for all.
 
-The tagging metrics (`minibert.inspection.tagging_metrics`) score these
+The tagging metrics (`minibert.tasks.token_classification.metrics`) score these
 entities, and the end-to-end tagger (`minibert.models.EndToEndTagger`)
 returns them, so that what a run is scored on is what it predicts.
 

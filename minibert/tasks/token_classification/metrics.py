@@ -14,7 +14,7 @@ Pure Python: a training run, `evaluate` and a baseline get the same figures.
 
 from collections import Counter
 
-from minibert.data.tag_spans import entities
+from minibert.tasks.token_classification.tag_spans import entities
 
 
 def tagging_report(true_tags, predicted_tags, scheme="IOB2") -> dict:

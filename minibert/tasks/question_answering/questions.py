@@ -28,7 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from minibert.data.tables import DataSourceError, read_table, require_column, validation_count
+from minibert.data.tables import (
+    DataSourceError,
+    read_table,
+    require_column,
+    validation_count,
+)
 
 COLUMNS = ("id", "title", "context", "question", "answers", "answer_starts")
 # The splits a Hugging Face data set's validation may come from, in order of preference.
@@ -76,6 +81,18 @@ class QuestionAnswerData:
         """Train's distinct contexts (+ validation's only when asked: `--mlm-include-test`)."""
         frames = [self.train, self.validation] if include_validation else [self.train]
         return distinct_contexts(pd.concat(frames))
+
+    def held_out_texts(self, limit: int) -> list[str]:
+        """The distinct contexts of validation's first `limit` questions."""
+        return distinct_contexts(self.validation[:limit])
+
+    def summary_fields(self) -> dict:
+        """What `minibert.runs.DataSummary` records: questions have no labels."""
+        return dict(
+            name=self.name, train=len(self.train), validation=len(self.validation),
+            unlabeled=0, dropped=self.dropped_rows, validation_is_test=self.validation_is_test,
+            group_column=self.group_column, validation_groups=self.validation_groups,
+        )
 
 
 def distinct_contexts(frame: pd.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ class QuestionAnswerer(FunctionalModel):
     BERT's SQuAD head (Devlin et al. 2019, section 4.2): the model does not
     write an answer, it points at the span of the context that is one. It
     reads `[cls] question [sep] context [sep]` rows
-    (`minibert.data.answer_windows`); the `[cls]` token's logits stand for
+    (`minibert.tasks.question_answering.answer_windows`); the `[cls]` token's logits stand for
     "no answer in this window". Padding positions get `PADDING_LOGIT`.
     Freeze the backbone with `answerer.backbone.trainable = False`, unfreeze
     it for the second stage; recompile after either.

@@ -4,11 +4,15 @@ vectorizer and how it reads spans."""
 import keras
 import numpy as np
 
-from minibert.data.answer_windows import Span, answer_windows, best_spans
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end import as_text_array
-from minibert.models.end_to_end_tagger import sequence_length
 from minibert.models.serialization import FunctionalModel, with_deserialized
+from minibert.models.text_inputs import as_text_array, sequence_length
+from minibert.tasks.question_answering.answer_windows import (
+    Span,
+    answer_windows,
+    best_spans,
+)
+from minibert.tasks.question_answering.serving import serve_answerer
 
 # The span a question answered "no answer" (SQuAD 2.0) reads as.
 NO_ANSWER = ""
@@ -23,7 +27,7 @@ class EndToEndAnswerer(FunctionalModel):
     vectorizer's vocabulary and the decoding settings travel inside it.
 
     `answer` packs each question with windows of its context
-    (`minibert.data.answer_windows`: a context longer than the model's length
+    (`minibert.tasks.question_answering.answer_windows`: a context longer than the model's length
     is read in windows `window_stride` tokens apart), predicts start and end
     logits and returns the best spans over all windows, each at most
     `max_answer_tokens` tokens, as characters of the context as written.
@@ -45,7 +49,8 @@ class EndToEndAnswerer(FunctionalModel):
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
-    >>> from minibert.models import Backbone, QuestionAnswerer
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.question_answering.question_answerer import QuestionAnswerer
     >>> vectorizer = build_vectorizer(["who wrote it ada wrote it"], 20, 16)
     >>> backbone = Backbone(20, 16, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> model = EndToEndAnswerer(vectorizer, QuestionAnswerer(backbone))
@@ -101,6 +106,24 @@ class EndToEndAnswerer(FunctionalModel):
                 "answer_start": np.asarray([span.start for span in answers], "int64"),
                 "answer_end": np.asarray([span.end for span in answers], "int64"),
                 "answer_score": np.asarray([span.score for span in answers], "float32")}
+
+    # Serving (`minibert.export.export_saved_model`).
+
+    served_inputs = "questions, contexts"
+    served_outputs = ("the best answer to each question from its context: answers, starts, ends, "
+                      "scores")
+
+    def serving_endpoint(self):
+        """`(function, input_signature)` of the SavedModel's `serve`: questions and contexts
+        (batch,) in, each one's best answer out (`serving.serve_answerer`: a context's first
+        window only)."""
+        import tensorflow as tf
+
+        return serve_answerer(self), [tf.TensorSpec([None], tf.string, name="questions"),
+                                      tf.TensorSpec([None], tf.string, name="contexts")]
+
+    def serving_files(self) -> dict:
+        return {}
 
     def get_config(self):
         return {

@@ -4,38 +4,17 @@ import keras
 import numpy as np
 import pandas as pd
 
-from minibert.data.tables import value_to_text
 from minibert.data.tokenizer import vectorize
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.pair_classifier import PairClassifier
 from minibert.models.serialization import FunctionalModel, with_deserialized
+from minibert.models.text_inputs import as_text_array
+from minibert.tasks.classification.pair_classifier import PairClassifier
 
+# Beside an exported model's saved_model.pb: label i's name on line i + 1.
+LABEL_NAMES_FILE = "label_names.txt"
 # The input names of a pair model, as a DataFrame's columns or a dict's keys
 # (Hugging Face tokenizers' `text` / `text_pair`).
 PAIR_INPUTS = ("text", "text_pair")
-
-
-def as_text_array(texts) -> np.ndarray:
-    """A 1-D object array of str from a list, Series, array or single string.
-
-    Bytes (as tensorflow-datasets yields) are decoded as UTF-8, invalid bytes
-    replaced, not passed to `str()`, which would turn b"good" into the text
-    "b'good'". Numbers become their text, as in training. A missing text
-    (None, NaN) is an error: predicting on the word "nan" would be wrong.
-    """
-    if isinstance(texts, (str, bytes)):
-        texts = [texts]
-    return np.asarray([_as_text(text, index) for index, text in enumerate(texts)], dtype=object)
-
-
-def _as_text(text, index) -> str:
-    value = value_to_text(text)  # as the data sets read their text columns
-    if value is None:
-        raise ValueError(
-            f"text {index} is missing ({text!r}); drop or fill missing texts first, "
-            "e.g. frame.dropna(subset=['text'])"
-        )
-    return value
 
 
 def as_pair_texts(pairs) -> dict:
@@ -121,7 +100,8 @@ class EndToEndClassifier(FunctionalModel):
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
-    >>> from minibert.models import Backbone, Classifier
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.classification.classifier import Classifier
     >>> vectorizer = build_vectorizer(["a good film", "a bad film"], 10, 8)
     >>> backbone = Backbone(10, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> model = EndToEndClassifier(vectorizer, Classifier(backbone), ["negative", "positive"])
@@ -242,6 +222,39 @@ class EndToEndClassifier(FunctionalModel):
         for index, name in enumerate(self.label_names):
             columns[f"probability_{name}"] = probabilities[:, index]
         return columns
+
+    # Serving (`minibert.export.export_saved_model`).
+
+    @property
+    def served_inputs(self) -> str:
+        return "text, text_pair" if self.pairs else "texts"
+
+    @property
+    def served_outputs(self) -> str:
+        return f"probabilities of {', '.join(self.label_names)}"
+
+    def serving_endpoint(self):
+        """`(function, input_signature)` of the SavedModel's `serve`: string tensors (batch,)
+        in, `probabilities` (batch, classes) out; a single sigmoid's P(label 1) becomes the two
+        columns [1 - p, p]."""
+        import tensorflow as tf
+
+        def probabilities(outputs):
+            if outputs.shape[-1] == 1:
+                outputs = tf.concat([1 - outputs, outputs], axis=-1)
+            return {"probabilities": tf.cast(outputs, tf.float32)}
+
+        if self.pairs:
+            return (lambda text, text_pair: probabilities(self({"text": text,
+                                                                 "text_pair": text_pair})),
+                    [tf.TensorSpec([None], tf.string, name="text"),
+                     tf.TensorSpec([None], tf.string, name="text_pair")])
+        return (lambda texts: probabilities(self(texts)),
+                [tf.TensorSpec([None], tf.string, name="texts")])
+
+    def serving_files(self) -> dict:
+        """label_names.txt beside saved_model.pb: label i's name on line i + 1."""
+        return {LABEL_NAMES_FILE: "".join(f"{name}\n" for name in self.label_names)}
 
     def get_config(self):
         return {

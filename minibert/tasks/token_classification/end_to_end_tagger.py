@@ -6,16 +6,15 @@ from typing import NamedTuple
 import keras
 import numpy as np
 
-from minibert.data.tag_spans import entities
 from minibert.data.word_alignment import align_words, split_words
 from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end import as_text_array
 from minibert.models.serialization import FunctionalModel, with_deserialized
+from minibert.models.text_inputs import as_text_array, sequence_length
+from minibert.tasks.token_classification.serving import serve_tagger
+from minibert.tasks.token_classification.tag_spans import entities
 
-# `minibert.data.word_alignment.WORD_PATTERN` in RE2 (TensorFlow's regular expressions, for
-# the exported model):
-# RE2's \w is ASCII-only, Python's takes any letter or digit.
-SERVED_WORD_PATTERN = r"[\p{L}\p{N}_]+(?:[.'’][\p{L}\p{N}_]+)*|[^\p{L}\p{N}_\s]"
+# Beside an exported tagger's saved_model.pb: tag i's name on line i + 1, then `# SCHEME`.
+TAG_NAMES_FILE = "tag_names.txt"
 
 
 class Entity(NamedTuple):
@@ -26,12 +25,6 @@ class Entity(NamedTuple):
     end: int  # character offset after its last character
     text: str
     confidence: float  # the mean of its words' tag probabilities
-
-
-def sequence_length(vectorizer) -> int:
-    """The vectorizer's output length, under either tokenizer's config name."""
-    config = vectorizer.get_config()
-    return int(config.get("output_sequence_length") or config["sequence_length"])
 
 
 @keras.saving.register_keras_serializable(package="minibert")
@@ -45,7 +38,7 @@ class EndToEndTagger(FunctionalModel):
     `predict_entities` splits each sentence into words (`split_words`),
     vectorizes each word (`minibert.data.word_alignment`), tags every word at
     its first token and decodes the tags into entities by conlleval's rules
-    (`minibert.data.tag_spans`). Words past `sequence_length` tokens are
+    (`minibert.tasks.token_classification.tag_spans`). Words past `sequence_length` tokens are
     read as `O`. The word splitting runs in Python, so the Keras graph itself
     takes the tagger's inputs (token ids, and shape ids for a tagger that
     reads word shapes): `predict` on them gives the per-token probabilities.
@@ -66,7 +59,8 @@ class EndToEndTagger(FunctionalModel):
 
     Example:
     >>> from minibert.data.tokenizer import build_vectorizer
-    >>> from minibert.models import Backbone, TokenClassifier
+    >>> from minibert.models import Backbone
+    >>> from minibert.tasks.token_classification.token_classifier import TokenClassifier
     >>> vectorizer = build_vectorizer(["Ada wrote code"], 10, 8)
     >>> backbone = Backbone(10, 8, 16, num_layers=1, num_heads=2, intermediate_dim=32)
     >>> model = EndToEndTagger(vectorizer, TokenClassifier(backbone, 3), ["O", "B-PER", "I-PER"])
@@ -151,6 +145,27 @@ class EndToEndTagger(FunctionalModel):
             json.dumps([entity._asdict() for entity in found], ensure_ascii=False)
             for found in self.predict_entities(texts, batch_size)
         ]}
+
+    # Serving (`minibert.export.export_saved_model`).
+
+    served_inputs = "texts"
+
+    @property
+    def served_outputs(self) -> str:
+        return (f"words, starts, ends, tags ({self.scheme}: {', '.join(self.tag_names)}), "
+                "confidences, num_words")
+
+    def serving_endpoint(self):
+        """`(function, input_signature)` of the SavedModel's `serve`: texts (batch,) in, each
+        word with its offsets, tag and confidence out (`serving.serve_tagger`)."""
+        import tensorflow as tf
+
+        return serve_tagger(self), [tf.TensorSpec([None], tf.string, name="texts")]
+
+    def serving_files(self) -> dict:
+        """tag_names.txt beside saved_model.pb: tag i's name on line i + 1, then `# SCHEME`."""
+        return {TAG_NAMES_FILE: "".join(f"{name}\n" for name in self.tag_names)
+                + f"# {self.scheme}\n"}
 
     def get_config(self):
         return {

@@ -2,37 +2,54 @@
 
 The data is `minibert.data.question_answering.QuestionAnswerData`: questions
 on contexts with their answers' texts and character offsets. Each question
-is packed with windows of its context (`minibert.data.answer_windows`:
+is packed with windows of its context (`minibert.tasks.question_answering.answer_windows`:
 `[cls] question [sep] context [sep]`, a long context read in overlapping
 windows); the head (`QuestionAnswerer`) gives a start and an end logit at
 every token and learns the answer's first and last token, or `[cls]` where
 a window holds no answer. A question's answer is its best span over all its
 windows, mapped back to the characters of its context as written. The report
-is SQuAD's exact match and F1 (`minibert.inspection.answer_metrics`); on
+is SQuAD's exact match and F1 (`minibert.tasks.question_answering.metrics`); on
 SQuAD 2.0 data the no-answer threshold is chosen on validation for the best
 F1 and travels with the end-to-end model (`EndToEndAnswerer`).
 """
 
 import dataclasses
+import time
 
 import keras
 import numpy as np
 
 from minibert.config import RunConfig
-from minibert.data.answer_windows import AnswerWindows, answer_windows, best_spans
 from minibert.data.pipeline import classification_dataset
-from minibert.inspection.answer_metrics import (
+from minibert.models.batched_predict import length_batched_predict
+from minibert.models.replicas import batch_multiple
+from minibert.models.serialization import inference_copy
+from minibert.tasks import classification, token_classification
+from minibert.tasks.question_answering import NAME
+from minibert.tasks.question_answering.answer_windows import (
+    AnswerWindows,
+    answer_windows,
+    best_spans,
+)
+from minibert.tasks.question_answering.baseline import sliding_window_answers
+from minibert.tasks.question_answering.end_to_end_answerer import (
+    NO_ANSWER,
+    EndToEndAnswerer,
+    abstained,
+    best_texts,
+)
+from minibert.tasks.question_answering.metrics import (
     answer_report,
     format_answer_report,
     question_scores,
 )
-from minibert.models import EndToEndAnswerer, QuestionAnswerer
-from minibert.models.batched_predict import length_batched_predict
-from minibert.models.end_to_end_answerer import NO_ANSWER, abstained, best_texts
-from minibert.models.question_answerer import span_accuracy, span_loss
-from minibert.models.replicas import batch_multiple
-from minibert.models.serialization import inference_copy
-from minibert.tasks.task import FinetuningTask
+from minibert.tasks.question_answering.question_answerer import (
+    QuestionAnswerer,
+    span_accuracy,
+    span_loss,
+)
+from minibert.tasks.question_answering.questions import is_squad_file, load_questions
+from minibert.tasks.task import FinetuningTask, given_flags, one_device
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -50,6 +67,32 @@ class QuestionTargets:
     @property
     def answerable(self) -> np.ndarray:
         return np.asarray([bool(answers) for answers in self.answers])
+
+
+def check_flags(args, has_task_flag: bool) -> None:
+    """Refuses every other task's data flag: SQuAD's layout names its own columns."""
+    given = given_flags(args, {**token_classification.DATA_FLAGS, **classification.DATA_FLAGS})
+    if given:
+        raise ValueError(f"{given[0]} is not read by --task {NAME}, whose data has question, "
+                         "context and answers (SQuAD's layout); drop it")
+
+
+def load_data(args, seed: int, group_column):
+    """The `QuestionAnswerData` the data flags name (`load_questions`), split by whole articles."""
+    return load_questions(args.dataset, validation_size=args.validation_size, seed=seed,
+                          max_train_rows=args.max_train_rows, cache_dir=args.cache_dir)
+
+
+def baseline_lines(data) -> list[str]:
+    """The sliding-window word-overlap answer to each validation question, scored as SQuAD's."""
+    start = time.perf_counter()
+    frame = data.validation
+    report = answer_report(sliding_window_answers(frame["question"], frame["context"]),
+                           frame["answers"].tolist())
+    split = (f"{data.validation_groups} whole {data.group_column} groups" if data.group_column
+             else "its own validation split")
+    return [f"sliding-window word overlap on {data.name}: {format_answer_report(report)} "
+            f"({split}), in {time.perf_counter() - start:.0f} s"]
 
 
 def describe(data, config: RunConfig) -> str:
@@ -140,7 +183,7 @@ def best_threshold(spans, null_scores, gold_answers) -> float:
     best F1 over these questions (SQuAD 2.0's official tuning, on validation).
 
     Example:
-    >>> from minibert.data.answer_windows import Span
+    >>> from minibert.tasks.question_answering.answer_windows import Span
     >>> spans = [[Span("Ada", 0, 3, 5.0)], [Span("Bob", 0, 3, 1.0)]]
     >>> best_threshold(spans, np.array([1.0, 4.0]), [["Ada"], []])  # margins -4 and 3
     -0.5
@@ -191,12 +234,38 @@ def evaluate_saved(model, frame, data, split) -> list[str]:
     return [f"{data.name} {split} ({len(frame)} questions): {format_answer_report(report)}"]
 
 
+def card_data(summary) -> str:
+    return (f"- data set: {summary.name}; questions on contexts, each answered by a span of its "
+            "context (rows are questions)")
+
+
+def card_results(report, validation_rows, frozen) -> list[str]:
+    """The model card's SQuAD exact match and F1."""
+    return [f"Validation exact match **{report['exact_match']:.2f}**, F1 **{report['f1']:.2f}** "
+            f"(SQuAD's, over {report['questions']:,} questions) on {validation_rows:,} rows"
+            + (f"; the frozen stage alone {frozen:.4f} span accuracy" if frozen is not None
+               else "") + "."]
+
+
 QUESTION_ANSWERING = FinetuningTask(
-    name="question-answering",
+    name=NAME,
     help="question-answering: the span of a context that answers a question (SQuAD), scored "
     "by exact match and F1",
+    stage_name="answerer",
+    head_classes=("QuestionAnswerer",),
+    end_to_end_classes=("EndToEndAnswerer",),
+    reads_source=is_squad_file,
+    check_flags=check_flags,
+    load_data=load_data,
+    baseline=baseline_lines,
     describe=describe,
+    check_config=one_device("question answering"),
+    # A question and its context, one row; a backbone pretrained on single texts gets a
+    # segment table, started at zero (`minibert.models.backbone.with_segment_embedding`).
+    reads_segments=lambda data, config: True,
+    grows_segments=True,
     make_examples=make_examples,
+    token_ids=lambda token_ids: [token_ids],
     make_batches=answer_batches,
     build_model=new_answerer,
     compile_model=compile_answerer,
@@ -204,11 +273,21 @@ QUESTION_ANSWERING = FinetuningTask(
     format_report=format_answer_report,
     build_end_to_end=end_to_end_answerer,
     predict=predict_lines,
+    # A question table's own column names.
+    input_columns=("question", "context"),
     evaluate_saved=evaluate_saved,
     # The span loss, Keras' own validation: decoding every question's spans at
     # each validation would be a pass of its own (20 s for SQuAD's 7,382
     # questions on 2 cores). How closely it follows F1 is not measured.
     monitor=("val_loss", "min"),
-    model_classes=(("QuestionAnswerer",), ("EndToEndAnswerer",)),
-    stage_name="answerer",
+    card_data=card_data,
+    card_settings=lambda finetune: "",  # an answerer reads every token: it pools nothing
+    card_results=card_results,
+    card_use=(
+        "questions and contexts in, answers out as spans of the context: `python -m minibert "
+        "predict RUN --question \"Who directed Jaws?\" --context \"...\"`, `predict RUN --input "
+        "FILE` (question and context columns), `export RUN --output DIR`",
+        'model.answer(["Who directed Jaws?"], ["Jaws is a 1975 film directed by Steven '
+        'Spielberg."])  # [[Span(text, start, end, score), ...]]',
+    ),
 )
