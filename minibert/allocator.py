@@ -5,14 +5,11 @@ AVX512_BF16 or AMX, e.g. an AVX2-only AMD EPYC), TensorFlow's Eigen kernels
 allocate each step's large tensors (attention scores: batch x heads x
 tokens x tokens) through glibc's malloc. Allocations above its mmap
 threshold (32 MiB at most) are new mappings every time, handed back at
-free, and the kernel faults every page in again: there, 44% of a training
-run's CPU time was system time, 200,000 faults a second. A pooling
-allocator keeps the pages it was given. Measured side by side on one
-machine (benchmarks/README.md, "The allocator"): glibc 344 ms a step and
-56% system time, mimalloc 137 ms and 8%; with oneDNN on, no step slower.
-TensorFlow's own pooling of its tensors (`TF_CPU_ALLOCATOR_USE_BFC`) left
-a quarter of the faults, Eigen's and oneDNN's scratch buffers, and glibc's
-`mallopt` thresholds none, so the allocator is swapped whole.
+free, and the kernel faults every page in again: half a run's CPU time
+can go to the kernel. A pooling allocator keeps the pages it was given;
+TensorFlow's own pooling of its tensors and glibc's `mallopt` thresholds
+leave the scratch buffers' faults, so the allocator is swapped whole
+(benchmarks/README.md, "The allocator", has the measurements).
 
 An allocator can only be chosen before a process starts (the dynamic
 loader's `LD_PRELOAD`), so the command line re-executes itself once with

@@ -60,9 +60,8 @@ PRETRAINING_SETUPS = (
     Setup("+ tied embeddings", tie_weights=True),
     Setup("+ dynamic padding", tie_weights=True, dynamic_padding=True),
     FAST_PATH,
-    # Levers measured on top of the fast path and left off by default: on
-    # this CPU (AVX512-BF16, no AMX) XLA made the step slower and
-    # mixed_bfloat16 was within noise of float32.
+    # Levers timed on top of the fast path and left off by default
+    # (benchmarks/README.md says why).
     dataclasses.replace(FAST_PATH, name="fast path + XLA jit_compile", jit_compile=True),
     dataclasses.replace(FAST_PATH, name="fast path + mixed_bfloat16", precision="mixed_bfloat16"),
 )

@@ -23,6 +23,7 @@ from minibert import runs
 from minibert.runs import files
 from minibert.models import Backbone
 from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.table import TASKS
 path = sys.argv[1]
 # A 20,000-word embedding makes each save take long enough to be caught in.
 model = Classifier(Backbone(20000, 8, 64, num_layers=1, num_heads=2, intermediate_dim=32))
@@ -103,7 +104,8 @@ def test_another_kind_of_keras_model_is_named_as_such(run_with_model):
     dense = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
     dense.save(folder / runs.END_TO_END_FILE)
     with pytest.raises(ValueError, match=r"holds a Sequential, not a minibert EndToEndClassifier"):
-        runs.RunFolder(folder).load_model(runs.END_TO_END_FILE)
+        runs.RunFolder(folder).load_model(runs.END_TO_END_FILE,
+                                          TASKS["classification"].end_to_end_classes)
 
 
 def test_the_cli_reports_a_damaged_model_as_one_error_line(run_with_model, capsys):

@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser(
-        "train", help="pretrain a masked LM, then fine-tune a classifier (frozen, unfrozen)"
+        "train", help="pretrain a masked LM, then fine-tune a task on it (frozen, unfrozen): a "
+        "classifier, a tagger or an answerer"
     )
     _add_task_argument(train)
     _add_data_arguments(train, tagged_words=True)
@@ -208,8 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        help="a run's end-to-end model as a TensorFlow SavedModel: raw strings in, class "
-        "probabilities out, served without minibert (TF Serving, tf.saved_model.load)",
+        help="a run's end-to-end model as a TensorFlow SavedModel, served without minibert "
+        "(TF Serving, tf.saved_model.load): raw strings in; class probabilities, each word's tag, "
+        "or each question's answer out",
     )
     export.add_argument("run", help="a run folder with end_to_end.keras")
     export.add_argument(
@@ -218,8 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = commands.add_parser(
-        "evaluate", help="a run's metrics on a data set: loss and accuracy, or for a tagger "
-        "entity F1 overall and per type")
+        "evaluate", help="a run's metrics on a data set: loss and accuracy, for a tagger "
+        "entity F1 overall and per type, for an answerer SQuAD's exact match and F1")
     evaluate.add_argument("run", help="a run folder")
     _add_data_arguments(evaluate, tagged_words=True)
     _add_split_argument(evaluate)

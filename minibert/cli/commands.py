@@ -240,7 +240,7 @@ def command_plot(args):
 
 
 def command_embed(args):
-    model = _classification_run(args.run, "embed").load_model(runs.END_TO_END_FILE)
+    model = _end_to_end(_classification_run(args.run, "embed"), CLASSIFICATION)
     data = load_data(args)
     rows = _split_rows(data, args.split)
     # Colour by the model's label names, matched as `evaluate` matches them.

@@ -4,9 +4,9 @@
       config.json      the RunConfig, the fine-tuning task and the data it ran on
       vocabulary.txt   one token per line, id = line number
       mlm.keras        the masked language model
-      classifier_frozen.keras  the classifier after the frozen stage
-      classifier.keras the classifier after the last stage
-      end_to_end.keras raw strings in, probabilities out
+      classifier_frozen.keras  the task's head after the frozen stage
+      classifier.keras the task's head after the last stage (classifier, tagger, answerer)
+      end_to_end.keras raw strings in: probabilities, entities or answers out
       history.csv      one row per epoch of every stage
       steps.csv        the training loss (and accuracy) every few batches of every stage
       curves.png       loss and accuracy per epoch of every stage (minibert.inspection.plots)
@@ -85,12 +85,11 @@ REQUEST_FILE = "request.json"
 WEIGHT_COPIES_ON_DISK = 16
 
 
-# What each model file of a run holds, by class name (no model imports here).
+# What the pretraining objectives' model file holds, by class name (no model imports here).
+# A task's files hold the classes its `FinetuningTask` names (`head_classes`,
+# `end_to_end_classes`), which its reader passes to `load_model`.
 MODEL_CLASSES = {
     MLM_FILE: ("MaskedLanguageModel", "ReplacedTokenDetector"),
-    CLASSIFIER_FILE: ("Classifier", "PairClassifier"),
-    CLASSIFIER_FROZEN_FILE: ("Classifier", "PairClassifier"),
-    END_TO_END_FILE: ("EndToEndClassifier",),
 }
 
 

@@ -1,4 +1,4 @@
-"""The recipes: pretrain a backbone, fine-tune a classifier on it, or both in one run.
+"""The recipes: pretrain a backbone, fine-tune a task on it, or both in one run.
 
 - `recipe.py`: run folders, top to bottom: `run` (pretraining and
   fine-tuning in one), `pretrain_run` (vocabulary and pretraining),

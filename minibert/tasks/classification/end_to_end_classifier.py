@@ -1,4 +1,5 @@
-"""Raw strings in, class probabilities out: the vectorizer inside the model."""
+"""A classifier of raw strings: texts (or pairs) in, class probabilities out, the vectorizer
+inside the model; and its serving signature."""
 
 import keras
 import numpy as np
