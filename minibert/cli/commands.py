@@ -45,9 +45,6 @@ def data_task(args, task: FinetuningTask | None = None) -> FinetuningTask:
                         None)
         task = _task(name or CLASSIFICATION.name)
     task.check_flags(args, has_task_flag)
-    for flag in ("labels", "unlabeled"):
-        if task is not CLASSIFICATION and getattr(args, flag, None) is not None:
-            raise ValueError(f"--{flag} is for --task classification; drop it")
     return task
 
 

@@ -145,6 +145,13 @@ def given_flags(args, defaults: dict) -> list:
             if getattr(args, flag.lstrip("-").replace("-", "_"), default) != default]
 
 
+def refuse_few_label_flags(args) -> None:
+    """Refuses `--labels` and `--unlabeled`, which hide and add a classifier's labelled rows."""
+    for flag in ("labels", "unlabeled"):
+        if getattr(args, flag, None) is not None:
+            raise ValueError(f"--{flag} is for --task classification; drop it")
+
+
 def one_device(task_name: str):
     """A `check_config` that refuses `--distribute`: the task's batches are not padded to a
     multiple of the devices, which a weighted loss would need; and `--self-training`."""

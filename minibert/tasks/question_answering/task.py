@@ -49,7 +49,12 @@ from minibert.tasks.question_answering.question_answerer import (
     span_loss,
 )
 from minibert.tasks.question_answering.questions import is_squad_file, load_questions
-from minibert.tasks.task import FinetuningTask, given_flags, one_device
+from minibert.tasks.task import (
+    FinetuningTask,
+    given_flags,
+    one_device,
+    refuse_few_label_flags,
+)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -71,6 +76,7 @@ class QuestionTargets:
 
 def check_flags(args, has_task_flag: bool) -> None:
     """Refuses every other task's data flag: SQuAD's layout names its own columns."""
+    refuse_few_label_flags(args)
     given = given_flags(args, {**token_classification.DATA_FLAGS, **classification.DATA_FLAGS})
     if given:
         raise ValueError(f"{given[0]} is not read by --task {NAME}, whose data has question, "

@@ -26,7 +26,12 @@ from minibert.inspection.model_card import labelled_data_line
 from minibert.models.replicas import batch_multiple, on_this_process, process_rows
 from minibert.models.serialization import inference_copy
 from minibert.tasks import classification
-from minibert.tasks.task import FinetuningTask, given_flags, refuse_self_training
+from minibert.tasks.task import (
+    FinetuningTask,
+    given_flags,
+    refuse_few_label_flags,
+    refuse_self_training,
+)
 from minibert.tasks.token_classification import NAME
 from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
 from minibert.tasks.token_classification.end_to_end_tagger import EndToEndTagger
@@ -63,6 +68,7 @@ class WordTargets:
 
 def check_flags(args, has_task_flag: bool) -> None:
     """Refuses classification's data flags, and a table's column names on a CoNLL-style file."""
+    refuse_few_label_flags(args)
     dataset = getattr(args, "dataset", None)
     if (dataset is not None and is_conll_source(dataset)
             and (args.words_column is not None or args.tags_column is not None)):
