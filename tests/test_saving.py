@@ -14,6 +14,7 @@ from minibert.cli import main
 from minibert.models import Backbone
 from minibert.runs import files
 from minibert.tasks.classification.classifier import Classifier
+from minibert.tasks.table import TASKS
 
 # Saves the same classifier over and over, each time with new weights, and
 # says which version it is writing; the test kills it in the middle of one.
@@ -23,7 +24,6 @@ from minibert import runs
 from minibert.runs import files
 from minibert.models import Backbone
 from minibert.tasks.classification.classifier import Classifier
-from minibert.tasks.table import TASKS
 path = sys.argv[1]
 # A 20,000-word embedding makes each save take long enough to be caught in.
 model = Classifier(Backbone(20000, 8, 64, num_layers=1, num_heads=2, intermediate_dim=32))
