@@ -1,6 +1,12 @@
-"""Killing `python -m minibert train` and running the same command again resumes the run."""
+"""Killing `python -m minibert train` and running the same command again resumes the run.
+
+The kill is a real process's: SIGKILL leaves the run folder's lock behind, and SIGTERM ends the
+process with its own status. The reruns that resume run in this process (`main(argv)`), where
+nothing about the process is under test.
+"""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -9,10 +15,11 @@ import time
 import pandas as pd
 import pytest
 
-from conftest import make_reviews
+from conftest import make_reviews, train_in_process
 from minibert import runs
 from minibert.runs import files
 from minibert.runs.lock import LOCK_FILE
+from minibert.termination import Terminated, sigterm_raises_terminated
 
 
 def wait_for_epoch(process, metadata_path, epoch, timeout=600):
@@ -41,17 +48,42 @@ def kill_after_epoch(command, metadata_path, epoch=1):
         process.wait()
 
 
-def killed_and_resumed(command, output, stage="unfrozen"):
-    """Kills `command` once `stage` saved its first epoch, runs it again; the run's history.
+def sigterm_after_epoch(monkeypatch, checkpoint_dir, epoch=1):
+    """A SIGTERM to this process right after the stage checkpointing into `checkpoint_dir` saved
+    `epoch`: under `sigterm_raises_terminated` (as `main` runs a command), the stage ends there,
+    at the epoch's end, and the run raises `Terminated` with the checkpoint written.
 
-    The rerun must exit 0 and say it resumed; the killed run must have left no metrics.json.
+    The run stops at that epoch every time, where a process killed from outside stops a
+    fraction of a second after the test sees the checkpoint, and short epochs run on meanwhile.
     """
-    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / stage / "training_metadata.json")
+    from minibert.training.checkpoints import StageCheckpoint
+
+    save = StageCheckpoint.on_epoch_end
+    stage_folder = os.path.abspath(checkpoint_dir)
+
+    def save_then_terminate(self, index, logs=None):
+        save(self, index, logs)
+        if os.path.abspath(self.backup_dir) == stage_folder and index + 1 == epoch:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(StageCheckpoint, "on_epoch_end", save_then_terminate)
+
+
+def stopped_and_resumed(start, output, stage="unfrozen"):
+    """Runs `start(print_fn)` in this process, stopped by SIGTERM once `stage` saved its first
+    epoch, then again; what the rerun returned, and the lines it printed.
+
+    The stopped run must have left no metrics.json; the rerun must say it resumed.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        sigterm_after_epoch(patch, output / runs.CHECKPOINTS_DIR / stage)
+        with sigterm_raises_terminated(), pytest.raises(Terminated):
+            start(lambda line: None)
     assert not (output / runs.METRICS_FILE).exists()
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
-    return pd.read_csv(output / runs.HISTORY_FILE)
+    lines = []
+    resumed = start(lines.append)
+    assert any(line.startswith("resuming the unfinished run") for line in lines), lines
+    return resumed, lines
 
 
 @pytest.mark.parametrize(
@@ -76,12 +108,12 @@ def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name,
     kill_after_epoch(command, run / "checkpoints" / "mlm" / "training_metadata.json")
     assert not (run / runs.METRICS_FILE).exists()
 
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
+    # The same command again, in this process: the kill is what needed one of its own.
+    resumed = train_in_process(*command[3:])
+    assert "resuming the unfinished run" in resumed
     # The killed run's lock was left behind, and taken over with no manual step.
-    assert "taking over the lock of process" in resumed.stdout and "no longer running" in resumed.stdout
-    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    assert "taking over the lock of process" in resumed and "no longer running" in resumed
+    assert "Epoch 1/3" not in resumed and "Epoch 3/3" in resumed
 
     history = pd.read_csv(run / runs.HISTORY_FILE)
     mlm = history[history["stage"] == "mlm"]
@@ -113,9 +145,10 @@ def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
     csv = tmp_path / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
     run = tmp_path / "run"
+    # Stopped while pretraining, and resumed there: no fine-tuning epochs to train after it.
     command = [
         sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
-        "--output", str(run), "--mlm-epochs", "3",
+        "--output", str(run), "--mlm-epochs", "3", "--frozen-epochs", "0", "--unfrozen-epochs", "0",
     ]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -133,11 +166,10 @@ def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
     assert not (run / runs.METRICS_FILE).exists()
     assert not (run / LOCK_FILE).exists()  # let go of on the way out, not left to take over
 
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
-    assert "taking over the lock" not in resumed.stdout
-    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    resumed = train_in_process(*command[3:])  # the same command, in this process
+    assert "resuming the unfinished run" in resumed
+    assert "taking over the lock" not in resumed
+    assert "Epoch 1/3" not in resumed and "Epoch 3/3" in resumed
     assert (run / runs.METRICS_FILE).exists()
 
 
