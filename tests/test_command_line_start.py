@@ -53,11 +53,15 @@ def test_the_command_line_registers_every_class_import_minibert_does():
         "from minibert.cli import _import_commands\n"
         "_import_commands()\n"
     )
-    names = [
-        subprocess.run([sys.executable, "-c", script + registered], capture_output=True,
-                       text=True, check=True).stdout.strip().splitlines()[-1]
+    # The two processes side by side: each is mostly a single-threaded start.
+    processes = [
+        subprocess.Popen([sys.executable, "-c", script + registered], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
         for script in (as_command_line, "import minibert\n")
     ]
+    outputs = [process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    names = [stdout.strip().splitlines()[-1] for stdout, _ in outputs]
     assert names[0] == names[1]
     assert "minibert>WordPieceVectorizer" in names[0] and "minibert>WarmupLinearDecay" in names[0]
 
