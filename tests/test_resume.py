@@ -1,8 +1,8 @@
 """Killing `python -m minibert train` and running the same command again resumes the run.
 
 The kill is a real process's: SIGKILL leaves the run folder's lock behind, and SIGTERM ends the
-process with its own status. The reruns that resume run in this process (`main(argv)`), where
-nothing about the process is under test.
+process with its own status; those processes run side by side (`stopped_runs`). The reruns that
+resume run in this process (`main(argv)`), where nothing about the process is under test.
 """
 
 import json
@@ -22,30 +22,13 @@ from minibert.runs.lock import LOCK_FILE
 from minibert.termination import Terminated, sigterm_raises_terminated
 
 
-def wait_for_epoch(process, metadata_path, epoch, timeout=600):
-    """Waits until the stage's checkpoint has recorded `epoch` epochs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the run ended before epoch {epoch}:\n{process.stdout.read()}")
-        try:
-            with open(metadata_path) as file:
-                if json.load(file)["epoch"] >= epoch:
-                    return
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
-
-
-def kill_after_epoch(command, metadata_path, epoch=1):
-    """Starts `command` and kills it (SIGKILL) once the stage at `metadata_path` saved `epoch`."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def saved_epochs(run, stage="mlm") -> int:
+    """The epochs the stage's checkpoint in `run` has recorded: 0 before its first."""
     try:
-        wait_for_epoch(process, metadata_path, epoch)
-    finally:
-        process.kill()
-        process.wait()
+        with open(run / runs.CHECKPOINTS_DIR / stage / "training_metadata.json") as file:
+            return json.load(file)["epoch"]
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
 
 
 def sigterm_after_epoch(monkeypatch, checkpoint_dir, epoch=1):
@@ -86,30 +69,74 @@ def stopped_and_resumed(start, output, stage="unfrozen"):
     return resumed, lines
 
 
-@pytest.mark.parametrize(
-    "command_name, flags",
-    # `pretrain` with the masked LM, and `train` (pretraining, then both
-    # fine-tuning stages) with ELECTRA and WordPiece, each of which restores
-    # state of its own (the generator and discriminator; the WordPiece
-    # vocabulary): three settings in two runs, for the suite's time.
-    [("train", ["--objective", "electra", "--tokenizer", "wordpiece"]), ("pretrain", [])],
-)
-@pytest.mark.slow
-def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name, flags):
-    # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
-    csv = tmp_path / "reviews.csv"
+# The runs stopped from outside, each once its first pretraining epoch is saved: `pretrain`
+# with the masked LM, and `train` (pretraining, then both fine-tuning stages) with ELECTRA and
+# WordPiece, each of which restores state of its own (the generator and discriminator; the
+# WordPiece vocabulary), both killed (SIGKILL): three settings in two runs, for the suite's
+# time; and a `train` that SIGTERM stops, while pretraining, so with no fine-tuning epochs.
+STOPPED_RUNS = {
+    "train": (["train", "--objective", "electra", "--tokenizer", "wordpiece"], signal.SIGKILL),
+    "pretrain": (["pretrain"], signal.SIGKILL),
+    "sigterm": (["train", "--frozen-epochs", "0", "--unfrozen-epochs", "0"], signal.SIGTERM),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_runs(tmp_path_factory) -> dict:
+    """The STOPPED_RUNS, each `python -m minibert` process signalled once its first epoch is
+    saved; their processes start together, since most of each is a single-threaded start and
+    on two cores they overlap. Each run's arguments, folder, exit status and output."""
+    folder = tmp_path_factory.mktemp("stopped")
+    csv = folder / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "minibert", command_name, "--dataset", str(csv), "--preset", "tiny",
-        "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
-        *flags,
-    ]
-    kill_after_epoch(command, run / "checkpoints" / "mlm" / "training_metadata.json")
+    started = {}
+    for name, (arguments, _) in STOPPED_RUNS.items():
+        arguments = [*arguments, "--dataset", str(csv), "--preset", "tiny",
+                     "--output", str(folder / name), "--mlm-epochs", "3"]
+        if name != "sigterm":
+            arguments += ["--mlm-learning-rate", "1e-2"]
+        # Files, not pipes: a process whose pipe is not read yet would stop when it fills.
+        with open(folder / f"{name}.out", "w") as stdout, \
+                open(folder / f"{name}.err", "w") as stderr:
+            process = subprocess.Popen([sys.executable, "-m", "minibert", *arguments],
+                                       stdout=stdout, stderr=stderr, text=True)
+        started[name] = (arguments, process)
+    try:
+        waiting, deadline = set(started), time.monotonic() + 600
+        while waiting:
+            assert time.monotonic() < deadline, f"no first epoch saved within 600 s: {waiting}"
+            for name in sorted(waiting):
+                process = started[name][1]
+                if process.poll() is not None:
+                    raise AssertionError(f"the {name} run ended before its first epoch was saved:\n"
+                                         f"{(folder / f'{name}.err').read_text()}")
+                if saved_epochs(folder / name) >= 1:
+                    process.send_signal(STOPPED_RUNS[name][1])
+                    waiting.discard(name)
+            time.sleep(0.2)
+        for _, process in started.values():
+            process.wait(timeout=120)
+    finally:
+        for _, process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return {name: {"arguments": arguments, "run": folder / name, "returncode": process.returncode,
+                   "stdout": (folder / f"{name}.out").read_text(),
+                   "stderr": (folder / f"{name}.err").read_text()}
+            for name, (arguments, process) in started.items()}
+
+
+@pytest.mark.parametrize("command_name", ["train", "pretrain"])
+@pytest.mark.slow
+def test_a_killed_run_resumes_after_its_last_saved_epoch(stopped_runs, command_name):
+    # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
+    killed = stopped_runs[command_name]
+    run = killed["run"]
     assert not (run / runs.METRICS_FILE).exists()
 
     # The same command again, in this process: the kill is what needed one of its own.
-    resumed = train_in_process(*command[3:])
+    resumed = train_in_process(*killed["arguments"])
     assert "resuming the unfinished run" in resumed
     # The killed run's lock was left behind, and taken over with no manual step.
     assert "taking over the lock of process" in resumed and "no longer running" in resumed
@@ -140,25 +167,11 @@ def _prepare(run, request, overwrite=False) -> bool:
 
 
 @pytest.mark.slow
-def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
+def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(stopped_runs):
     # What `docker stop`, Kubernetes and Slurm send: treated as Ctrl-C, with SIGTERM's status.
-    csv = tmp_path / "reviews.csv"
-    make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    # Stopped while pretraining, and resumed there: no fine-tuning epochs to train after it.
-    command = [
-        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
-        "--output", str(run), "--mlm-epochs", "3", "--frozen-epochs", "0", "--unfrozen-epochs", "0",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 1)
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 143, stdout + stderr
+    stopped = stopped_runs["sigterm"]
+    run, stderr = stopped["run"], stopped["stderr"]
+    assert stopped["returncode"] == 143, stopped["stdout"] + stderr
     assert stderr.strip().splitlines()[-1] == (
         "terminated (SIGTERM): run the same command again to resume"
     )
@@ -166,7 +179,7 @@ def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
     assert not (run / runs.METRICS_FILE).exists()
     assert not (run / LOCK_FILE).exists()  # let go of on the way out, not left to take over
 
-    resumed = train_in_process(*command[3:])  # the same command, in this process
+    resumed = train_in_process(*stopped["arguments"])  # the same command, in this process
     assert "resuming the unfinished run" in resumed
     assert "taking over the lock" not in resumed
     assert "Epoch 1/3" not in resumed and "Epoch 3/3" in resumed
