@@ -93,7 +93,7 @@ def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained,
 @pytest.mark.slow
 def test_finetune_with_random_init_starts_from_fresh_weights_of_the_same_shape(pretrained):
     output, result = finetune(pretrained, "random", "--dataset", str(pretrained["csv"]),
-                              "--unfrozen-epochs", "0", "--random-init")
+                              "--frozen-epochs", "0", "--unfrozen-epochs", "0", "--random-init")
     assert "random weights" in result.stdout
     masked_lm = keras.models.load_model(pretrained["run"] / runs.MLM_FILE)
     classifier = keras.models.load_model(output / runs.CLASSIFIER_FILE)
@@ -137,7 +137,8 @@ def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pr
     csv = pretrained["folder"] / "news.csv"
     make_news(160).to_csv(csv, index=False)
     _, result = finetune(pretrained, "news", "--dataset", str(csv), "--text-column", "headline",
-                         "--label-column", "topic", "--unfrozen-epochs", "0")
+                         "--label-column", "topic", "--frozen-epochs", "0",
+                         "--unfrozen-epochs", "0")
     warning = [line for line in result.stdout.splitlines() if line.startswith("warning")]
     assert len(warning) == 1 and "unknown to" in warning[0], result.stdout
 
@@ -145,7 +146,7 @@ def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pr
 @pytest.mark.slow
 def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
     _, result = finetune(pretrained, "other_split", "--dataset", str(pretrained["csv"]),
-                         "--seed", "7", "--unfrozen-epochs", "0")
+                         "--seed", "7", "--frozen-epochs", "0", "--unfrozen-epochs", "0")
     assert "may be among its pretraining text" in result.stdout
 
 
