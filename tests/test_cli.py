@@ -2,8 +2,8 @@
 
 The commands call `main()` in this process, which is what the process runs,
 without a TensorFlow start-up (~10 s) per command; they read the session's
-`tiny_run` (tests/conftest.py). A reload and a failed start go through real
-`python -m minibert` processes (marked slow).
+`tiny_run` (tests/conftest.py). A reload goes through a real process (marked
+slow); tests/test_command_line_start.py starts `python -m minibert` itself.
 """
 
 import contextlib
@@ -24,20 +24,16 @@ from minibert.inspection.plots import PIXEL_SIZE
 PREDICT_TEXTS = ["a great and wonderful film", "the worst and most boring plot"]
 
 
-def minibert(*arguments, check=True, in_process=True):
-    """Runs the CLI; returns its exit status and what it printed, as a CompletedProcess."""
-    if in_process:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                returncode = main(list(arguments))
-            except SystemExit as exit:  # argparse's usage errors
-                returncode = exit.code
-        result = subprocess.CompletedProcess(arguments, returncode, stdout.getvalue(), stderr.getvalue())
-    else:
-        result = subprocess.run(
-            [sys.executable, "-m", "minibert", *arguments], capture_output=True, text=True
-        )
+def minibert(*arguments, check=True):
+    """Runs the CLI in this process; returns its exit status and what it printed, as a
+    CompletedProcess."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            returncode = main(list(arguments))
+        except SystemExit as exit:  # argparse's usage errors
+            returncode = exit.code
+    result = subprocess.CompletedProcess(arguments, returncode, stdout.getvalue(), stderr.getvalue())
     if check and result.returncode != 0:
         raise AssertionError(f"minibert {arguments} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -209,12 +205,10 @@ def test_an_existing_run_folder_is_not_overwritten(tiny_run):
     assert "already exists" in result.stderr and "--overwrite" in result.stderr
 
 
-@pytest.mark.slow
 def test_a_missing_dataset_stops_with_one_line(tmp_path):
-    result = minibert(
-        "train", "--dataset", str(tmp_path / "nope.csv"), "--preset", "tiny", check=False,
-        in_process=False,
-    )
+    # In this process: an error from a real process's start is test_command_line_start's.
+    result = minibert("train", "--dataset", str(tmp_path / "nope.csv"), "--preset", "tiny",
+                      check=False)
     assert result.returncode == 2
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(error_lines) == 1 and "nope.csv" in error_lines[0]
@@ -287,8 +281,9 @@ def test_nsp_prints_a_probability_per_pair_of_a_run_pretrained_with_it(tmp_path)
     csv = tmp_path / "documents.csv"
     make_topic_documents(120).to_csv(csv, index=False)
     run = tmp_path / "run"
+    # Pretrained with next-sentence prediction; the classifier's stages are not what nsp reads.
     minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(run),
-             "--objective", "mlm+nsp", "--unfrozen-epochs", "0")
+             "--objective", "mlm+nsp", "--frozen-epochs", "0", "--unfrozen-epochs", "0")
     pairs = ["The match of the team.", "A goal in the season.", "The bank.", "The planet."]
     lines = minibert("nsp", str(run), *pairs).stdout.splitlines()
     assert len(lines) == 2

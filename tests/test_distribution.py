@@ -54,21 +54,40 @@ print(json.dumps(results))
 """
 
 
-@pytest.mark.parametrize(
-    "backend, distribute, environment",
-    [
-        ("tensorflow", "mirrored", {}),
-        ("jax", "data-parallel", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}),
-    ],
-)
+# Each engine: its backend, its distribution, and what gives it two CPU devices.
+ENGINES = {
+    "mirrored": ("tensorflow", {}),
+    "data-parallel": ("jax", {"XLA_FLAGS": "--xla_force_host_platform_device_count=2"}),
+}
+
+
+@pytest.fixture(scope="module")
+def engine_processes(tmp_path_factory):
+    """STEP under each engine, the processes side by side: most of each is single-threaded
+    (importing, tracing, compiling), so on two cores they overlap."""
+    folder = tmp_path_factory.mktemp("engines")
+    processes = {}
+    for distribute, (backend, environment) in ENGINES.items():
+        # Files, not pipes: a process whose pipe is not read yet would stop when it fills.
+        with open(folder / f"{distribute}.out", "w") as stdout, \
+                open(folder / f"{distribute}.err", "w") as stderr:
+            processes[distribute] = subprocess.Popen(
+                [sys.executable, "-c", STEP, distribute], stdout=stdout, stderr=stderr, text=True,
+                env=dict(os.environ, KERAS_BACKEND=backend, **environment),
+            )
+    yield {distribute: (process, folder / f"{distribute}.out", folder / f"{distribute}.err")
+           for distribute, process in processes.items()}
+    for process in processes.values():  # one no test waited for, after a failure
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("distribute", sorted(ENGINES))
 @pytest.mark.slow
-def test_two_devices_train_as_one(backend, distribute, environment):
-    result = subprocess.run(
-        [sys.executable, "-c", STEP, distribute], capture_output=True, text=True,
-        env=dict(os.environ, KERAS_BACKEND=backend, **environment),
-    )
-    assert result.returncode == 0, result.stderr
-    results = json.loads(result.stdout.strip().splitlines()[-1])
+def test_two_devices_train_as_one(distribute, engine_processes):
+    process, stdout, stderr = engine_processes[distribute]
+    assert process.wait() == 0, stderr.read_text()
+    results = json.loads(stdout.read_text().strip().splitlines()[-1])
     single, parallel = results["none"], results[distribute]
     assert single["devices"] == 1 and parallel["devices"] == 2
     np.testing.assert_allclose(parallel["loss"], single["loss"], rtol=1e-4)

@@ -1,31 +1,25 @@
 """Few labels: `--labels N`, stages sized in steps with the best weights kept, self-training."""
 
 import json
-import subprocess
-import sys
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
-from conftest import make_reviews, train_in_process
-from test_resume import kill_after_epoch
 
+from conftest import make_reviews
 from minibert import runs
 from minibert.cli import main
 from minibert.config import get_preset
 from minibert.data.masking import masked_noise
-from minibert.data.sources import (
-    DataSourceError,
-    TextClassificationData,
-    load_dataset,
-    with_labels,
-)
+from minibert.data.sources import DataSourceError, TextClassificationData, load_dataset, with_labels
 from minibert.data.tokenizer import MASK_ID, NUM_SPECIAL_TOKENS, PADDING_ID
 from minibert.training.callbacks import BestWeights
 from minibert.training.finetuning import plan_stages
 from minibert.training.self_training import confident_rows, pseudo_label_pool
+from test_cli import minibert
+from test_resume import sigterm_after_epoch
 
 
 def labelled_data(labels, unlabeled=()):
@@ -162,13 +156,30 @@ SELF_TRAINING_FLAGS = ["--preset", "tiny", "--labels", "40", "--self-training", 
                        "--pseudo-label-confidence", "0.5", "--unfrozen-epochs", "3"]
 
 
-@pytest.mark.slow
-def test_self_training_records_its_rounds_and_keeps_the_best_on_validation(tmp_path):
-    csv = tmp_path / "reviews.csv"
+@pytest.fixture(scope="module")
+def self_trained(tmp_path_factory):
+    """One self-training run, stopped once round 2's student saved an epoch of its unfrozen
+    stage, then resumed by the same command: the run both self-training tests read.
+
+    Both tests trained these flags on these reviews, one straight through and one stopped and
+    resumed; a resumed run must end with every record a straight one has.
+    """
+    folder = tmp_path_factory.mktemp("self_training")
+    csv = folder / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    stdout = train_in_process("train", "--dataset", str(csv), "--output", str(run),
-                              *SELF_TRAINING_FLAGS)
+    run = folder / "run"
+    arguments = ["train", "--dataset", str(csv), "--output", str(run), *SELF_TRAINING_FLAGS]
+    with pytest.MonkeyPatch.context() as patch:
+        sigterm_after_epoch(patch, run / runs.CHECKPOINTS_DIR / "round-2" / "unfrozen")
+        stopped = minibert(*arguments, check=False)
+    assert stopped.returncode == 143, stopped.stdout + stopped.stderr
+    assert not (run / runs.METRICS_FILE).exists()
+    return {"run": run, "stdout": minibert(*arguments).stdout}
+
+
+@pytest.mark.slow
+def test_self_training_records_its_rounds_and_keeps_the_best_on_validation(self_trained):
+    run, stdout = self_trained["run"], self_trained["stdout"]
     metrics = json.loads((run / runs.METRICS_FILE).read_text())
     record = metrics["self_training"]
     assert [r["round"] for r in record["rounds"]] == [1, 2]
@@ -186,27 +197,17 @@ def test_self_training_records_its_rounds_and_keeps_the_best_on_validation(tmp_p
 
 
 @pytest.mark.slow
-def test_a_run_killed_mid_round_resumes_in_that_round(tmp_path):
-    csv = tmp_path / "reviews.csv"
-    make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    command = [sys.executable, "-m", "minibert", "train", "--dataset", str(csv),
-               "--output", str(run), *SELF_TRAINING_FLAGS]
-    # Killed once round 2's student has saved an epoch of its unfrozen stage.
-    kill_after_epoch(command, run / "checkpoints" / "round-2" / "unfrozen" /
-                     "training_metadata.json")
-    assert not (run / runs.METRICS_FILE).exists()
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
+def test_a_run_stopped_mid_round_resumes_in_that_round(self_trained):
+    run, stdout = self_trained["run"], self_trained["stdout"]
+    assert "resuming the unfinished run" in stdout
     # Pretraining, fine-tuning and round 1 are restored, not trained; round 2
     # labels the same pool again, restores its student's frozen stage and goes
     # on with its unfrozen one after the saved epoch.
-    assert "self-training round 1: restored from its saved student" in resumed.stdout
-    before_round_2, round_2 = resumed.stdout.split("self-training round 2: ", 1)
+    assert "self-training round 1: restored from its saved student" in stdout
+    before_round_2, round_2 = stdout.split("self-training round 2: ", 1)
     assert "Epoch " not in before_round_2
     round_2 = round_2.split("self-training round 2: validation accuracy")[0]
-    assert "Epoch 1/" not in round_2 and "Epoch 2/" in round_2, resumed.stdout
+    assert "Epoch 1/" not in round_2 and "Epoch 2/" in round_2, stdout
     history = pd.read_csv(run / runs.HISTORY_FILE)
     for stage in ("student-1-unfrozen", "student-2-unfrozen"):
         epochs = list(history[history["stage"] == stage]["epoch"])

@@ -68,10 +68,12 @@ def test_the_gpu_preset_trains_saves_and_reloads_on_a_cpu(tmp_path):
     # A tiny model with the preset's data and precision levers. XLA on a CPU
     # compiles every batch width for seconds (35 s more here), and the time
     # budget with wsd has tests of its own (test_optimization, test_training).
+    # One pass a fine-tuning stage: the preset's 300 steps at least would be 25
+    # passes over these 192 rows.
     config = dataclasses.replace(
         gpu, model=dataclasses.replace(tiny.model, sequence_length=64),
         pretrain=dataclasses.replace(gpu.pretrain, epochs=2, batch_size=16, fill_mask_sentences=()),
-        finetune=dataclasses.replace(gpu.finetune, batch_size=16, unfrozen_epochs=1),
+        finetune=dataclasses.replace(gpu.finetune, batch_size=16, unfrozen_epochs=1, min_steps=0),
         pad_to_multiple=32,  # 2 widths of the 64 tokens, as 128 gives 4 of 512
         jit_compile="auto", minutes=None,
     )

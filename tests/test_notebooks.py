@@ -15,13 +15,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import make_reviews
 from nbclient import NotebookClient
-from test_question_answering import make_contexts, write_squad
-from test_token_classification import make_tagged_sentences
 
 import minibert
+from conftest import make_reviews
 from minibert.tasks.token_classification.tagged_words import load_tagged_words
+from test_question_answering import make_contexts, write_squad
+from test_token_classification import make_tagged_sentences
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -58,8 +58,9 @@ def printed(notebook) -> str:
     return "\n".join(texts)
 
 
-async def side_by_side(*executions):
-    return await asyncio.gather(*executions)
+async def side_by_side(*executions) -> list:
+    """What each execution returned, or the exception it raised, in order."""
+    return await asyncio.gather(*executions, return_exceptions=True)
 
 
 @pytest.fixture(scope="module")
@@ -70,34 +71,98 @@ def workspace(tmp_path_factory) -> Path:
     return folder
 
 
+def tagged_words_and_pretrained_run(folder) -> dict:
+    """A tiny CoNLL folder (people and cities) and a `tiny` run pretrained on its sentences, for 04."""
+    data_folder = folder / "ner"
+    data_folder.mkdir()
+    frame = make_tagged_sentences(160)
+    for split, rows in (("train", frame[:112]), ("dev", frame[112:128]), ("test", frame[128:])):
+        (data_folder / f"{split}.conll").write_text("".join(
+            "".join(f"{word}\t{tag}\n" for word, tag in zip(words, tags)) + "\n"
+            for words, tags in zip(rows["words"], rows["tags"])
+        ))
+    pretrained = folder / "pretrained_on_tags"
+    minibert.pretrain_run(load_tagged_words(str(data_folder)), minibert.get_preset("tiny"),
+                          pretrained, verbose=0)
+    return {"data": data_folder, "pretrained": pretrained}
+
+
+def questions_and_pretrained_run(folder) -> dict:
+    """A tiny SQuAD file and a `tiny` run pretrained on its training articles' contexts, for 05."""
+    source = write_squad(folder / "train.json", make_contexts(48))
+    pretrained = folder / "pretrained_on_questions"
+    minibert.pretrain_run(minibert.load_questions(source, validation_size=0.25),
+                          minibert.get_preset("tiny"), pretrained, verbose=0)
+    return {"data": source, "pretrained": pretrained}
+
+
 @pytest.fixture(scope="module")
 def executed(workspace) -> dict:
-    """What 01 and 02 printed, and the folders they wrote.
+    """What each notebook printed, and the folders they wrote.
 
-    The two are independent and run side by side, each in its own kernel:
-    most of their time is single-threaded (importing TensorFlow, tracing
-    the training steps), so on two cores they overlap.
+    The five run side by side, each in its own kernel (03 once 01, whose run
+    it reads, is done; 04 and 05 once this process has pretrained their runs,
+    which it does meanwhile): most of their time is single-threaded
+    (importing TensorFlow, tracing the training steps), so on two cores they
+    overlap. A notebook that failed fails its own tests only (`printed_by`).
     """
     reviews = workspace / "reviews.csv"
-    run, output = workspace / "quickstart", workspace / "build_your_own"
-    quickstart, build_your_own = asyncio.run(side_by_side(
-        execute("01_quickstart.ipynb", workspace, dataset=reviews, preset="tiny", run=run),
-        execute("02_build_your_own.ipynb", workspace, dataset=reviews, preset="tiny", output=output),
+    folders = {"01": workspace / "quickstart", "02": workspace / "build_your_own",
+               "04": workspace / "tag_entities", "05": workspace / "answer_questions"}
+
+    async def quickstart_then_reuse():
+        quickstart = await execute("01_quickstart.ipynb", workspace, dataset=reviews,
+                                   preset="tiny", run=folders["01"])
+        reuse = await side_by_side(execute("03_reuse_saved_models.ipynb", workspace,
+                                           dataset=reviews, run=folders["01"]))
+        return quickstart, reuse[0]
+
+    async def pretrain_then_tag_and_answer():
+        # One thread for both pretrainings: Keras' global state is not for two at once.
+        tagging, answering = await asyncio.to_thread(lambda: (
+            tagged_words_and_pretrained_run(workspace), questions_and_pretrained_run(workspace)))
+        return await side_by_side(
+            execute("04_tag_entities.ipynb", workspace, dataset=tagging["data"],
+                    pretrained_run=tagging["pretrained"], output=folders["04"], frozen_epochs=1,
+                    unfrozen_epochs=2),
+            execute("05_answer_questions.ipynb", workspace, dataset=answering["data"],
+                    validation_size=0.25, pretrained_run=answering["pretrained"],
+                    output=folders["05"], frozen_epochs=1, unfrozen_epochs=2, learning_rate=1e-2),
+        )
+
+    first, build_your_own, last = asyncio.run(side_by_side(
+        quickstart_then_reuse(),
+        execute("02_build_your_own.ipynb", workspace, dataset=reviews, preset="tiny",
+                output=folders["02"]),
+        pretrain_then_tag_and_answer(),
     ))
-    return {"01": quickstart, "02": build_your_own, "run": run, "output": output}
+    quickstart, reuse = first if isinstance(first, tuple) else (first, first)
+    tag_entities, answer_questions = last if isinstance(last, list) else (last, last)
+    return {"printed": {"01": quickstart, "02": build_your_own, "03": reuse, "04": tag_entities,
+                        "05": answer_questions},
+            "run": folders["01"], "output": folders["02"], "folders": folders}
+
+
+def printed_by(executed, number) -> str:
+    """What notebook `number` printed; its own error if it failed."""
+    printed = executed["printed"][number]
+    if isinstance(printed, BaseException):
+        raise printed
+    return printed
 
 
 @pytest.mark.slow
 def test_quickstart_runs_in_a_kernel_that_imports_this_checkout(executed):
-    assert f"from {ROOT / 'minibert'}\n" in executed["01"]
+    assert f"from {ROOT / 'minibert'}\n" in printed_by(executed, "01")
 
 
 @pytest.mark.slow
 def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
+    text = printed_by(executed, "01")
     names = set(os.listdir(executed["run"]))
     assert {"end_to_end.keras", "mlm.keras", "classifier.keras", "metrics.json"} <= names
     # One line per review: label (the CSV's labels are 0 and 1), probability, review.
-    predictions = re.findall(r"^\s+([01]) (\d\.\d\d)  (.+)$", executed["01"], re.MULTILINE)
+    predictions = re.findall(r"^\s+([01]) (\d\.\d\d)  (.+)$", text, re.MULTILINE)
     assert [review for _, _, review in predictions] == [
         "A wonderful, moving film with a brilliant cast.",
         "Two hours of my life I will never get back. Awful.",
@@ -108,25 +173,23 @@ def test_quickstart_trains_a_run_folder_and_predicts_raw_strings(executed):
 
 @pytest.mark.slow
 def test_quickstart_fills_in_each_mask_with_five_words(executed):
-    guesses = re.findall(r"\[mask\] -> (.+)", executed["01"])
+    guesses = re.findall(r"\[mask\] -> (.+)", printed_by(executed, "01"))
     assert len(guesses) == 2
     assert all(len(re.findall(r"\S+ \(\d\.\d\d\)", line)) == 5 for line in guesses)
 
 
 @pytest.mark.slow
 def test_build_your_own_trains_saves_and_reloads_a_model(executed):
-    accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", executed["02"])
+    text = printed_by(executed, "02")
+    accuracy = re.search(r"validation accuracy after 2 epochs: (\d\.\d{4})", text)
     assert accuracy and 0 <= float(accuracy.group(1)) <= 1
-    assert "the reloaded model predicts the same" in executed["02"]
+    assert "the reloaded model predicts the same" in text
     assert {"my_classifier.keras", "vocabulary.txt"} <= set(os.listdir(executed["output"]))
 
 
 @pytest.mark.slow
-def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, workspace):
-    text = asyncio.run(execute(
-        "03_reuse_saved_models.ipynb", workspace, dataset=workspace / "reviews.csv",
-        run=executed["run"],
-    ))
+def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed):
+    text = printed_by(executed, "03")
     # The DataFrame is the run's own validation split: the accuracy is the one it recorded.
     recorded = json.loads((executed["run"] / "metrics.json").read_text())["validation"]["accuracy"]
     accuracy = re.search(r"40 reviews: loss \d\.\d{4}, accuracy (\d\.\d{4})", text)
@@ -137,34 +200,10 @@ def test_reuse_evaluates_the_quickstart_run_and_finds_neighbours(executed, works
     assert len(re.findall(r"^ *\w+: (\S+ \(-?\d\.\d\d\)(, )?){5}$", text, re.MULTILINE)) == 5
 
 
-@pytest.fixture(scope="module")
-def tagged_words_and_pretrained_run(tmp_path_factory) -> dict:
-    """A tiny CoNLL folder (people and cities) and a `tiny` run pretrained on its sentences."""
-    folder = tmp_path_factory.mktemp("tagging")
-    data_folder = folder / "ner"
-    data_folder.mkdir()
-    frame = make_tagged_sentences(160)
-    for split, rows in (("train", frame[:112]), ("dev", frame[112:128]), ("test", frame[128:])):
-        (data_folder / f"{split}.conll").write_text("".join(
-            "".join(f"{word}\t{tag}\n" for word, tag in zip(words, tags)) + "\n"
-            for words, tags in zip(rows["words"], rows["tags"])
-        ))
-    pretrained = folder / "pretrained"
-    minibert.pretrain_run(load_tagged_words(str(data_folder)), minibert.get_preset("tiny"),
-                          pretrained, verbose=0)
-    return {"folder": folder, "data": data_folder, "pretrained": pretrained}
-
-
 @pytest.mark.slow
-def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
-    tagged_words_and_pretrained_run,
-):
-    paths = tagged_words_and_pretrained_run
-    output = paths["folder"] / "tag_entities"
-    text = asyncio.run(execute(
-        "04_tag_entities.ipynb", paths["folder"], dataset=paths["data"],
-        pretrained_run=paths["pretrained"], output=output, frozen_epochs=1, unfrozen_epochs=2,
-    ))
+def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(executed):
+    text = printed_by(executed, "04")
+    output = executed["folders"]["04"]
     assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
     assert "ner: 112 training, 16 validation (its dev file) and 32 test sentences" in text
     # The floor and the tagger, each scored on entities, overall and per type.
@@ -187,17 +226,9 @@ def test_tag_entities_fine_tunes_a_tagger_and_finds_entities_in_raw_sentences(
 
 @pytest.mark.slow
 def test_answer_questions_fine_tunes_an_answerer_and_answers_with_the_contexts_characters(
-        tmp_path):
-    source = write_squad(tmp_path / "train.json", make_contexts(48))
-    pretrained = tmp_path / "pretrained"
-    minibert.pretrain_run(minibert.load_questions(source, validation_size=0.25),
-                          minibert.get_preset("tiny"), pretrained, verbose=0)
-    output = tmp_path / "answer_questions"
-    text = asyncio.run(execute(
-        "05_answer_questions.ipynb", tmp_path, dataset=source, validation_size=0.25,
-        pretrained_run=pretrained, output=output, frozen_epochs=1, unfrozen_epochs=2,
-        learning_rate=1e-2,
-    ))
+        executed):
+    text = printed_by(executed, "05")
+    output = executed["folders"]["05"]
     assert {"end_to_end.keras", "classifier.keras", "metrics.json"} <= set(os.listdir(output))
     assert "train: 108 training and 36 validation questions; validation: 3 whole articles" in text
     recorded = json.loads((output / "metrics.json").read_text())["validation"]

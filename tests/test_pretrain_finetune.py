@@ -3,8 +3,6 @@
 import json
 import os
 import random
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -12,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import make_headline_pairs, make_news, make_reviews
 from test_cli import minibert
-from test_resume import kill_after_epoch
+from test_resume import sigterm_after_epoch
 
 from minibert import runs
 
@@ -30,10 +28,10 @@ def pretrained(tmp_path_factory):
     return {"run": run, "csv": csv, "folder": folder, "stdout": result.stdout}
 
 
-def finetune(pretrained, name, *flags, check=True, in_process=True):
+def finetune(pretrained, name, *flags, check=True):
     output = pretrained["folder"] / name
     result = minibert("finetune", "--from", str(pretrained["run"]), "--output", str(output),
-                      *flags, check=check, in_process=in_process)
+                      *flags, check=check)
     return output, result
 
 
@@ -58,11 +56,23 @@ def test_pretrain_writes_the_pretrained_run_and_no_classifier(pretrained):
     assert "end_to_end.keras" not in card and "Validation accuracy" not in card
 
 
+@pytest.fixture(scope="module")
+def frozen_only(pretrained):
+    """`finetune --from` the pretrained run, the frozen stage alone (three epochs): stopped once
+    it saved its first, then run again, which resumes it. Its folder, and what the rerun printed."""
+    flags = ["--dataset", str(pretrained["csv"]), "--frozen-epochs", "3", "--unfrozen-epochs", "0"]
+    output = pretrained["folder"] / "frozen_only"
+    with pytest.MonkeyPatch.context() as patch:
+        sigterm_after_epoch(patch, output / runs.CHECKPOINTS_DIR / "frozen")
+        _, stopped = finetune(pretrained, "frozen_only", *flags, check=False)
+    assert stopped.returncode == 143, stopped.stdout + stopped.stderr
+    return finetune(pretrained, "frozen_only", *flags)
+
+
 @pytest.mark.slow
-def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained):
+def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained, frozen_only):
     # The frozen stage alone leaves the backbone as pretraining left it.
-    output, result = finetune(pretrained, "frozen_only", "--dataset", str(pretrained["csv"]),
-                              "--unfrozen-epochs", "0")
+    output, result = frozen_only
     masked_lm = keras.models.load_model(pretrained["run"] / runs.MLM_FILE)
     classifier = keras.models.load_model(output / runs.CLASSIFIER_FILE)
     for pretrained_weight, weight in zip(backbone_weights(masked_lm), backbone_weights(classifier)):
@@ -83,7 +93,7 @@ def test_finetune_starts_from_the_pretrained_backbone_and_vocabulary(pretrained)
 @pytest.mark.slow
 def test_finetune_with_random_init_starts_from_fresh_weights_of_the_same_shape(pretrained):
     output, result = finetune(pretrained, "random", "--dataset", str(pretrained["csv"]),
-                              "--unfrozen-epochs", "0", "--random-init")
+                              "--frozen-epochs", "0", "--unfrozen-epochs", "0", "--random-init")
     assert "random weights" in result.stdout
     masked_lm = keras.models.load_model(pretrained["run"] / runs.MLM_FILE)
     classifier = keras.models.load_model(output / runs.CLASSIFIER_FILE)
@@ -127,7 +137,8 @@ def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pr
     csv = pretrained["folder"] / "news.csv"
     make_news(160).to_csv(csv, index=False)
     _, result = finetune(pretrained, "news", "--dataset", str(csv), "--text-column", "headline",
-                         "--label-column", "topic", "--unfrozen-epochs", "0")
+                         "--label-column", "topic", "--frozen-epochs", "0",
+                         "--unfrozen-epochs", "0")
     warning = [line for line in result.stdout.splitlines() if line.startswith("warning")]
     assert len(warning) == 1 and "unknown to" in warning[0], result.stdout
 
@@ -135,7 +146,7 @@ def test_finetune_warns_when_the_new_text_is_mostly_unknown_to_the_vocabulary(pr
 @pytest.mark.slow
 def test_finetune_warns_when_its_split_may_have_been_pretrained_on(pretrained):
     _, result = finetune(pretrained, "other_split", "--dataset", str(pretrained["csv"]),
-                         "--seed", "7", "--unfrozen-epochs", "0")
+                         "--seed", "7", "--frozen-epochs", "0", "--unfrozen-epochs", "0")
     assert "may be among its pretraining text" in result.stdout
 
 
@@ -183,14 +194,8 @@ def test_pretrain_needs_text_and_refuses_an_empty_table(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_finetune_resumes_after_its_last_saved_epoch(pretrained):
-    output = pretrained["folder"] / "killed"
-    command = [sys.executable, "-m", "minibert", "finetune", "--from", str(pretrained["run"]),
-               "--dataset", str(pretrained["csv"]), "--output", str(output),
-               "--frozen-epochs", "3", "--unfrozen-epochs", "1"]
-    kill_after_epoch(command, output / "checkpoints" / "frozen" / "training_metadata.json")
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+def test_a_stopped_finetune_resumes_after_its_last_saved_epoch(frozen_only):
+    output, resumed = frozen_only  # stopped after its first frozen epoch
     assert "resuming the unfinished run" in resumed.stdout
     history = pd.read_csv(output / runs.HISTORY_FILE)
     assert list(history[history["stage"] == "frozen"]["epoch"]) == [1, 2, 3]

@@ -1,6 +1,12 @@
-"""Killing `python -m minibert train` and running the same command again resumes the run."""
+"""Killing `python -m minibert train` and running the same command again resumes the run.
+
+The kill is a real process's: SIGKILL leaves the run folder's lock behind, and SIGTERM ends the
+process with its own status; those processes run side by side (`stopped_runs`). The reruns that
+resume run in this process (`main(argv)`), where nothing about the process is under test.
+"""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -8,80 +14,136 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import make_reviews
 
+from conftest import make_reviews, train_in_process
 from minibert import runs
+from minibert.reporting import reporting_to
 from minibert.runs import files
 from minibert.runs.lock import LOCK_FILE
+from minibert.termination import Terminated, sigterm_raises_terminated
 
 
-def wait_for_epoch(process, metadata_path, epoch, timeout=600):
-    """Waits until the stage's checkpoint has recorded `epoch` epochs."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the run ended before epoch {epoch}:\n{process.stdout.read()}")
-        try:
-            with open(metadata_path) as file:
-                if json.load(file)["epoch"] >= epoch:
-                    return
-        except (FileNotFoundError, json.JSONDecodeError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"no checkpoint of epoch {epoch} within {timeout} s")
-
-
-def kill_after_epoch(command, metadata_path, epoch=1):
-    """Starts `command` and kills it (SIGKILL) once the stage at `metadata_path` saved `epoch`."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+def saved_epochs(run, stage="mlm") -> int:
+    """The epochs the stage's checkpoint in `run` has recorded: 0 before its first."""
     try:
-        wait_for_epoch(process, metadata_path, epoch)
-    finally:
-        process.kill()
-        process.wait()
+        with open(run / runs.CHECKPOINTS_DIR / stage / "training_metadata.json") as file:
+            return json.load(file)["epoch"]
+    except (FileNotFoundError, json.JSONDecodeError):
+        return 0
 
 
-def killed_and_resumed(command, output, stage="unfrozen"):
-    """Kills `command` once `stage` saved its first epoch, runs it again; the run's history.
+def sigterm_after_epoch(monkeypatch, checkpoint_dir, epoch=1):
+    """A SIGTERM to this process right after the stage checkpointing into `checkpoint_dir` saved
+    `epoch`: under `sigterm_raises_terminated` (as `main` runs a command), the stage ends there,
+    at the epoch's end, and the run raises `Terminated` with the checkpoint written.
 
-    The rerun must exit 0 and say it resumed; the killed run must have left no metrics.json.
+    The run stops at that epoch every time, where a process killed from outside stops a
+    fraction of a second after the test sees the checkpoint, and short epochs run on meanwhile.
     """
-    kill_after_epoch(command, output / runs.CHECKPOINTS_DIR / stage / "training_metadata.json")
+    from minibert.training.checkpoints import StageCheckpoint
+
+    save = StageCheckpoint.on_epoch_end
+    stage_folder = os.path.abspath(checkpoint_dir)
+
+    def save_then_terminate(self, index, logs=None):
+        save(self, index, logs)
+        if os.path.abspath(self.backup_dir) == stage_folder and index + 1 == epoch:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(StageCheckpoint, "on_epoch_end", save_then_terminate)
+
+
+def stopped_and_resumed(start, output, stage="unfrozen"):
+    """Runs `start()` in this process, stopped by SIGTERM once `stage` saved its first epoch,
+    then again; what the rerun returned, and the lines it reported.
+
+    The stopped run must have left no metrics.json; the rerun must say it resumed.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        sigterm_after_epoch(patch, output / runs.CHECKPOINTS_DIR / stage)
+        with sigterm_raises_terminated(), pytest.raises(Terminated), reporting_to(
+                lambda line: None):
+            start()
     assert not (output / runs.METRICS_FILE).exists()
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
-    return pd.read_csv(output / runs.HISTORY_FILE)
+    lines = []
+    with reporting_to(lines.append):
+        resumed = start()
+    assert any(line.startswith("resuming the unfinished run") for line in lines), lines
+    return resumed, lines
 
 
-@pytest.mark.parametrize(
-    "command_name, flags",
-    # `pretrain` with the masked LM, and `train` (pretraining, then both
-    # fine-tuning stages) with ELECTRA and WordPiece, each of which restores
-    # state of its own (the generator and discriminator; the WordPiece
-    # vocabulary): three settings in two runs, for the suite's time.
-    [("train", ["--objective", "electra", "--tokenizer", "wordpiece"]), ("pretrain", [])],
-)
-@pytest.mark.slow
-def test_a_killed_run_resumes_after_its_last_saved_epoch(tmp_path, command_name, flags):
-    # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
-    csv = tmp_path / "reviews.csv"
+# The runs stopped from outside, each once its first pretraining epoch is saved: `pretrain`
+# with the masked LM, and `train` (pretraining, then both fine-tuning stages) with ELECTRA and
+# WordPiece, each of which restores state of its own (the generator and discriminator; the
+# WordPiece vocabulary), both killed (SIGKILL): three settings in two runs, for the suite's
+# time; and a `train` that SIGTERM stops, while pretraining, so with no fine-tuning epochs.
+STOPPED_RUNS = {
+    "train": (["train", "--objective", "electra", "--tokenizer", "wordpiece"], signal.SIGKILL),
+    "pretrain": (["pretrain"], signal.SIGKILL),
+    "sigterm": (["train", "--frozen-epochs", "0", "--unfrozen-epochs", "0"], signal.SIGTERM),
+}
+
+
+@pytest.fixture(scope="module")
+def stopped_runs(tmp_path_factory) -> dict:
+    """The STOPPED_RUNS, each `python -m minibert` process signalled once its first epoch is
+    saved; their processes start together, since most of each is a single-threaded start and
+    on two cores they overlap. Each run's arguments, folder, exit status and output."""
+    folder = tmp_path_factory.mktemp("stopped")
+    csv = folder / "reviews.csv"
     make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "minibert", command_name, "--dataset", str(csv), "--preset", "tiny",
-        "--output", str(run), "--mlm-epochs", "3", "--mlm-learning-rate", "1e-2",
-        *flags,
-    ]
-    kill_after_epoch(command, run / "checkpoints" / "mlm" / "training_metadata.json")
+    started = {}
+    for name, (arguments, _) in STOPPED_RUNS.items():
+        arguments = [*arguments, "--dataset", str(csv), "--preset", "tiny",
+                     "--output", str(folder / name), "--mlm-epochs", "3"]
+        if name != "sigterm":
+            arguments += ["--mlm-learning-rate", "1e-2"]
+        # Files, not pipes: a process whose pipe is not read yet would stop when it fills.
+        with open(folder / f"{name}.out", "w") as stdout, \
+                open(folder / f"{name}.err", "w") as stderr:
+            process = subprocess.Popen([sys.executable, "-m", "minibert", *arguments],
+                                       stdout=stdout, stderr=stderr, text=True)
+        started[name] = (arguments, process)
+    try:
+        waiting, deadline = set(started), time.monotonic() + 600
+        while waiting:
+            assert time.monotonic() < deadline, f"no first epoch saved within 600 s: {waiting}"
+            for name in sorted(waiting):
+                process = started[name][1]
+                if process.poll() is not None:
+                    raise AssertionError(f"the {name} run ended before its first epoch was saved:\n"
+                                         f"{(folder / f'{name}.err').read_text()}")
+                if saved_epochs(folder / name) >= 1:
+                    process.send_signal(STOPPED_RUNS[name][1])
+                    waiting.discard(name)
+            time.sleep(0.2)
+        for _, process in started.values():
+            process.wait(timeout=120)
+    finally:
+        for _, process in started.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return {name: {"arguments": arguments, "run": folder / name, "returncode": process.returncode,
+                   "stdout": (folder / f"{name}.out").read_text(),
+                   "stderr": (folder / f"{name}.err").read_text()}
+            for name, (arguments, process) in started.items()}
+
+
+@pytest.mark.parametrize("command_name", ["train", "pretrain"])
+@pytest.mark.slow
+def test_a_killed_run_resumes_after_its_last_saved_epoch(stopped_runs, command_name):
+    # Killed once its first pretraining epoch is saved: the rerun must train epochs 2-3 only.
+    killed = stopped_runs[command_name]
+    run = killed["run"]
     assert not (run / runs.METRICS_FILE).exists()
 
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
+    # The same command again, in this process: the kill is what needed one of its own.
+    resumed = train_in_process(*killed["arguments"])
+    assert "resuming the unfinished run" in resumed
     # The killed run's lock was left behind, and taken over with no manual step.
-    assert "taking over the lock of process" in resumed.stdout and "no longer running" in resumed.stdout
-    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    assert "taking over the lock of process" in resumed and "no longer running" in resumed
+    assert "Epoch 1/3" not in resumed and "Epoch 3/3" in resumed
 
     history = pd.read_csv(run / runs.HISTORY_FILE)
     mlm = history[history["stage"] == "mlm"]
@@ -108,24 +170,11 @@ def _prepare(run, request, overwrite=False) -> bool:
 
 
 @pytest.mark.slow
-def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
+def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(stopped_runs):
     # What `docker stop`, Kubernetes and Slurm send: treated as Ctrl-C, with SIGTERM's status.
-    csv = tmp_path / "reviews.csv"
-    make_reviews(240).to_csv(csv, index=False)
-    run = tmp_path / "run"
-    command = [
-        sys.executable, "-m", "minibert", "train", "--dataset", str(csv), "--preset", "tiny",
-        "--output", str(run), "--mlm-epochs", "3",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_for_epoch(process, run / "checkpoints" / "mlm" / "training_metadata.json", 1)
-        process.send_signal(signal.SIGTERM)
-        stdout, stderr = process.communicate(timeout=120)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 143, stdout + stderr
+    stopped = stopped_runs["sigterm"]
+    run, stderr = stopped["run"], stopped["stderr"]
+    assert stopped["returncode"] == 143, stopped["stdout"] + stderr
     assert stderr.strip().splitlines()[-1] == (
         "terminated (SIGTERM): run the same command again to resume"
     )
@@ -133,11 +182,10 @@ def test_sigterm_ends_a_run_in_one_line_and_the_same_command_resumes(tmp_path):
     assert not (run / runs.METRICS_FILE).exists()
     assert not (run / LOCK_FILE).exists()  # let go of on the way out, not left to take over
 
-    resumed = subprocess.run(command, capture_output=True, text=True)
-    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
-    assert "resuming the unfinished run" in resumed.stdout
-    assert "taking over the lock" not in resumed.stdout
-    assert "Epoch 1/3" not in resumed.stdout and "Epoch 3/3" in resumed.stdout
+    resumed = train_in_process(*stopped["arguments"])  # the same command, in this process
+    assert "resuming the unfinished run" in resumed
+    assert "taking over the lock" not in resumed
+    assert "Epoch 1/3" not in resumed and "Epoch 3/3" in resumed
     assert (run / runs.METRICS_FILE).exists()
 
 

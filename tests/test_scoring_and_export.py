@@ -221,9 +221,12 @@ def test_a_pair_model_exports_with_two_string_inputs(tmp_path):
     csv = tmp_path / "pairs.csv"
     make_headline_pairs(160).to_csv(csv, index=False)
     output = tmp_path / "run"
+    # Untrained (zero epochs of every stage): what is exported and served is the subject, and
+    # an untrained model's probabilities differ by text as a trained one's do.
     minibert("train", "--dataset", str(csv), "--preset", "tiny", "--output", str(output),
              "--text-column", "headline", "--text-pair-column", "other_headline",
-             "--label-column", "relation", "--mlm-epochs", "1")
+             "--label-column", "relation", "--mlm-epochs", "0", "--frozen-epochs", "0",
+             "--unfrozen-epochs", "0")
     model = keras.models.load_model(output / runs.END_TO_END_FILE)
     directory = tmp_path / "exported"
     minibert("export", str(output), "--output", str(directory))

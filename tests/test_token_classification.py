@@ -2,32 +2,31 @@
 
 import dataclasses
 import json
-import pathlib
 import random
-import sys
 
 import keras
 import pandas as pd
 import pytest
 import tensorflow as tf
-from test_cli import minibert
-from test_resume import killed_and_resumed
 
 from minibert import runs
 from minibert.config import get_preset
+from minibert.tasks.token_classification.tag_spans import entities
+from minibert.tasks.token_classification.tagged_words import TaggedWordsData
 from minibert.data.tokenizer import build_vectorizer
 from minibert.data.word_shapes import WORD_SHAPES
 from minibert.export import export_saved_model
 from minibert.models import Backbone
-from minibert.reporting import reporting_to
-from minibert.runs import DataSummary
-from minibert.tasks.table import TASKS, get_task
 from minibert.tasks.token_classification.end_to_end_tagger import EndToEndTagger
-from minibert.tasks.token_classification.tag_spans import entities
-from minibert.tasks.token_classification.tagged_words import TaggedWordsData
-from minibert.tasks.token_classification.task import unknown_words
 from minibert.tasks.token_classification.token_classifier import TokenClassifier
+from minibert.runs import DataSummary
+from minibert.tasks.table import get_task
+from minibert.tasks.token_classification.task import unknown_words
 from minibert.training import finetune_run, pretrain_run, run
+from test_cli import minibert
+from test_resume import stopped_and_resumed
+from minibert.reporting import reporting_to
+from minibert.tasks.table import TASKS
 
 FIRST_NAMES = "ada grace alan linus barbara edsger".split()
 LAST_NAMES = "lovelace hopper turing torvalds liskov dijkstra".split()
@@ -121,14 +120,47 @@ def test_a_tag_the_data_does_not_name_is_refused_in_one_line():
         get_task("token-classification").make_examples(vectorizer, data.train, data, tiny_config())
 
 
+# The tagging runs the tests read, one per tokenizer: the word tokenizer's trains long enough
+# to learn (from the labelled sentences alone), WordPiece's is pretrained first.
+TAGGING_RUNS = {"word": dict(mlm_epochs=0, tagger_epochs=12),
+                "wordpiece": dict(mlm_epochs=1, tagger_epochs=1)}
+
+
+@pytest.fixture(scope="module")
+def tagging_run(tmp_path_factory):
+    """The tagging run of a tokenizer, trained the first time a test asks for it.
+
+    The word tokenizer's is stopped once its unfrozen stage saved an epoch,
+    then run again: it resumes, and ends as a run trained straight through.
+    """
+    trained = {}
+
+    def tagging_run_of(tokenizer) -> dict:
+        if tokenizer not in trained:
+            output = tmp_path_factory.mktemp(f"tagging-{tokenizer}") / "run"
+
+            def tagging():
+                return run(tagged_data(),
+                           tiny_config(tokenizer=tokenizer, **TAGGING_RUNS[tokenizer]),
+                           str(output), verbose=0,
+                           task=TASKS["token-classification"])
+
+            if tokenizer == "word":
+                metrics, lines = stopped_and_resumed(tagging, output)
+            else:
+                lines = []
+                metrics = tagging(lines.append)
+            trained[tokenizer] = {"output": output, "metrics": metrics, "lines": lines}
+        return trained[tokenizer]
+
+    return tagging_run_of
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("tokenizer", ["word", "wordpiece"])
-def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokenizer):
-    output = tmp_path / "run"
-    lines = []
-    with reporting_to(lines.append):
-        metrics = run(tagged_data(), tiny_config(tagger_epochs=4, tokenizer=tokenizer), str(output),
-                      verbose=0, task=TASKS["token-classification"])
+@pytest.mark.parametrize("tokenizer", sorted(TAGGING_RUNS))
+def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tagging_run, tokenizer):
+    trained = tagging_run(tokenizer)
+    output, metrics, lines = trained["output"], trained["metrics"], trained["lines"]
     report = metrics["validation"]
     assert {"f1", "precision", "recall", "token_accuracy", "per_type"} <= set(report)
     assert report["scheme"] == "IOB2" and report["sentences"] == 32
@@ -154,11 +186,11 @@ def test_a_tagging_run_writes_its_tagger_entity_scores_and_task(tmp_path, tokeni
 
 
 @pytest.mark.slow
-def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_files(tmp_path):
+def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_files(
+        tagging_run, tmp_path):
     data = tagged_data()
-    output = tmp_path / "run"
-    metrics = run(data, tiny_config(mlm_epochs=0, tagger_epochs=12), str(output),
-                  verbose=0, task=TASKS["token-classification"])
+    trained = tagging_run("word")
+    output, metrics = trained["output"], trained["metrics"]
     assert metrics["validation"]["f1"] > 0.5
     # evaluate reads a CoNLL file's words as given and scores them as fine-tuning did.
     folder = tmp_path / "conll"
@@ -230,7 +262,8 @@ def test_an_exported_tagger_splits_vectorizes_and_reads_words_as_the_python_tagg
 @pytest.mark.slow
 def test_finetune_run_tags_from_a_pretrained_backbone(tmp_path):
     data = tagged_data()
-    pretrain_run(data, tiny_config(), str(tmp_path / "pretrained"), verbose=0)
+    # The pretrained run's config carries to fine-tuning: the frozen stage alone tags.
+    pretrain_run(data, tiny_config(tagger_epochs=0), str(tmp_path / "pretrained"), verbose=0)
     lines = []
     with reporting_to(lines.append):
         metrics = finetune_run(data, str(tmp_path / "pretrained"), str(tmp_path / "tagger"),
@@ -240,19 +273,13 @@ def test_finetune_run_tags_from_a_pretrained_backbone(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_killed_tagging_run_resumes_after_its_last_saved_epoch(tmp_path):
-    output = tmp_path / "run"
-    # The run in a process of its own, so that it can be killed mid-stage.
-    script = (
-        "import sys; sys.path.insert(0, %r)\n"
-        "from test_token_classification import tagged_data, tiny_config\n"
-        "from minibert.training import run\n"
-        "from minibert.tasks.table import TASKS\n"
-        "run(tagged_data(), tiny_config(mlm_epochs=0, tagger_epochs=3), %r,\n"
-        "    task=TASKS['token-classification'])\n"
-    ) % (str(pathlib.Path(__file__).parent), str(output))
-    history = killed_and_resumed([sys.executable, "-c", script], output)
-    assert list(history[history["stage"] == "unfrozen"]["epoch"]) == [1, 2, 3]
+def test_a_stopped_tagging_run_resumes_after_its_last_saved_epoch(tagging_run):
+    output = tagging_run("word")["output"]  # stopped after its first unfrozen epoch
+    history = pd.read_csv(output / runs.HISTORY_FILE)
+    # Every epoch once, the stopped run's first among them (the stage may end early: its best
+    # validation score kept).
+    epochs = list(history[history["stage"] == "unfrozen"]["epoch"])
+    assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) >= 2
     assert "f1" in json.loads((output / runs.METRICS_FILE).read_text())["validation"]
 
 

@@ -57,7 +57,7 @@ def test_a_wordpiece_vectorizer_refuses_a_vocabulary_without_the_special_tokens_
 @pytest.mark.slow
 def test_a_wordpiece_run_learns_saves_and_reloads_without_custom_objects(tmp_path):
     config = dataclasses.replace(
-        tiny_config(mlm_epochs=3, frozen_epochs=1, unfrozen_epochs=2, learning_rate=3e-3),
+        tiny_config(mlm_epochs=3, frozen_epochs=0, unfrozen_epochs=2, learning_rate=3e-3),
         tokenizer="wordpiece",
     )
     output = tmp_path / "run"

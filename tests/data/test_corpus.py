@@ -80,9 +80,10 @@ def test_a_run_pretrains_on_a_streamed_corpus(shards, tmp_path):
 
     folder, _ = shards
     config = get_preset("tiny")
+    # Pretraining is the subject: no fine-tuning epochs.
     config = dataclasses.replace(config, pretrain=dataclasses.replace(
         config.pretrain, corpus=str(folder), vocabulary_sample=50, fill_mask_sentences=(),
-    ))
+    ), finetune=dataclasses.replace(config.finetune, frozen_epochs=0, unfrozen_epochs=0))
     lines = []
     with reporting_to(lines.append):
         metrics = run(tiny_data(), config, tmp_path / "run", verbose=0)
