@@ -150,7 +150,8 @@ def tagging_run(tmp_path_factory):
                 metrics, lines = stopped_and_resumed(tagging, output)
             else:
                 lines = []
-                metrics = tagging(lines.append)
+                with reporting_to(lines.append):
+                    metrics = tagging()
             trained[tokenizer] = {"output": output, "metrics": metrics, "lines": lines}
         return trained[tokenizer]
 
