@@ -77,7 +77,8 @@ class PretrainingSetup:
         token_ids, row_labels = pretraining_examples(backbone, vectorizer, texts, self.config)
         return masked_batches(token_ids, self.config, backbone.vocabulary_size,
                               static_masking=True, row_labels=row_labels,
-                              mask_rate=mask_rate or self.config.pretrain.mask_rate)
+                              mask_rate=self.config.pretrain.mask_rate if mask_rate is None
+                              else mask_rate)
 
 
 def pretraining_setup(backbone, vectorizer, texts, config: RunConfig,
