@@ -41,6 +41,23 @@ def test_a_word_the_vocabulary_lacks_becomes_known_pieces_instead_of_unk(review_
     assert vocabulary[ids[0]] == "superb" and all(vocabulary[i].startswith("##") for i in ids[1:])
 
 
+def test_a_cased_vocabulary_keeps_a_names_capitals_and_reloads_cased(tmp_path):
+    texts = ["Apple sold an apple in Paris", "apple pie from Apple"] * 20
+    cased = build_word_piece_vectorizer(texts, 60, 8, lowercase=False)
+    vocabulary = cased.get_vocabulary()
+    assert {"Apple", "apple", "Paris"} <= set(vocabulary) and "paris" not in vocabulary
+    ids = vectorize(cased, ["Apple apple", "APPLE"])
+    assert ids[0, 0] != ids[0, 1] and UNKNOWN_ID not in ids[0, :2]
+    lowercased = build_word_piece_vectorizer(texts, 60, 8)
+    assert vectorize(lowercased, ["Apple apple"])[0, 0] == vectorize(lowercased, ["apple"])[0, 0]
+    # The case setting travels with a saved model.
+    model = keras.Sequential([keras.Input((), dtype="string"), cased])
+    model.save(tmp_path / "cased.keras")
+    reloaded = keras.models.load_model(tmp_path / "cased.keras").layers[-1]
+    assert reloaded.lowercase is False
+    assert (vectorize(reloaded, ["Apple apple"]) == ids[:1]).all()
+
+
 def test_special_tokens_keep_their_ids_and_a_typed_mask_stays_one_token(review_texts):
     pieces = build_word_piece_vectorizer(review_texts, 200, 16)
     assert tuple(pieces.get_vocabulary()[: len(SPECIAL_TOKENS)]) == SPECIAL_TOKENS

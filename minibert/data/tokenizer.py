@@ -34,14 +34,18 @@ STRIPPED_PUNCTUATION = "".join(c for c in string.punctuation if c not in '"[]')
 
 
 @keras.saving.register_keras_serializable(package="minibert")
-def standardize_text(text):
-    """Lowercase, turn `<br />` into a space, strip the notebook's punctuation.
+def standardize_text(text, lowercase=True):
+    """Lowercase (unless `lowercase` is False), turn `<br />` into a space, strip the
+    notebook's punctuation.
 
     Example:
     >>> standardize_text(tf.constant("Great<br />film, really!")).numpy()
     b'great film really'
+    >>> standardize_text(tf.constant("Great<br />film, really!"), lowercase=False).numpy()
+    b'Great film really'
     """
-    text = tf.strings.lower(text)
+    if lowercase:
+        text = tf.strings.lower(text)
     text = tf.strings.regex_replace(text, "<br />", " ")
     return tf.strings.regex_replace(text, f"[{re.escape(STRIPPED_PUNCTUATION)}]", "")
 

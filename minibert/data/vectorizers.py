@@ -7,8 +7,9 @@ called: the configuration reads `TOKENIZERS` without TensorFlow.
 """
 
 # "word": TextVectorization over whole words, the notebook's; "wordpiece":
-# BERT's sub-word pieces (minibert.data.word_piece).
-TOKENIZERS = ("word", "wordpiece")
+# BERT's sub-word pieces (minibert.data.word_piece); "wordpiece-cased": the
+# same pieces with the text's case kept (BERT's cased models), for names.
+TOKENIZERS = ("word", "wordpiece", "wordpiece-cased")
 
 
 def build_run_vectorizer(tokenizer: str, texts, vocabulary_size: int, sequence_length: int):
@@ -22,8 +23,10 @@ def build_run_vectorizer(tokenizer: str, texts, vocabulary_size: int, sequence_l
     from minibert.data.word_piece import build_word_piece_vectorizer
 
     _check(tokenizer)
-    build = build_vectorizer if tokenizer == "word" else build_word_piece_vectorizer
-    return build(texts, vocabulary_size, sequence_length)
+    if tokenizer == "word":
+        return build_vectorizer(texts, vocabulary_size, sequence_length)
+    return build_word_piece_vectorizer(texts, vocabulary_size, sequence_length,
+                                       lowercase=tokenizer == "wordpiece")
 
 
 def run_vectorizer(tokenizer: str, sequence_length: int, vocabulary):
@@ -34,7 +37,7 @@ def run_vectorizer(tokenizer: str, sequence_length: int, vocabulary):
     _check(tokenizer)
     if tokenizer == "word":
         return new_vectorizer(sequence_length, vocabulary)
-    return WordPieceVectorizer(vocabulary, sequence_length)
+    return WordPieceVectorizer(vocabulary, sequence_length, lowercase=tokenizer == "wordpiece")
 
 
 def _check(tokenizer):

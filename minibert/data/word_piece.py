@@ -44,6 +44,9 @@ class WordPieceVectorizer(keras.layers.Layer):
             special tokens (`""` padding, `[UNK]`, `[mask]`, `[cls]`, `[sep]`),
             continuation pieces start with `##`.
         sequence_length: every output is padded (id 0) or cut to this many tokens.
+        lowercase: whether the text is lowercased first (minibert's
+            standardization); False keeps its case (`--tokenizer
+            wordpiece-cased`), so that "Apple" and "apple" are two pieces.
 
     Call arguments:
         texts: string tensor (batch,).
@@ -58,7 +61,7 @@ class WordPieceVectorizer(keras.layers.Layer):
     [[1, 7, 8, 9, 2, 6]]
     """
 
-    def __init__(self, vocabulary, sequence_length, **kwargs):
+    def __init__(self, vocabulary, sequence_length, lowercase=True, **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
         import keras_hub
@@ -73,10 +76,11 @@ class WordPieceVectorizer(keras.layers.Layer):
             )
         self.vocabulary = vocabulary
         self.sequence_length = sequence_length
+        self.lowercase = lowercase
         self._pieces = keras_hub.tokenizers.WordPieceTokenizer(
             vocabulary=[_PADDING_PIECE] + vocabulary[1:],
             sequence_length=sequence_length,
-            lowercase=False,  # standardize_text lowercases
+            lowercase=False,  # standardize_text lowercases, or case is kept
             suffix_indicator=SUFFIX_INDICATOR,
             oov_token=UNKNOWN_TOKEN,
             # "[mask]" typed in a fill-mask sentence stays one token.
@@ -95,7 +99,7 @@ class WordPieceVectorizer(keras.layers.Layer):
         self.built = True  # nothing to build: the vocabulary is fixed
 
     def call(self, texts):
-        return tf.cast(self._pieces(standardize_text(texts)), "int32")
+        return tf.cast(self._pieces(standardize_text(texts, self.lowercase)), "int32")
 
     def get_vocabulary(self) -> list[str]:
         return list(self.vocabulary)
@@ -108,7 +112,8 @@ class WordPieceVectorizer(keras.layers.Layer):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"vocabulary": self.vocabulary, "sequence_length": self.sequence_length})
+        config.update({"vocabulary": self.vocabulary, "sequence_length": self.sequence_length,
+                       "lowercase": self.lowercase})
         return config
 
     # The vocabulary travels in the config; the inner tokenizer's own asset
@@ -120,11 +125,13 @@ class WordPieceVectorizer(keras.layers.Layer):
         pass
 
 
-def build_word_piece_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_size=1024):
+def build_word_piece_vectorizer(texts, vocabulary_size: int, sequence_length: int, batch_size=1024,
+                                lowercase=True):
     """Learns a WordPiece vocabulary of at most `vocabulary_size` tokens from `texts`.
 
     keras_hub's `compute_word_piece_vocabulary` (BERT's vocabulary learner),
-    on the standardized texts, with minibert's special tokens reserved first.
+    on the standardized texts (lowercased, unless `lowercase` is False), with
+    minibert's special tokens reserved first.
 
     Example:
     >>> vectorizer = build_word_piece_vectorizer(["a watchable film", "an unwatchable film"] * 20,
@@ -139,9 +146,8 @@ def build_word_piece_vectorizer(texts, vocabulary_size: int, sequence_length: in
             f"vocabulary_size must exceed the {NUM_SPECIAL_TOKENS} special tokens "
             f"{list(SPECIAL_TOKENS)}, got {vocabulary_size}"
         )
-    standardized = (
-        tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size).map(standardize_text)
-    )
+    standardized = tf.data.Dataset.from_tensor_slices(list(texts)).batch(batch_size).map(
+        lambda batch: standardize_text(batch, lowercase))
     reserved = [_PADDING_PIECE] + list(SPECIAL_TOKENS[1:])
     vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
         standardized, vocabulary_size, lowercase=False, suffix_indicator=SUFFIX_INDICATOR,
@@ -149,4 +155,4 @@ def build_word_piece_vectorizer(texts, vocabulary_size: int, sequence_length: in
     )
     # Never more than the size asked for, whatever the learner's search returns.
     vocabulary = [PADDING_TOKEN] + list(vocabulary[1:vocabulary_size])
-    return WordPieceVectorizer(vocabulary, sequence_length)
+    return WordPieceVectorizer(vocabulary, sequence_length, lowercase=lowercase)
