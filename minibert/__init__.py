@@ -39,6 +39,7 @@ def _command_line_is_starting() -> bool:
 # Each public name and the module it lives in.
 _PUBLIC = {
     "Backbone": "minibert.models",
+    "CharacterEncoder": "minibert.layers",
     "Classifier": "minibert.tasks.classification.classifier",
     "EndToEndAnswerer": "minibert.tasks.question_answering.end_to_end_answerer",
     "EndToEndClassifier": "minibert.tasks.classification.end_to_end_classifier",

@@ -233,10 +233,16 @@ class FinetuneConfig:
     unknown_word_rate: float = option(
         0.0, "--unknown-word-rate", "token classification: the share of training words read as "
         "[UNK], drawn afresh each epoch (default 0)")
-    # Both tokenizers lowercase: a tagger would not see a name's capitals.
+    # The word tokenizer and wordpiece lowercase: a tagger would not see a name's capitals.
     word_shapes: bool = option(True, "--word-shapes", "token classification: the tagger also "
                                "reads each word's shape (lowercase, Capitalized, UPPER, mIxed, "
                                "digits, other), which the lowercasing tokenizers drop")
+    # The names a tagger must find are the words a vocabulary lacks; their
+    # spelling and capitals are still there to read (Lample et al. 2016).
+    word_characters: int = option(
+        16, "--word-characters", "token classification: the tagger also reads each word's "
+        "characters, its first and last N/2 (a small convolution over them); 0: none "
+        "(default 16)", count=True)
     pair_encoding: str = option(
         "siamese", "--pair-encoding", "text pairs: siamese, each text through the shared "
         "encoder, classified on [h1, h2, cos, |h1-h2|] (default); packed, one "
@@ -288,7 +294,8 @@ class RunConfig:
     tokenizer: str = option(
         "word", "--tokenizer", "word: whole words (default); wordpiece: BERT's sub-word pieces, "
         "learnt from the pretraining text (unknown words split into known pieces instead of "
-        "[UNK])", choices=TOKENIZERS, group="model")
+        "[UNK]); wordpiece-cased: the same, the text's case kept (names)", choices=TOKENIZERS,
+        group="model")
     # At most sequence_length / pad_to_multiple batch widths, each compiled
     # once. 32 wastes little on a CPU; on a GPU, where each XLA compile takes
     # seconds and padding costs little, fewer, wider steps pay.

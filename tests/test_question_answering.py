@@ -10,28 +10,35 @@ import numpy as np
 import pandas as pd
 import pytest
 import tensorflow as tf
+from test_cli import minibert
+from test_resume import stopped_and_resumed
 
 from minibert import runs
 from minibert.config import get_preset
+from minibert.data.tables import DataSourceError
+from minibert.data.vectorizers import build_run_vectorizer
+from minibert.reporting import reporting_to
 from minibert.tasks.question_answering.answer_windows import (
     Span,
     answer_windows,
     best_spans,
     max_question_tokens,
 )
-from minibert.tasks.question_answering.questions import QuestionAnswerData, is_squad_file, load_questions
-from minibert.data.tables import DataSourceError
-from minibert.data.vectorizers import build_run_vectorizer
-from minibert.tasks.question_answering.metrics import answer_report, normalize_answer
 from minibert.tasks.question_answering.baseline import sliding_window_answers
-from minibert.tasks.question_answering.end_to_end_answerer import EndToEndAnswerer
-from minibert.tasks.question_answering.end_to_end_answerer import NO_ANSWER, abstained
+from minibert.tasks.question_answering.end_to_end_answerer import (
+    NO_ANSWER,
+    EndToEndAnswerer,
+    abstained,
+)
+from minibert.tasks.question_answering.metrics import answer_report, normalize_answer
+from minibert.tasks.question_answering.questions import (
+    QuestionAnswerData,
+    is_squad_file,
+    load_questions,
+)
 from minibert.tasks.question_answering.task import best_threshold, training_windows
-from minibert.training import finetune_run, run
-from test_cli import minibert
-from test_resume import stopped_and_resumed
-from minibert.reporting import reporting_to
 from minibert.tasks.table import TASKS
+from minibert.training import finetune_run, run
 
 PEOPLE = "Ada Lovelace|Grace Hopper|Alan Turing|Linus Torvalds|Barbara Liskov|Edsger Dijkstra".split("|")
 WORKS = "the Engine Notes|the Compiler|the Machine|the Kernel|the Substitution|the Shortest Path".split("|")
@@ -345,6 +352,9 @@ def test_an_answerer_learns_saves_and_answers_from_its_files(answering_run, tmp_
     report = metrics["validation"]
     assert report["f1"] > 60 and report["questions"] == len(data.validation)
     assert report["no_answer_threshold"] is None
+    # The weights kept are those of the best SQuAD F1 of any validation, not the least loss.
+    history = pd.read_csv(output / runs.HISTORY_FILE)
+    assert report["f1"] == pytest.approx(history["val_f1"].max(), abs=1e-4)
     config = json.loads((output / runs.CONFIG_FILE).read_text())
     assert config["task"] == "question-answering" and config["model"]["num_segments"] == 2
     assert "Validation exact match **" in (output / runs.MODEL_CARD_FILE).read_text()

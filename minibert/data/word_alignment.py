@@ -12,7 +12,8 @@ CoNLL-2003, Devlin et al. 2019, section 5.3): the other tokens weigh 0 in the
 loss, and a word's prediction is its first token's.
 
 Each token also carries its word's shape (`minibert.data.word_shapes`: the
-capitals the tokenizers' lowercasing drops), for a tagger that reads them.
+capitals the tokenizers' lowercasing drops) and, when asked for, its word's
+characters (`minibert.data.word_characters`), for a tagger that reads them.
 
 A sentence longer than `sequence_length` tokens is cut at a word's boundary:
 words whose first token falls past the cut are not read, and are predicted
@@ -25,6 +26,7 @@ import re
 import numpy as np
 
 from minibert.data.tokenizer import PADDING_ID, UNKNOWN_ID, vectorize
+from minibert.data.word_characters import character_ids
 from minibert.data.word_shapes import word_shape
 
 # A word is a run of letters and digits, with inner dots and apostrophes kept
@@ -84,6 +86,10 @@ class AlignedWords:
         num_words: int array (sentences,): each sentence's words, cut or not.
         shape_ids: int32 like `token_ids`: each token's word's shape id
             (`minibert.data.word_shapes.word_shape`), 0 at the padding.
+        character_ids: int32 (sentences, sequence_length, characters per
+            word): each token's word's characters
+            (`minibert.data.word_characters`), 0 at the padding; None when
+            `align_words` was asked for none.
 
     Example:
     >>> from minibert.data.tokenizer import new_vectorizer
@@ -93,18 +99,31 @@ class AlignedWords:
     ([[5, 1, 6, 1]], [0, 1, 2, 3], [5])
     >>> aligned.shape_ids.tolist()
     [[2, 6, 1, 1]]
+    >>> align_words(vectorizer, [["Ada", "wrote"]], 4, characters_per_word=2).character_ids[0, :2]
+    array([[ 66,  98],
+           [120, 112]], dtype=int32)
     """
 
     token_ids: np.ndarray
     word_starts: list
     num_words: np.ndarray
     shape_ids: np.ndarray
+    character_ids: np.ndarray | None = None
 
-    def inputs(self, word_shapes: bool):
-        """What a tagger reads: the token ids, and with `word_shapes` the shape ids beside them."""
-        if not word_shapes:
+    def inputs(self, word_shapes: bool, characters: bool = False):
+        """What a tagger reads: the token ids alone, or a dict of them and, with `word_shapes`,
+        the shape ids, with `characters`, the character ids."""
+        if not (word_shapes or characters):
             return self.token_ids
-        return {"token_ids": self.token_ids, "shape_ids": self.shape_ids}
+        inputs = {"token_ids": self.token_ids}
+        if word_shapes:
+            inputs["shape_ids"] = self.shape_ids
+        if characters:
+            if self.character_ids is None:
+                raise ValueError("these words were aligned without characters; pass "
+                                 "characters_per_word to align_words")
+            inputs["character_ids"] = self.character_ids
+        return inputs
 
     def first_token_targets(self, tag_ids):
         """`(labels, weights)`, both (sentences, sequence_length): each word's tag id at its
@@ -116,7 +135,8 @@ class AlignedWords:
             weights[row, starts] = 1.0
         return labels, weights
 
-    def word_predictions(self, probabilities, outside_id: int, outside_weight: float = 1.0):
+    def word_predictions(self, probabilities, outside_id: int, outside_weight: float = 1.0,
+                         decode=None):
         """Per sentence, each word's `(tag ids, confidences)` read at its first token.
 
         Args:
@@ -124,8 +144,11 @@ class AlignedWords:
                 may be fewer than `sequence_length` (a batch cut to its width).
             outside_id: the id of `O`, given to the words past the cut (confidence 0).
             outside_weight: `O`'s probability is multiplied by it before the
-                most probable tag is taken (below 1: more words tagged as entities);
-                a confidence is the chosen tag's own probability.
+                tags are chosen (below 1: more words tagged as entities); a
+                confidence is the chosen tag's own probability.
+            decode: `function(probabilities (words, tags)) -> tag ids (words,)`
+                for one sentence's words read; None: each word's most probable tag
+                (`minibert.tasks.token_classification.tag_decoding.tag_decoder`).
         """
         probabilities = np.asarray(probabilities)
         weights = np.ones(probabilities.shape[-1], probabilities.dtype)
@@ -135,7 +158,8 @@ class AlignedWords:
             tag_ids = np.full(count, outside_id, "int64")
             confidences = np.zeros(count, "float32")
             read = starts[starts < probabilities.shape[1]]
-            chosen = (probabilities[row, read] * weights).argmax(axis=-1)
+            weighed = probabilities[row, read] * weights
+            chosen = weighed.argmax(axis=-1) if decode is None else decode(weighed)
             tag_ids[: len(read)] = chosen
             confidences[: len(read)] = probabilities[row, read][np.arange(len(read)), chosen]
             predictions.append((tag_ids, confidences))
@@ -163,31 +187,40 @@ def word_tokens(vectorizer, words) -> dict:
     return tokens
 
 
-def align_words(vectorizer, sentences, sequence_length: int) -> AlignedWords:
+def align_words(vectorizer, sentences, sequence_length: int,
+                characters_per_word: int = 0) -> AlignedWords:
     """The token ids of `sentences` (lists of words) and each word's first-token position.
 
     Each sentence's words' tokens are laid end to end and cut to
     `sequence_length`; a word whose first token is cut off is left out of
     `word_starts` (and predicted `O` by `AlignedWords.word_predictions`). A
-    word whose later pieces are cut keeps its first.
+    word whose later pieces are cut keeps its first. With
+    `characters_per_word`, every token also carries its word's character ids.
     """
     sentences = [[str(word) for word in sentence] for sentence in sentences]
     tokens = word_tokens(vectorizer, (word for sentence in sentences for word in sentence))
     shapes = {word: word_shape(word) for word in tokens}
     token_ids = np.zeros((len(sentences), sequence_length), "int32")
     shape_ids = np.zeros((len(sentences), sequence_length), "int32")
+    characters = None
+    if characters_per_word:
+        spelt = {word: character_ids(word, characters_per_word) for word in tokens}
+        characters = np.zeros((len(sentences), sequence_length, characters_per_word), "int32")
     word_starts = []
     for row, sentence in enumerate(sentences):
-        ids, word_shapes, starts = [], [], []
+        ids, word_shapes, starts, words = [], [], [], []
         for word in sentence:
             if len(ids) >= sequence_length:
                 break
             starts.append(len(ids))
             ids += tokens[word]
             word_shapes += [shapes[word]] * len(tokens[word])
+            words += [word] * len(tokens[word])
         ids = ids[:sequence_length]
         token_ids[row, : len(ids)] = ids
         shape_ids[row, : len(ids)] = word_shapes[: len(ids)]
+        if characters is not None and ids:
+            characters[row, : len(ids)] = [spelt[word] for word in words[: len(ids)]]
         word_starts.append(np.asarray(starts, "int64"))
     return AlignedWords(token_ids, word_starts, np.asarray([len(s) for s in sentences], "int64"),
-                        shape_ids)
+                        shape_ids, characters)

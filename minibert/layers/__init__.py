@@ -1,5 +1,6 @@
 """minibert's layers, one public class per file."""
 
+from minibert.layers.character_encoder import CharacterEncoder
 from minibert.layers.masked_lm_head import MaskedLMHead
 from minibert.layers.next_sentence_head import NextSentenceHead
 from minibert.layers.pair_packer import PairPacker
@@ -8,6 +9,7 @@ from minibert.layers.token_and_position_embedding import TokenAndPositionEmbeddi
 from minibert.layers.transformer_encoder import TransformerEncoder
 
 __all__ = [
+    "CharacterEncoder",
     "MaskedLMHead",
     "NextSentenceHead",
     "PairPacker",

@@ -32,7 +32,7 @@ def length_batched_predict(classifier, token_ids, batch_size=128, per_token=Fals
     (2, 1)
     """
     arrays = token_ids if isinstance(token_ids, dict) else {None: token_ids}
-    lengths = sum((ids != PADDING_ID).sum(axis=1) for ids in arrays.values())
+    lengths = sum(_present(ids).sum(axis=1) for ids in arrays.values())
     order = np.argsort(lengths, kind="stable")
     predict_batch = _batch_predictor(classifier)
     outputs = None
@@ -40,7 +40,7 @@ def length_batched_predict(classifier, token_ids, batch_size=128, per_token=Fals
         rows = order[start:start + batch_size]
         batch = {}
         for name, ids in arrays.items():
-            batch[name] = ids[rows, :padded_width((ids[rows] != PADDING_ID).sum(axis=1), ids.shape[1])]
+            batch[name] = ids[rows, :padded_width(_present(ids[rows]).sum(axis=1), ids.shape[1])]
         predicted = keras.ops.convert_to_numpy(predict_batch(batch.get(None, batch)))
         if outputs is None:
             shape = ((next(iter(arrays.values())).shape[1], *predicted.shape[2:]) if per_token
@@ -51,6 +51,13 @@ def length_batched_predict(classifier, token_ids, batch_size=128, per_token=Fals
         else:
             outputs[rows] = predicted
     return outputs
+
+
+def _present(ids) -> np.ndarray:
+    """(rows, tokens): whether each token is there; a token of several ids (a word's
+    characters, rows x tokens x characters) is there if any of its ids is."""
+    present = ids != PADDING_ID
+    return present if present.ndim == 2 else present.any(axis=tuple(range(2, present.ndim)))
 
 
 # One compiled predictor per model, kept while the model lives: a new

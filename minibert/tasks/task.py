@@ -29,6 +29,10 @@ class FinetuningTask:
         monitor: `(logs key, "max" or "min")`: the validation score whose
             best weights fine-tuning keeps and that ends a stage early; None:
             every epoch is trained and the last weights kept.
+        monitor_from_report: whether `monitor`'s score is a key of
+            `evaluate`'s report (`monitor[0]` less `val_`), computed after
+            each validation: a score the graph cannot count (entity F1,
+            SQuAD's F1) rather than one of the compiled metrics.
 
         Reading its data (the command line):
         reads_source: `function(dataset) -> bool`: whether `pretrain`
@@ -131,6 +135,7 @@ class FinetuningTask:
     card_settings: Callable
     card_results: Callable
     card_use: tuple
+    monitor_from_report: bool = False
 
 
 def given_flags(args, defaults: dict) -> list:

@@ -230,6 +230,9 @@ class BestWeights(keras.callbacks.Callback):
         start: `(score, weights)` to beat, or None.
         folder: where the state is kept (the stage's checkpoint folder), or None.
         restore: whether the model takes the best weights at the end.
+        score: `function(model) -> float`, called at each epoch's end and
+            logged under `monitor`, for a score the graph cannot count (a
+            tagger's entity F1); None: `monitor` is one of the fit's own logs.
 
     Example:
     >>> import numpy as np
@@ -240,11 +243,17 @@ class BestWeights(keras.callbacks.Callback):
     >>> _ = model.fit(x, x, validation_data=(x, x), epochs=3, callbacks=[best], verbose=0)
     >>> best.best[0] == min(model.history.history["val_loss"])
     True
+    >>> best = BestWeights("val_bias", "max", score=lambda model: float(model.weights[1][0]))
+    >>> _ = model.fit(x, x, epochs=2, callbacks=[best], verbose=0)
+    >>> model.history.history["val_bias"][-1] == float(model.weights[1][0])
+    True
     """
 
-    def __init__(self, monitor, mode="max", patience=0, start=None, folder=None, restore=True):
+    def __init__(self, monitor, mode="max", patience=0, start=None, folder=None, restore=True,
+                 score=None):
         super().__init__()
         self.monitor = monitor
+        self.score = score
         self.sign = 1.0 if mode == "max" else -1.0
         self.patience = patience
         self.best = start  # (score, weights) or None
@@ -270,6 +279,8 @@ class BestWeights(keras.callbacks.Callback):
                 self.best = (state["score"], files.load_arrays(self._path(BEST_WEIGHTS_FILE)))
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.score is not None and logs is not None:
+            logs[self.monitor] = float(self.score(self.model))
         score = (logs or {}).get(self.monitor)
         if score is None:
             return

@@ -134,6 +134,10 @@ def finetune(examples: TaskExamples, backbone, config: RunConfig, outputs=StageO
     model, train_batches, validation_batches = examples.new_model(backbone, config)
     histories = {}
     best = None
+    score = None
+    if task.monitor_from_report:
+        key = task.monitor[0].removeprefix("val_")
+        score = lambda model: examples.evaluate(model, config)[key]  # noqa: E731
     for plan in plan_stages(config, int(train_batches.cardinality())):
         stage_outputs = outputs.stage(plan.name)
         prepare_stage(task, model, plan, config)
@@ -142,6 +146,7 @@ def finetune(examples: TaskExamples, backbone, config: RunConfig, outputs=StageO
             callbacks.append(BestWeights(
                 *task.monitor, patience=config.finetune.patience, start=best,
                 folder=stage_outputs.checkpoint_dir, restore=config.finetune.restore_best_weights,
+                score=score,
             ))
         # A stage that ended early stays ended when the run resumes.
         validations = (BestWeights.stopped_after(stage_outputs.checkpoint_dir)

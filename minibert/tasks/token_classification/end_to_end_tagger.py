@@ -11,7 +11,9 @@ from minibert.models.batched_predict import length_batched_predict
 from minibert.models.serialization import FunctionalModel, with_deserialized
 from minibert.models.text_inputs import as_text_array, sequence_length
 from minibert.tasks.token_classification.serving import serve_tagger
+from minibert.tasks.token_classification.tag_decoding import tag_decoder
 from minibert.tasks.token_classification.tag_spans import entities
+from minibert.tasks.token_classification.token_classifier import tagger_inputs
 
 # Beside an exported tagger's saved_model.pb: tag i's name on line i + 1, then `# SCHEME`.
 TAG_NAMES_FILE = "tag_names.txt"
@@ -49,9 +51,13 @@ class EndToEndTagger(FunctionalModel):
         tagger: a `minibert.models.TokenClassifier`.
         tag_names: names of tags 0..K-1 (`"O"` among them).
         scheme: `"IOB1"`, `"IOB2"` or `"IOBES"`: how the tags form entities.
-        outside_weight: `O`'s probability is multiplied by it before each
-            word's most probable tag is taken (fine-tuning chooses it on the
-            validation split; 1: the plain argmax).
+        outside_weight: `O`'s probability is multiplied by it before the
+            tags are decoded (fine-tuning chooses it on the validation split;
+            1: the plain probabilities).
+        decoding: `"argmax"`, each word's most probable tag, or `"viterbi"`,
+            the most probable sequence of tags the scheme allows
+            (`minibert.tasks.token_classification.tag_decoding`); fine-tuning
+            chooses it on the validation split.
 
     Call arguments:
         inputs: the tagger's: int tensor (batch, tokens) of token ids, or a
@@ -72,29 +78,28 @@ class EndToEndTagger(FunctionalModel):
     # It tags single sentences; `predict --input` asks every end-to-end model.
     pairs = False
 
-    def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", outside_weight=1.0, **kwargs):
+    def __init__(self, vectorizer, tagger, tag_names, scheme="IOB2", outside_weight=1.0,
+                 decoding="argmax", **kwargs):
         # === Layers ===
         self.vectorizer = vectorizer
         self.tagger = tagger
 
         # === Functional model ===
-        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        inputs = token_ids
-        if tagger.num_shapes:
-            inputs = {"token_ids": token_ids,
-                      "shape_ids": keras.Input(shape=(None,), dtype="int32", name="shape_ids")}
+        inputs = tagger_inputs(tagger.num_shapes, tagger.characters_per_word)
         super().__init__(inputs=inputs, outputs=tagger(inputs), **kwargs)
 
         # === Config ===
         self.tag_names = [str(tag) for tag in tag_names]
         self.scheme = scheme
         self.outside_weight = float(outside_weight)
+        self.decoding = decoding
         if len(self.tag_names) != tagger.num_tags:
             raise ValueError(f"{len(self.tag_names)} tag names for a {tagger.num_tags}-tag tagger")
         if "O" not in self.tag_names:
             raise ValueError(
                 f"tag_names {self.tag_names} lack 'O', the tag of words outside entities"
             )
+        tag_decoder(decoding, self.tag_names, scheme)  # refuses an unknown decoding
 
     def tag_word_lists(self, sentences, batch_size=256) -> list[tuple[list[str], np.ndarray]]:
         """Per sentence of given words (a list of strings), its `(tags, confidences)` per word.
@@ -103,13 +108,17 @@ class EndToEndTagger(FunctionalModel):
         CoNLL file's); words past `sequence_length` tokens are `O`, confidence 0.
         """
         sentences = [[str(word) for word in sentence] for sentence in sentences]
-        aligned = align_words(self.vectorizer, sentences, sequence_length(self.vectorizer))
+        tagger = self.tagger
+        aligned = align_words(self.vectorizer, sentences, sequence_length(self.vectorizer),
+                              characters_per_word=tagger.characters_per_word)
         if not aligned.num_words.any():
             return [([], np.zeros(0, "float32")) for _ in sentences]
         probabilities = length_batched_predict(
-            self.tagger, aligned.inputs(bool(self.tagger.num_shapes)), batch_size, per_token=True)
-        predictions = aligned.word_predictions(probabilities, self.tag_names.index("O"),
-                                               self.outside_weight)
+            tagger, aligned.inputs(bool(tagger.num_shapes), bool(tagger.characters_per_word)),
+            batch_size, per_token=True)
+        predictions = aligned.word_predictions(
+            probabilities, self.tag_names.index("O"), self.outside_weight,
+            tag_decoder(self.decoding, self.tag_names, self.scheme))
         return [([self.tag_names[tag_id] for tag_id in tag_ids], confidences)
                 for tag_ids, confidences in predictions]
 
@@ -176,6 +185,7 @@ class EndToEndTagger(FunctionalModel):
             "tag_names": self.tag_names,
             "scheme": self.scheme,
             "outside_weight": self.outside_weight,
+            "decoding": self.decoding,
         }
 
     @classmethod

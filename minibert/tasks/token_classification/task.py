@@ -40,6 +40,7 @@ from minibert.tasks.token_classification.metrics import (
     format_tagging_report,
     tagging_report,
 )
+from minibert.tasks.token_classification.tag_decoding import DECODINGS, tag_decoder
 from minibert.tasks.token_classification.tagged_words import (
     is_conll_source,
     load_tagged_words,
@@ -119,14 +120,17 @@ def check_config(data, config: RunConfig) -> None:
 def describe(data, config: RunConfig) -> str:
     return (f"stage tagger: backbone frozen, then unfrozen; {len(data.tag_names)} tags "
             f"({data.scheme}), each word's tag at its first token"
-            + ("; word shapes read beside the tokens" if config.finetune.word_shapes else ""))
+            + ("; word shapes read beside the tokens" if config.finetune.word_shapes else "")
+            + (f"; each word's characters read ({config.finetune.word_characters} at most)"
+               if config.finetune.word_characters else ""))
 
 
 def make_examples(vectorizer, frame, data, config: RunConfig):
     """`(inputs, WordTargets)` of one split's sentences (columns `words` and `tags`).
 
-    The inputs are the token ids, or with `--word-shapes` a dict of them and
-    the words' shape ids (`AlignedWords.inputs`).
+    The inputs are the token ids, or with `--word-shapes` or
+    `--word-characters` a dict of them and the words' shape ids and/or
+    character ids (`AlignedWords.inputs`).
     """
     tag_ids = {tag: index for index, tag in enumerate(data.tag_names)}
     tags = [list(sentence) for sentence in frame["tags"]]
@@ -134,15 +138,18 @@ def make_examples(vectorizer, frame, data, config: RunConfig):
     if unknown:
         raise ValueError(f"tags {unknown} are not among the data's tag_names {list(tag_ids)}; "
                          "list every tag in tag_names (load_tagged_words does)")
-    aligned = align_words(vectorizer, frame["words"], config.model.sequence_length)
+    finetune_config = config.finetune
+    aligned = align_words(vectorizer, frame["words"], config.model.sequence_length,
+                          characters_per_word=finetune_config.word_characters)
     labels, weights = aligned.first_token_targets(
         [[tag_ids[tag] for tag in sentence] for sentence in tags]
     )
-    return aligned.inputs(config.finetune.word_shapes), WordTargets(labels, weights, aligned, tags)
+    inputs = aligned.inputs(finetune_config.word_shapes, bool(finetune_config.word_characters))
+    return inputs, WordTargets(labels, weights, aligned, tags)
 
 
 def token_ids(inputs) -> list:
-    """The token ids among a tagger's inputs (with `--word-shapes`, not the shape ids)."""
+    """The token ids among a tagger's inputs (not the word shapes or characters)."""
     return [inputs["token_ids"] if isinstance(inputs, dict) else inputs]
 
 
@@ -199,8 +206,10 @@ def unknown_words(rate: float, seed: int):
 
 
 def new_tagger(backbone, examples, data, config: RunConfig):
-    return TokenClassifier(backbone, num_tags=len(data.tag_names), dropout=config.finetune.dropout,
-                           num_shapes=len(WORD_SHAPES) if config.finetune.word_shapes else 0)
+    finetune_config = config.finetune
+    return TokenClassifier(backbone, num_tags=len(data.tag_names), dropout=finetune_config.dropout,
+                           num_shapes=len(WORD_SHAPES) if finetune_config.word_shapes else 0,
+                           characters_per_word=finetune_config.word_characters)
 
 
 def compile_tagger(tagger, optimizer, jit_compile="auto"):
@@ -225,32 +234,41 @@ def token_probabilities(tagger, inputs, batch_size=256) -> np.ndarray:
 
 
 def validation_report(tagger, examples, data, config: RunConfig) -> dict:
-    """`minibert.inspection.tagging_metrics.tagging_report` of `tagger` on one split's examples,
-    at the `O` weight of `OUTSIDE_WEIGHTS` that gives it the best entity F1.
+    """`minibert.tasks.token_classification.metrics.tagging_report` of `tagger` on one split's
+    examples, decoded as gives the best entity F1: each word's tag alone or the sequence the
+    scheme allows (`tag_decoding.DECODINGS`), at the `O` weight of `OUTSIDE_WEIGHTS`.
 
     A small tagger is often sure of `O` and finds few entities (high precision,
-    low recall); weighing `O` down before the argmax trades some precision for
-    recall. The report records the weight chosen (`outside_weight`), which the
-    end-to-end model applies, and the F1 of the plain argmax (`argmax_f1`).
+    low recall); weighing `O` down before decoding trades some precision for
+    recall. The report records the choice (`decoding`, `outside_weight`),
+    which the end-to-end model applies, the F1 of the plain argmax
+    (`argmax_f1`) and each decoding's best F1 (`decoding_f1`).
     """
     inputs, targets = examples
     probabilities = token_probabilities(tagger, inputs, config.finetune.batch_size)
     outside_id = list(data.tag_names).index(OUTSIDE_TAG)
     reports = {}
-    for weight in OUTSIDE_WEIGHTS:
-        predictions = targets.aligned.word_predictions(probabilities, outside_id, weight)
-        reports[weight] = tagging_report(
-            targets.tags, [[data.tag_names[index] for index in tag_ids]
-                           for tag_ids, _ in predictions], data.scheme)
-    # The first best: ties keep the weight nearest the plain argmax.
-    best = max(OUTSIDE_WEIGHTS, key=lambda weight: reports[weight]["f1"])
-    return {**reports[best], "outside_weight": best, "argmax_f1": reports[1.0]["f1"]}
+    for decoding in DECODINGS:
+        decode = tag_decoder(decoding, data.tag_names, data.scheme)
+        for weight in OUTSIDE_WEIGHTS:
+            predictions = targets.aligned.word_predictions(probabilities, outside_id, weight,
+                                                           decode)
+            reports[decoding, weight] = tagging_report(
+                targets.tags, [[data.tag_names[index] for index in tag_ids]
+                               for tag_ids, _ in predictions], data.scheme)
+    # The first best: ties keep the argmax, and the weight nearest the plain one.
+    best = max(reports, key=lambda choice: reports[choice]["f1"])
+    return {**reports[best], "decoding": best[0], "outside_weight": best[1],
+            "argmax_f1": reports["argmax", 1.0]["f1"],
+            "decoding_f1": {decoding: max(report["f1"] for (chosen, _), report in reports.items()
+                                          if chosen == decoding) for decoding in DECODINGS}}
 
 
 def end_to_end_tagger(vectorizer, tagger, data, config: RunConfig, report: dict):
     # For inference: the tagger's weights without its optimizer's state.
     return EndToEndTagger(vectorizer, inference_copy(tagger), data.tag_names, data.scheme,
-                          outside_weight=report.get("outside_weight", 1.0), name="end_to_end")
+                          outside_weight=report.get("outside_weight", 1.0),
+                          decoding=report.get("decoding", "argmax"), name="end_to_end")
 
 
 def predict_lines(model, texts, text_pairs=None) -> list[str]:
@@ -279,6 +297,7 @@ def evaluate_saved(model, frame, data, split) -> list[str]:
                             model.scheme)
     weighed = (f"; O weighed {model.outside_weight:g}, as fine-tuning chose"
                if model.outside_weight != 1.0 else "")
+    weighed += f"; {model.decoding} decoding" if model.decoding != "argmax" else ""
     return [f"{data.name} {split} ({len(frame)} sentences): {format_tagging_report(report)}"
             f"{weighed}", *format_per_type(report)]
 
@@ -290,10 +309,13 @@ def card_results(report, validation_rows, frozen) -> list[str]:
              f"{validation_rows:,} rows"
              + (f"; the frozen stage alone {frozen:.4f} word accuracy" if frozen is not None
                 else "") + "."]
-    if report.get("outside_weight", 1.0) != 1.0:
-        lines += ["", f"`O` is weighed {report['outside_weight']:g} before each word's tag "
-                  "is taken, the weight of best entity F1 on this validation split (the "
-                  f"plain argmax: {report['argmax_f1']:.4f})."]
+    if report.get("outside_weight", 1.0) != 1.0 or report.get("decoding", "argmax") != "argmax":
+        decoding = ("the tags of each sentence are decoded as a whole, as the scheme allows "
+                    "(Viterbi)" if report.get("decoding") == "viterbi"
+                    else "each word's most probable tag is taken")
+        lines += ["", f"`O` is weighed {report['outside_weight']:g} and {decoding}: the "
+                  "choice of best entity F1 on this validation split (the plain argmax: "
+                  f"{report['argmax_f1']:.4f})."]
     lines += ["", "| entity type | F1 | precision | recall | entities |", "|---|---|---|---|---|"]
     lines += [f"| {name} | {figures['f1']:.4f} | {figures['precision']:.4f} | "
               f"{figures['recall']:.4f} | {figures['support']} |"
@@ -326,11 +348,11 @@ TOKEN_CLASSIFICATION = FinetuningTask(
     predict=predict_lines,
     input_columns=("text", None),
     evaluate_saved=evaluate_saved,
-    # None: every epoch trained, the last kept. Neither in-graph score
-    # follows entity F1: word accuracy is mostly `O`, and validation loss
-    # rose from the first unfrozen epochs while F1 still climbed
-    # (benchmarks/README.md, WNUT-17).
-    monitor=None,
+    # Entity F1 itself, computed after each validation: neither in-graph
+    # score follows it (word accuracy is mostly `O`, and validation loss rose
+    # from the first unfrozen epochs while F1 still climbed on WNUT-17).
+    monitor=("val_f1", "max"),
+    monitor_from_report=True,
     card_data=labelled_data_line,
     card_settings=lambda finetune: "",  # a tagger reads every token: it pools nothing
     card_results=card_results,
