@@ -15,7 +15,7 @@ beside each word's most frequent training tag (`minibert.tasks.token_classificat
 
 Flags after `--` go to every `finetune`. Writes OUTPUT/table.json and OUTPUT/table.md
 (entity F1, precision, recall and each type's F1 on the test split, and each fine-tuning's
-minutes).
+minutes); table.json also keeps what each tagger scored and chose on dev.
 """
 
 import argparse
@@ -26,6 +26,7 @@ import sys
 import time
 
 import keras
+import pandas as pd
 
 import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
@@ -33,14 +34,17 @@ from minibert.tasks.token_classification.baseline import most_frequent_tag_basel
 from minibert.tasks.token_classification.metrics import tagging_report
 from minibert.tasks.token_classification.tagged_words import load_tagged_words
 
+# The stems a development split goes by (WNUT-17: dev.conll; CoNLL-2003: valid.txt).
+DEV_STEMS = ("dev", "valid", "validation")
+
 
 def train_and_dev_folder(data, output) -> str:
     """A folder of links to `data`'s train and dev files, so that dev validates and test stays out."""
     folder = os.path.join(output, "train-dev")
     os.makedirs(folder, exist_ok=True)
     names = os.listdir(data)
-    for split in ("train", "dev"):
-        found = [name for name in names if name.split(".")[0] == split]
+    for split, stems in (("train", ("train",)), ("dev", DEV_STEMS)):
+        found = [name for name in names if name.split(".")[0] in stems]
         if not found:
             raise ValueError(f"{data} has no {split}.* file; the table needs train, dev and test")
         link = os.path.join(folder, found[0])
@@ -66,6 +70,18 @@ def finetune(label, backbone, train_dev, output, extra) -> float:
     done = json.load(open(record)) if os.path.exists(record) else {}
     json.dump({**done, label: minutes}, open(record, "w"))
     return minutes
+
+
+def dev_scores(folder) -> dict:
+    """What fine-tuning chose on dev: its F1, the decoding and `O` weight, and the levers' F1."""
+    validation = json.load(open(os.path.join(folder, runs.METRICS_FILE)))["validation"]
+    history = pd.read_csv(os.path.join(folder, runs.HISTORY_FILE))
+    return {"dev_f1": validation["f1"], "dev_argmax_f1": validation.get("argmax_f1"),
+            "dev_decoding_f1": validation.get("decoding_f1"),
+            "decoding": validation.get("decoding", "argmax"),
+            "outside_weight": validation.get("outside_weight", 1.0),
+            # The last validation's F1: what keeping the last epoch would have kept.
+            "dev_last_f1": float(history["val_f1"].iloc[-1]) if "val_f1" in history else None}
 
 
 def scores(report) -> dict:
@@ -109,7 +125,8 @@ def main():
         minutes = finetune(label, backbone, train_dev, args.output, args.finetune_flags)
         model = keras.models.load_model(os.path.join(args.output, label, runs.END_TO_END_FILE))
         predicted = [found for found, _ in model.tag_word_lists(words)]
-        rows[label] = {**scores(tagging_report(tags, predicted, model.scheme)), "minutes": minutes}
+        rows[label] = {**scores(tagging_report(tags, predicted, model.scheme)), "minutes": minutes,
+                       **dev_scores(os.path.join(args.output, label))}
         print(f"{label}: test entity F1 {rows[label]['f1']:.4f}", flush=True)
     types = sorted({name for row in rows.values() for name in row["per_type"]})
     json.dump(rows, open(os.path.join(args.output, "table.json"), "w"), indent=1)
