@@ -136,8 +136,8 @@ def finetune(examples: TaskExamples, backbone, config: RunConfig, outputs=StageO
     best = None
     score = None
     if task.monitor_from_report:
-        key = task.monitor[0].removeprefix("val_")
-        score = lambda model: examples.evaluate(model, config)[key]  # noqa: E731
+        def score(model):
+            return examples.evaluate(model, config)[task.monitor[0].removeprefix("val_")]
     for plan in plan_stages(config, int(train_batches.cardinality())):
         stage_outputs = outputs.stage(plan.name)
         prepare_stage(task, model, plan, config)
