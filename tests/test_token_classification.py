@@ -294,7 +294,8 @@ def test_a_tagger_finds_names_its_vocabulary_lacks_by_their_characters():
         config = tiny_config()
         config = dataclasses.replace(config, model=dataclasses.replace(
             config.model, sequence_length=12), finetune=dataclasses.replace(
-            config.finetune, word_shapes=False, word_characters=characters))
+            config.finetune, word_shapes=False, word_characters=characters,
+            unknown_word_rate=0.0))
         train_examples, validation_examples = (
             task.make_examples(vectorizer, frame, data, config) for frame in (train, validation))
         keras.utils.set_random_seed(0)

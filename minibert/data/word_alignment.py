@@ -99,9 +99,8 @@ class AlignedWords:
     ([[5, 1, 6, 1]], [0, 1, 2, 3], [5])
     >>> aligned.shape_ids.tolist()
     [[2, 6, 1, 1]]
-    >>> align_words(vectorizer, [["Ada", "wrote"]], 4, characters_per_word=2).character_ids[0, :2]
-    array([[ 66,  98],
-           [120, 112]], dtype=int32)
+    >>> align_words(vectorizer, [["Ada", "wrote"]], 4, characters_per_word=2).character_ids[0, :2].tolist()
+    [[66, 98], [120, 102]]
     """
 
     token_ids: np.ndarray
