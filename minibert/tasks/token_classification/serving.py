@@ -22,9 +22,10 @@ def serve_tagger(model):
     vectorized alone (a word that standardizes to nothing is `[UNK]`), the
     words' tokens are laid end to end and cut to the model's length, and each
     word is read at its first token and the tags decoded as the model's
-    `decoding` says; a word past the cut is `O` with confidence 0. Returns, each (batch, words) padded to the longest text:
-    `words` (""), `starts` and `ends` (character offsets, -1), `tags` (""),
-    `confidences` (0); and `num_words` (batch,).
+    `decoding` says; a word past the cut is `O` with confidence 0. Returns,
+    each (batch, words) padded to the longest text: `words` (""), `starts`
+    and `ends` (character offsets, -1), `tags` (""), `confidences` (0); and
+    `num_words` (batch,).
     """
     import tensorflow as tf
 

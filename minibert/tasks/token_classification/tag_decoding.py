@@ -99,8 +99,8 @@ def tag_decoder(decoding: str, tag_names, scheme: str):
 
     Example:
     >>> decode = tag_decoder("viterbi", ["O", "B-PER", "I-PER"], "IOB2")
-    >>> decode(np.array([[0.2, 0.1, 0.7]])).tolist()  # never starts with I-
-    [1]
+    >>> decode(np.array([[0.2, 0.1, 0.7]])).tolist()  # never starts with I-: O, the likelier left
+    [0]
     """
     if decoding not in DECODINGS:
         raise ValueError(f"decoding {decoding!r} is not one of {list(DECODINGS)}")
