@@ -32,10 +32,14 @@ import minibert  # noqa: F401  (registers the saved models' classes)
 from minibert import runs
 from minibert.tasks.token_classification.baseline import most_frequent_tag_baseline
 from minibert.tasks.token_classification.metrics import tagging_report
-from minibert.tasks.token_classification.tagged_words import load_tagged_words
+from minibert.tasks.token_classification.tagged_words import (
+    VALIDATION_STEMS,
+    load_tagged_words,
+)
 
-# The stems a development split goes by (WNUT-17: dev.conll; CoNLL-2003: valid.txt).
-DEV_STEMS = ("dev", "valid", "validation")
+# The stems a development split goes by (WNUT-17: dev.conll; CoNLL-2003: valid.txt): the
+# loader's validation stems, less the test split the table keeps out.
+DEV_STEMS = tuple(stem for stem in VALIDATION_STEMS if stem != "test")
 
 
 def train_and_dev_folder(data, output) -> str:

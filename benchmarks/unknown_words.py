@@ -88,12 +88,17 @@ def main():
     if args.imdb:
         train = load_dataset(args.imdb).train
         reviews = train["text"].sample(min(args.imdb_reviews, len(train)), random_state=0).tolist()
-    rows = []
+    rows, vectorizers = [], {}
     for name, (own_text, sentences, entity_words) in splits.items():
         sources = {"own training text": own_text, **({"IMDb reviews": reviews} if reviews else {})}
         for source, texts in sources.items():
             for tokenizer in TOKENIZERS:
-                vectorizer = build_run_vectorizer(tokenizer, texts, args.vocabulary_size, 64)
+                # IMDb's vocabularies serve every split: learnt once each.
+                key = (name if source == "own training text" else source, tokenizer)
+                if key not in vectorizers:
+                    vectorizers[key] = build_run_vectorizer(tokenizer, texts,
+                                                            args.vocabulary_size, 64)
+                vectorizer = vectorizers[key]
                 rows.append({"data": name, "vocabulary from": source, "tokenizer": tokenizer,
                              **shares(vectorizer, sentences, entity_words)})
                 print(json.dumps(rows[-1]), flush=True)

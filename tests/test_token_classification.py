@@ -196,7 +196,6 @@ def test_a_tagger_learns_to_find_people_and_places_and_is_scored_again_from_its_
     # The weights kept are those of the best entity F1 of any validation, in either stage.
     history = pd.read_csv(output / runs.HISTORY_FILE)
     assert metrics["validation"]["f1"] == pytest.approx(history["val_f1"].max(), abs=1e-6)
-    assert history["val_f1"].iloc[-1] <= history["val_f1"].max()
     # evaluate reads a CoNLL file's words as given and scores them as fine-tuning did.
     folder = tmp_path / "conll"
     folder.mkdir()

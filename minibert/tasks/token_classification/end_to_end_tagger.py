@@ -42,8 +42,9 @@ class EndToEndTagger(FunctionalModel):
     its first token and decodes the tags into entities by conlleval's rules
     (`minibert.tasks.token_classification.tag_spans`). Words past `sequence_length` tokens are
     read as `O`. The word splitting runs in Python, so the Keras graph itself
-    takes the tagger's inputs (token ids, and shape ids for a tagger that
-    reads word shapes): `predict` on them gives the per-token probabilities.
+    takes the tagger's inputs (token ids, and shape ids and character ids for
+    a tagger that reads them): `predict` on them gives the per-token
+    probabilities.
     `minibert.export` serves raw strings, splitting words in the graph.
 
     Args:
